@@ -1,0 +1,33 @@
+# Two commands set everything up on a fresh Debian 12 / Raspberry Pi OS machine: `make run`, `make test`.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test bench reliability clean debs venv
+
+debs:
+	@tools/ensure-debian-packages.sh
+
+$(STAMP): setup.cfg pyproject.toml
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+run: debs $(STAMP)
+	$(BIN)/python -m kiosk run
+
+test: debs $(STAMP)
+	$(BIN)/python -m pytest -q
+
+bench: debs $(STAMP)
+	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+reliability: debs $(STAMP)
+	$(BIN)/python -m pytest -q -m slow
+
+clean:
+	rm -rf $(VENV) var build *.egg-info .pytest_cache
