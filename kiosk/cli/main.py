@@ -1,0 +1,39 @@
+"""The `kiosk` command: argument parsing and dispatch; each command group has its own module."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .. import __version__
+from . import config_cmd, issue_cmd, status_cmd, tickets_cmd
+from .common import EXIT_USAGE, Context, run_guarded
+
+COMMANDS = [config_cmd, issue_cmd, tickets_cmd, status_cmd]
+
+EPILOG = """exit codes: 0 ok, 1 failure, 2 usage or configuration error,
+3 ticket issued but not printed, 4 ticket refused (reason given)"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kiosk",
+        description="Queue kiosk of a Kantor Imigrasi lobby: issue, print, sync and diagnose.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--config", metavar="PATH", help="kiosk.toml (default: $KIOSK_CONFIG, /etc/kiosk/kiosk.toml, the repo's config/)")
+    parser.add_argument("--version", action="version", version=f"kiosk {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in COMMANDS:
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "func"):
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    return run_guarded(args.func, Context(args.config), args)

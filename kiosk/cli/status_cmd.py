@@ -1,0 +1,72 @@
+"""`kiosk status`: what a technician asks first, read from the store without touching devices."""
+
+from __future__ import annotations
+
+from .. import __version__
+from .. import state_keys
+from ..issuer import Issuer
+from .common import Context, emit_json
+
+
+def register(sub) -> None:
+    p = sub.add_parser("status", help="kiosk id, service day, clock trust, tickets today, outbox, database")
+    p.add_argument("--json", action="store_true", help="print as JSON")
+    p.set_defaults(func=status)
+
+
+def collect(ctx: Context) -> dict:
+    cfg = ctx.config
+    with ctx.open_store() as store:
+        issuer = Issuer(cfg, store)
+        now = issuer.clock.now()
+        day = issuer.service_day(now).isoformat()
+        stats = store.outbox_stats()
+        age = stats.oldest_age_seconds(now)
+        return {
+            "kiosk_id": cfg.kiosk.id,
+            "office_code": cfg.kiosk.office_code,
+            "version": __version__,
+            "config": str(cfg.path),
+            "service_day": day,
+            "clock": {
+                "now": now.astimezone(issuer.tz).isoformat(timespec="seconds"),
+                "trusted": issuer.trusted(),
+                "ntp_synchronized": issuer.clock.synchronized(),
+                "server_check": store.get_state(state_keys.SERVER_CLOCK),
+            },
+            "locked": issuer.locked() is not None,
+            "tickets_today": store.counts_by_service(day),
+            "outbox": {
+                "depth": stats.depth,
+                "oldest_age_seconds": None if age is None else round(age, 1),
+                "delivered": stats.delivered,
+            },
+            "printer": store.get_state(state_keys.PRINTER),
+            "database": {"path": str(store.path), "size_bytes": store.size_bytes(), "schema_version": store.schema_version()},
+            "central": cfg.central.url or None,
+        }
+
+
+def status(ctx: Context, args) -> int:
+    info = collect(ctx)
+    if args.json:
+        emit_json(info)
+        return 0
+    clock = info["clock"]
+    out = info["outbox"]
+    print(f"Kiosk        {info['kiosk_id']} ({info['office_code']}), version {info['version']}")
+    print(f"Config       {info['config']}")
+    print(f"Service day  {info['service_day']}{'  LOCKED by staff' if info['locked'] else ''}")
+    print(f"Clock        {clock['now']}  {'trusted' if clock['trusted'] else 'NOT trusted (no NTP sync, no recent server check)'}")
+    printer = info["printer"] or {}
+    print(f"Printer      {printer.get('state', 'unknown')}  {printer.get('detail', '')}".rstrip())
+    if info["tickets_today"]:
+        for service, counts in info["tickets_today"].items():
+            print(f"  {service:<28} {counts['total']:>4} issued, {counts['priority']} priority, {counts['print_failed']} print failed")
+    else:
+        print("  no tickets yet today")
+    age = "-" if out["oldest_age_seconds"] is None else f"{out['oldest_age_seconds']:.0f} s"
+    print(f"Outbox       {out['depth']} pending (oldest {age}), {out['delivered']} delivered; central: {info['central'] or 'standalone'}")
+    db = info["database"]
+    print(f"Database     {db['path']}  {db['size_bytes'] / 1e6:.1f} MB  schema v{db['schema_version']}")
+    return 0

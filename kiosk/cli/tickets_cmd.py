@@ -1,0 +1,61 @@
+"""`kiosk tickets` (one day, for people) and `kiosk export` (the whole log, for machines)."""
+
+from __future__ import annotations
+
+import csv
+import sys
+
+from ..issuer import Issuer
+from ..store import Ticket
+from .common import EXIT_USAGE, CommandError, Context, emit_json
+
+EXPORT_FIELDS = list(Ticket.__dataclass_fields__)
+
+
+def register(sub) -> None:
+    t = sub.add_parser("tickets", help="list the tickets of one service day")
+    t.add_argument("--day", metavar="YYYY-MM-DD", help="service day (default: today's)")
+    t.add_argument("--json", action="store_true", help="one JSON array")
+    t.set_defaults(func=tickets)
+
+    e = sub.add_parser(
+        "export",
+        help="stream the ticket log in issue order, each record with its cursor",
+        description="Stream every ticket after CURSOR in issue order, in constant memory. "
+        "Feed the last record's cursor back as --after to continue.",
+    )
+    e.add_argument("--after", metavar="CURSOR", type=int, default=0, help="only records after this cursor (default 0)")
+    e.add_argument("--limit", type=int, default=None, help="at most this many records")
+    e.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
+    e.set_defaults(func=export)
+
+
+def tickets(ctx: Context, args) -> int:
+    with ctx.open_store() as store:
+        day = args.day or Issuer(ctx.config, store).service_day().isoformat()
+        rows = store.tickets_on(day)
+    if args.json:
+        emit_json([t.to_dict() for t in rows])
+        return 0
+    print(f"Service day {day}: {len(rows)} tickets")
+    for t in rows:
+        time = t.issued_at[11:16]
+        print(f"  {t.number:<7} {time}  {t.service:<24} {t.priority or '-':<12} {t.print_state}")
+    return 0
+
+
+def export(ctx: Context, args) -> int:
+    if args.after < 0 or (args.limit is not None and args.limit < 0):
+        raise CommandError("--after and --limit must not be negative", EXIT_USAGE)
+    out = sys.stdout
+    with ctx.open_store() as store:
+        records = store.iter_tickets(after=args.after, limit=args.limit)
+        if args.format == "csv":
+            writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS)
+            writer.writeheader()
+            for t in records:
+                writer.writerow(t.to_dict())
+        else:
+            for t in records:
+                emit_json(t.to_dict())
+    return 0

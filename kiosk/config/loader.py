@@ -1,0 +1,168 @@
+"""Finding, reading and cross-checking kiosk.toml and its catalogue."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import stat
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from .catalogue import Catalogue, parse_catalogue
+from .errors import Collector, ConfigError, Problem
+from .fields import read_section
+from .schema import (
+    SECTIONS,
+    AdminSection,
+    AgentSection,
+    CentralSection,
+    KioskSection,
+    PrinterSection,
+    StoreSection,
+    UiSection,
+)
+
+REPO_CONFIG = Path(__file__).resolve().parents[2] / "config" / "kiosk.toml"
+SYSTEM_CONFIG = Path("/etc/kiosk/kiosk.toml")
+REMOTE_CATALOGUE_NAME = "catalogue.remote.toml"
+
+
+@dataclass(frozen=True)
+class KioskConfig:
+    path: Path
+    kiosk: KioskSection
+    store: StoreSection
+    printer: PrinterSection
+    central: CentralSection
+    agent: AgentSection
+    ui: UiSection
+    admin: AdminSection
+    catalogue: Catalogue
+    warnings: tuple = ()
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.parent
+
+    @property
+    def data_dir(self) -> Path:
+        return Path(self.store.path).parent
+
+    @property
+    def remote_catalogue_path(self) -> Path:
+        """Where the agent keeps a catalogue pulled from the central server (data dir: writable)."""
+        return self.data_dir / REMOTE_CATALOGUE_NAME
+
+    @property
+    def standalone(self) -> bool:
+        return not self.central.url
+
+
+def find_config_path(explicit: str | os.PathLike | None = None) -> Path:
+    """--config PATH, then $KIOSK_CONFIG, then /etc/kiosk/kiosk.toml, then the repo's default."""
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get("KIOSK_CONFIG")
+    if env:
+        return Path(env)
+    if SYSTEM_CONFIG.exists():
+        return SYSTEM_CONFIG
+    return REPO_CONFIG
+
+
+def _resolve(base: Path, value: str) -> str:
+    if not value:
+        return value
+    p = Path(value).expanduser()
+    return str(p if p.is_absolute() else (base / p).resolve())
+
+
+def check_secret_file(col: Collector, key: str, path: str) -> None:
+    """A token file must exist and be readable by its owner only (0600 or stricter)."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        col.add(key, f'"{path}" does not exist')
+        return
+    except OSError as e:
+        col.add(key, f'"{path}" cannot be read: {e.strerror}')
+        return
+    if not stat.S_ISREG(st.st_mode):
+        col.add(key, f'"{path}" is not a regular file')
+    elif st.st_mode & 0o077:
+        col.add(key, f'"{path}" is readable by others (mode {stat.S_IMODE(st.st_mode):04o}); run: chmod 600 {path}')
+
+
+def load_config(path: str | os.PathLike | None = None) -> KioskConfig:
+    """Load and validate the configuration; raise ConfigError listing every problem."""
+    cfg_path = find_config_path(path).expanduser()
+    col = Collector(str(cfg_path))
+    try:
+        raw = tomllib.loads(cfg_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError([Problem(str(cfg_path), "", "file not found (set --config or $KIOSK_CONFIG)")]) from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError([Problem(str(cfg_path), "", f"cannot be read: {e}")]) from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError([Problem(str(cfg_path), "", f"not valid TOML: {e}")]) from None
+
+    for key in raw:
+        if key not in SECTIONS:
+            col.add(key, f"unknown section (known: {', '.join(SECTIONS)})")
+    sections = {name: read_section(col, raw.get(name), cls, name) for name, cls in SECTIONS.items()}
+    base = cfg_path.resolve().parent
+
+    kiosk, store, printer, central, agent = (sections[k] for k in ("kiosk", "store", "printer", "central", "agent"))
+    store = dataclasses.replace(store, path=_resolve(base, store.path))
+    printer = dataclasses.replace(printer, preview_dir=_resolve(base, printer.preview_dir))
+    central = dataclasses.replace(
+        central, token_file=_resolve(base, central.token_file), ca_bundle=_resolve(base, central.ca_bundle)
+    )
+    agent = dataclasses.replace(agent, log_token_file=_resolve(base, agent.log_token_file))
+
+    if central.url:
+        if not central.token_file:
+            col.add("central.token_file", "is required when central.url is set")
+        else:
+            check_secret_file(col, "central.token_file", central.token_file)
+        if central.ca_bundle and not os.path.isfile(central.ca_bundle):
+            col.add("central.ca_bundle", f'"{central.ca_bundle}" does not exist')
+    if agent.log_token_file:
+        check_secret_file(col, "agent.log_token_file", agent.log_token_file)
+
+    catalogue = None
+    warnings: list[str] = []
+    if kiosk.catalogue:
+        cat_path = Path(_resolve(base, kiosk.catalogue))
+        kiosk = dataclasses.replace(kiosk, catalogue=str(cat_path))
+        try:
+            catalogue = parse_catalogue(cat_path.read_text(encoding="utf-8"), cat_path.name)
+        except FileNotFoundError:
+            col.add("kiosk.catalogue", f'"{cat_path}" does not exist')
+        except (OSError, UnicodeDecodeError) as e:
+            col.add("kiosk.catalogue", f'"{cat_path}" cannot be read: {e}')
+        except ConfigError as e:
+            col.problems.extend(e.problems)
+    col.raise_if_any()
+
+    cfg = KioskConfig(
+        path=cfg_path.resolve(),
+        kiosk=kiosk,
+        store=store,
+        printer=printer,
+        central=central,
+        agent=agent,
+        ui=sections["ui"],
+        admin=sections["admin"],
+        catalogue=catalogue,
+    )
+    remote = cfg.remote_catalogue_path
+    if remote.exists():
+        try:
+            catalogue = parse_catalogue(remote.read_text(encoding="utf-8"), str(remote))
+        except (OSError, UnicodeDecodeError, ConfigError) as e:
+            warnings.append(f"ignored the catalogue pulled from the central server ({remote}): {e}")
+        else:
+            cfg = dataclasses.replace(cfg, catalogue=catalogue)
+    return dataclasses.replace(cfg, warnings=tuple(warnings))

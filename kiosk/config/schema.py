@@ -1,0 +1,107 @@
+"""Every option of kiosk.toml, declared once: section, name, type, default and bounds.
+
+Paths are kept as written here; the loader resolves them against the config file's folder.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import time
+
+from .fields import (
+    REQUIRED,
+    boolean,
+    choice,
+    clock_time,
+    int_range,
+    integer,
+    list_of,
+    number,
+    option,
+    text,
+    timezone,
+)
+
+KIOSK_ID = r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}"
+
+
+@dataclass(frozen=True)
+class KioskSection:
+    id: str = option(REQUIRED, text(max_len=32, pattern=KIOSK_ID, hint="must be 1-32 letters, digits, '.', '_' or '-'", allow_empty=False))
+    office_code: str = option(REQUIRED, text(max_len=16, pattern=r"[A-Za-z0-9_-]+", hint="must be letters, digits, '_' or '-'", allow_empty=False))
+    office_name: str = option(REQUIRED, text(max_len=80, allow_empty=False))
+    office_lines: tuple = option([], list_of(text(max_len=80), max_len=4))
+    timezone: str = option("Asia/Jakarta", timezone())
+    day_starts_at: time = option(time(0, 0), clock_time())
+    number_block: tuple = option((1, 999), int_range(1, 9999))
+    catalogue: str = option("services.toml", text(max_len=4096, allow_empty=False))
+    # A Pi without an RTC boots with a stale clock; an untrusted clock may move the service day
+    # forward by at most this many days (a long weekend), so a wild clock cannot skip ahead a year.
+    max_untrusted_day_jump: int = option(4, integer(1, 30))
+
+
+@dataclass(frozen=True)
+class StoreSection:
+    path: str = option("/var/lib/kiosk/kiosk.db", text(max_len=4096, allow_empty=False))
+
+
+@dataclass(frozen=True)
+class PrinterSection:
+    device: str = option("virtual", text(max_len=256, allow_empty=False))
+    model: str = option("TM-T20II", text(max_len=64, allow_empty=False))
+    paper_mm: int = option(80, choice(58, 80))
+    qr: str = option("ticket-id", text(max_len=256, hint="", allow_empty=False))
+    footer: tuple = option([], list_of(text(max_len=64), max_len=6))
+    preview_dir: str = option("", text(max_len=4096))
+    status_timeout: float = option(0.3, number(0.05, 5.0))
+    write_timeout: float = option(5.0, number(0.5, 60.0))
+
+
+@dataclass(frozen=True)
+class CentralSection:
+    url: str = option("", text(max_len=512, pattern=r"https?://[^\s]+", hint="must be an http:// or https:// URL"))
+    token_file: str = option("", text(max_len=4096))
+    ca_bundle: str = option("", text(max_len=4096))
+    connect_timeout: float = option(3.05, number(0.1, 60.0))
+    read_timeout: float = option(10.0, number(0.1, 300.0))
+    batch_size: int = option(100, integer(1, 1000))
+    batch_linger_seconds: float = option(0.5, number(0.0, 60.0))
+    backoff_initial_seconds: float = option(1.0, number(0.01, 60.0))
+    backoff_max_seconds: float = option(60.0, number(0.1, 3600.0))
+    heartbeat_seconds: float = option(60.0, number(1.0, 3600.0))
+    pull_seconds: float = option(60.0, number(1.0, 3600.0))
+    backlog_warn_events: int = option(500, integer(1, 10_000_000))
+    backlog_warn_age_minutes: float = option(30.0, number(1.0, 100_000.0))
+
+
+@dataclass(frozen=True)
+class AgentSection:
+    listen: str = option("127.0.0.1:8470", text(max_len=256, pattern=r"(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}", hint="must be HOST:PORT"))
+    log_token_file: str = option("", text(max_len=4096))
+
+
+@dataclass(frozen=True)
+class UiSection:
+    languages: tuple = option(["id", "en"], list_of(choice("id", "en"), min_len=1, max_len=2, unique=True))
+    idle_seconds: int = option(45, integer(10, 600))
+    ticket_seconds: int = option(15, integer(5, 120))
+    rotation: int = option(0, choice(0, 90, 180, 270))
+    fullscreen: bool = option(True, boolean())
+
+
+@dataclass(frozen=True)
+class AdminSection:
+    pin_hash: str = option("", text(max_len=512))
+    max_pin_attempts: int = option(5, integer(1, 20))
+    lockout_seconds: int = option(300, integer(10, 86400))
+
+
+SECTIONS = {
+    "kiosk": KioskSection,
+    "store": StoreSection,
+    "printer": PrinterSection,
+    "central": CentralSection,
+    "agent": AgentSection,
+    "ui": UiSection,
+    "admin": AdminSection,
+}

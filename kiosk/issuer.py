@@ -1,0 +1,151 @@
+"""Issuing a ticket: the one way a number is made.
+
+Everything happens in one local `BEGIN IMMEDIATE` transaction (service day, rules, counter, ticket
+and its outbox event), so a number is either fully issued and queued for the central server or
+not issued at all. No network, no printer: printing comes after COMMIT (kiosk.printing).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from .clock import Clock, clock_trusted
+from .config import KioskConfig, Service
+from .numbering import format_number, next_seq, resolve_service_day, service_day_for
+from .state_keys import LOCK, SERVER_CLOCK, SERVICE_DAY
+from .store import Store, Ticket
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why no number was issued, in both languages, with a stable code for scripts."""
+
+    code: str
+    message_id: str
+    message_en: str
+
+    def __str__(self) -> str:
+        return f"{self.message_en} ({self.code})"
+
+
+class Refused(Exception):
+    def __init__(self, refusal: Refusal):
+        self.refusal = refusal
+        super().__init__(str(refusal))
+
+
+class Issuer:
+    def __init__(self, config: KioskConfig, store: Store, clock: Clock | None = None):
+        self.config = config
+        self.store = store
+        self.clock = clock or Clock()
+        self.tz = ZoneInfo(config.kiosk.timezone)
+
+    # reading ------------------------------------------------------------------------------
+
+    def trusted(self) -> bool:
+        return clock_trusted(self.clock, self.store.get_state(SERVER_CLOCK))
+
+    def service_day(self, now: datetime | None = None, trusted: bool | None = None) -> date:
+        """The day tickets are numbered in now (read-only: the stored mark moves only on issue)."""
+        now = now or self.clock.now()
+        trusted = self.trusted() if trusted is None else trusted
+        stored = self.store.get_state(SERVICE_DAY)
+        return resolve_service_day(
+            service_day_for(now, self.config.kiosk.timezone, self.config.kiosk.day_starts_at),
+            date.fromisoformat(stored) if stored else None,
+            trusted=trusted,
+            max_untrusted_jump=self.config.kiosk.max_untrusted_day_jump,
+        )
+
+    def locked(self) -> dict | None:
+        lock = self.store.get_state(LOCK)
+        return lock if lock and lock.get("locked") else None
+
+    def check(self, service: Service, priority: str | None = None, *, now: datetime | None = None) -> Refusal | None:
+        """Would issuing be refused right now? The same rules `issue` applies, without writing."""
+        now = now or self.clock.now()
+        return self._refusal(service, priority, now, self.service_day(now).isoformat())
+
+    def _refusal(self, service: Service, priority: str | None, now: datetime, day: str) -> Refusal | None:
+        cat = self.config.catalogue
+        if self.locked():
+            return Refusal("locked", "Kios sedang ditutup oleh petugas.", "The kiosk has been closed by staff.")
+        local = now.astimezone(self.tz)
+        if not cat.is_open(service, local):
+            hours = cat.hours_for(service)
+            return Refusal(
+                "closed",
+                f"Layanan {service.name_id} sedang tutup. Jam layanan: {hours.summary('id')}.",
+                f"{service.name_en} is closed now. Opening hours: {hours.summary('en')}.",
+            )
+        if priority is not None:
+            if not service.priority_allowed:
+                return Refusal(
+                    "priority_not_allowed",
+                    f"Layanan {service.name_id} tidak memiliki antrian prioritas.",
+                    f"{service.name_en} has no priority queue.",
+                )
+            if cat.priority_group(priority) is None:
+                return Refusal("unknown_priority_group", f"Kelompok prioritas tidak dikenal: {priority}.", f"Unknown priority group: {priority}.")
+            if self.store.count_issued(day, service.key, priority=True) >= service.priority_quota:
+                return Refusal(
+                    "priority_quota_full",
+                    f"Kuota prioritas {service.name_id} hari ini sudah habis.",
+                    f"Today's priority quota for {service.name_en} is full.",
+                )
+        elif self.store.count_issued(day, service.key, priority=False) >= service.daily_quota:
+            return Refusal(
+                "quota_full",
+                f"Kuota {service.name_id} hari ini sudah habis. Silakan datang kembali besok.",
+                f"Today's quota for {service.name_en} is full. Please come back tomorrow.",
+            )
+        series = cat.priority_prefix if priority is not None else service.prefix
+        if next_seq(self.store.last_seq(day, series), self.config.kiosk.number_block) is None:
+            return Refusal(
+                "block_exhausted",
+                "Nomor antrian kios ini untuk hari ini sudah habis. Silakan hubungi petugas.",
+                "This kiosk has used all its queue numbers for today. Please ask staff.",
+            )
+        return None
+
+    # writing ------------------------------------------------------------------------------
+
+    def issue(self, service_name: str, priority: str | None = None) -> Ticket:
+        """Issue one ticket or raise Refused. The ticket and its outbox event commit together."""
+        service = self.config.catalogue.find(service_name)
+        if service is None:
+            raise Refused(Refusal("unknown_service", f"Layanan tidak dikenal: {service_name}.", f"Unknown service: {service_name}."))
+        with self.store.transaction():
+            now = self.clock.now()
+            trusted = self.trusted()
+            day = self.service_day(now, trusted).isoformat()
+            refusal = self._refusal(service, priority, now, day)
+            if refusal:
+                raise Refused(refusal)
+            block = self.config.kiosk.number_block
+            series = self.config.catalogue.priority_prefix if priority is not None else service.prefix
+            seq = next_seq(self.store.last_seq(day, series), block)
+            ticket = self.store.insert_ticket(
+                Ticket(
+                    id=str(uuid.uuid4()),
+                    kiosk_id=self.config.kiosk.id,
+                    number=format_number(series, seq, block),
+                    service=service.key,
+                    prefix=series,
+                    seq=seq,
+                    priority=priority,
+                    service_day=day,
+                    issued_at=now.astimezone(self.tz).isoformat(timespec="seconds"),
+                    mono_ns=self.clock.monotonic_ns(),
+                    boot_id=self.clock.boot_id(),
+                    clock_trusted=trusted,
+                )
+            )
+            self.store.set_last_seq(day, series, seq)
+            self.store.set_state(SERVICE_DAY, day)
+            self.store.add_event("ticket.issued", ticket, now.isoformat(timespec="milliseconds"))
+        return ticket

@@ -1,0 +1,183 @@
+"""From a stored ticket to paper: builds the printer's content, prints, records the outcome.
+
+The print happens after the ticket's COMMIT; its outcome is a second short transaction that moves
+the ticket pending -> printed | print_failed and queues the matching outbox event. A printer that
+does not confirm counts as failed, so staff can reprint; the number on screen stays valid.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import printer as escpos_printer
+from printer import DocumentLine, PrinterModel, RequirementsContent, TestPageContent, TicketContent
+
+from .clock import Clock
+from .config import KioskConfig, Service
+from .state_keys import PRINTER, QUEUE_STATS
+from .store import Store, Ticket
+
+STATS_FRESH_SECONDS = 600
+REFUSE_STATES = ("paper_out", "cover_open", "offline")
+
+
+@dataclass(frozen=True)
+class PrintOutcome:
+    printed: bool
+    state: str
+    reason: str
+
+    @property
+    def print_state(self) -> str:
+        return "printed" if self.printed else "print_failed"
+
+
+def rupiah(amount: int) -> str:
+    return "Rp" + f"{amount:,}".replace(",", ".")
+
+
+def queue_estimate(stats: dict | None, service: Service, now: datetime) -> tuple[int | None, int | None]:
+    """(people ahead, minutes of wait) from the central server's last statistics, if fresh."""
+    if not isinstance(stats, dict):
+        return None, None
+    try:
+        fetched = datetime.fromisoformat(stats["fetched_at"])
+        entry = stats.get(service.prefix)
+        if entry is None or not 0 <= (now - fetched).total_seconds() <= STATS_FRESH_SECONDS:
+            return None, None
+        waiting = int(entry["waiting"])
+        avg = entry.get("avg_service_s")
+        minutes = math.ceil(waiting * float(avg) / 60) if avg else None
+        return waiting, minutes
+    except (KeyError, TypeError, ValueError):
+        return None, None
+
+
+class TicketPrinting:
+    """One printer for one process; its calls are serialised by the printer library's lock."""
+
+    def __init__(self, config: KioskConfig, clock: Clock | None = None, printer=None):
+        self.config = config
+        self.clock = clock or Clock()
+        self.tz = ZoneInfo(config.kiosk.timezone)
+        p = config.printer
+        self.model = PrinterModel.from_config(p.model, p.paper_mm)
+        self._printer = printer
+        self._open_lock = threading.Lock()
+
+    @property
+    def printer(self):
+        with self._open_lock:
+            if self._printer is None:
+                p = self.config.printer
+                self._printer = escpos_printer.open_printer(
+                    p.device,
+                    self.model,
+                    preview_dir=p.preview_dir or None,
+                    status_timeout=p.status_timeout,
+                    write_timeout=p.write_timeout,
+                )
+            return self._printer
+
+    def close(self) -> None:
+        with self._open_lock:
+            if self._printer is not None:
+                self._printer.close()
+                self._printer = None
+
+    # content ------------------------------------------------------------------------------
+
+    def qr_payload(self, ticket: Ticket) -> str | None:
+        qr = self.config.printer.qr
+        if qr == "none":
+            return None
+        if qr == "ticket-id":
+            return ticket.id
+        return qr.format(id=ticket.id, number=ticket.number, kiosk=ticket.kiosk_id, day=ticket.service_day)
+
+    def ticket_content(self, ticket: Ticket, stats: dict | None) -> TicketContent:
+        cat = self.config.catalogue
+        service = cat.find(ticket.service)
+        name_id = service.name_id if service else ticket.service
+        name_en = service.name_en if service else ticket.service
+        ahead, wait = queue_estimate(stats, service, self.clock.now()) if service else (None, None)
+        label = None
+        if ticket.priority:
+            group = cat.priority_group(ticket.priority)
+            label = f"PRIORITAS / PRIORITY - {group.id if group else ticket.priority}"
+        return TicketContent(
+            office_name=self.config.kiosk.office_name,
+            office_lines=list(self.config.kiosk.office_lines),
+            service_id=name_id,
+            service_en=name_en,
+            number=ticket.number,
+            issued_at=ticket.issued_datetime.astimezone(self.tz),
+            people_ahead=ahead,
+            wait_minutes=wait,
+            priority_label=label,
+            qr_payload=self.qr_payload(ticket),
+            footer_lines=list(self.config.printer.footer),
+            ticket_id=ticket.id,
+            kiosk_id=ticket.kiosk_id,
+        )
+
+    def requirements_content(self, service: Service) -> RequirementsContent:
+        return RequirementsContent(
+            office_name=self.config.kiosk.office_name,
+            service_id=service.name_id,
+            service_en=service.name_en,
+            documents=[
+                DocumentLine(text_id=d.id, text_en=d.en, mandatory=d.mandatory, note=" / ".join(n for n in (d.note_id, d.note_en) if n))
+                for d in service.documents
+            ],
+            fees=[f"{f.id} / {f.en}: {rupiah(f.amount)}" for f in service.fees],
+            processing_time=" / ".join(t for t in (service.processing_id, service.processing_en) if t),
+            notes=[*service.notes_id, *service.notes_en],
+            footer_lines=list(self.config.printer.footer),
+            printed_at=self.clock.now().astimezone(self.tz),
+        )
+
+    # printing -----------------------------------------------------------------------------
+
+    def status(self, store: Store | None = None):
+        status = self.printer.status()
+        if store is not None:
+            self._remember(store, status.state, status.detail)
+        return status
+
+    def _remember(self, store: Store, state: str, detail: str) -> None:
+        with store.transaction():
+            store.set_state(PRINTER, {"state": state, "detail": detail, "at": self.clock.now().isoformat(timespec="seconds")})
+
+    def print_ticket(self, store: Store, ticket: Ticket, *, reprint: bool = False) -> PrintOutcome:
+        data = escpos_printer.encode_ticket(self.ticket_content(ticket, store.get_state(QUEUE_STATS)), self.model)
+        result = self.printer.print(data)
+        outcome = PrintOutcome(result.outcome == "printed", result.state, result.reason)
+        kind = "ticket.reprinted" if reprint and outcome.printed else ("ticket.printed" if outcome.printed else "ticket.print_failed")
+        now = self.clock.now().isoformat(timespec="milliseconds")
+        with store.transaction():
+            updated = store.set_print_state(
+                ticket.id, outcome.print_state, error=None if outcome.printed else (outcome.reason or outcome.state), at=now, reprint=reprint and outcome.printed
+            )
+            store.add_event(kind, updated, now)
+            store.set_state(PRINTER, {"state": result.state, "detail": result.reason, "at": now})
+        return outcome
+
+    def print_requirements(self, service: Service, store: Store | None = None):
+        result = self.printer.print(escpos_printer.encode_requirements(self.requirements_content(service), self.model))
+        if store is not None:
+            self._remember(store, result.state, result.reason)
+        return result
+
+    def print_test_page(self, extra_lines: list[str] | None = None):
+        content = TestPageContent(
+            kiosk_id=self.config.kiosk.id,
+            device=self.config.printer.device,
+            printed_at=self.clock.now().astimezone(self.tz),
+            extra_lines=list(extra_lines or []),
+        )
+        return self.printer.print(escpos_printer.encode_test_page(content, self.model))

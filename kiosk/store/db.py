@@ -1,0 +1,253 @@
+"""The kiosk's SQLite store: tickets, their outbox events, counters and small JSON state.
+
+WAL with synchronous=FULL: a committed ticket survives a process kill and a power cut (as far as
+the SD card honours flushes). Every write is a short `BEGIN IMMEDIATE` transaction, and every
+connection waits up to `busy_timeout` for another writer, so the UI, the agent and the CLI share
+the file without "database is locked" reaching anyone. One Store per thread.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from .records import OutboxEvent, OutboxStats, Ticket
+from .schema import MIGRATIONS
+
+EXPORT_CHUNK = 500
+
+
+class StoreError(Exception):
+    """The database cannot be opened or used; the message names the file and what to do."""
+
+
+class Store:
+    def __init__(self, path: str | Path, *, busy_timeout: float = 5.0):
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.conn = sqlite3.connect(str(self.path), timeout=busy_timeout, isolation_level=None)
+            self.conn.row_factory = sqlite3.Row
+            self.conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+            self.conn.execute("PRAGMA journal_mode = WAL")
+            self.conn.execute("PRAGMA synchronous = FULL")
+            self.conn.execute("PRAGMA foreign_keys = ON")
+            self._migrate()
+        except sqlite3.DatabaseError as e:
+            raise StoreError(f"cannot open database {self.path}: {e}") from None
+        except OSError as e:
+            raise StoreError(f"cannot create the folder for database {self.path}: {e.strerror}") from None
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _migrate(self) -> None:
+        if self.schema_version() >= len(MIGRATIONS):
+            return
+        with self.transaction():
+            version = self.schema_version()
+            for step, sql in enumerate(MIGRATIONS[version:], start=version + 1):
+                for statement in sql.split(";"):
+                    if statement.strip():
+                        self.conn.execute(statement)
+                self.conn.execute(f"PRAGMA user_version = {step}")
+
+    def schema_version(self) -> int:
+        return self.conn.execute("PRAGMA user_version").fetchone()[0]
+
+    @contextmanager
+    def transaction(self) -> Iterator["Store"]:
+        """One write transaction; the write lock is taken at BEGIN so it cannot fail half-way."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    # state ---------------------------------------------------------------------------------
+
+    def get_state(self, key: str, default: Any = None) -> Any:
+        row = self.conn.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
+        return default if row is None else json.loads(row[0])
+
+    def set_state(self, key: str, value: Any) -> None:
+        self.conn.execute(
+            "INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, json.dumps(value, sort_keys=True)),
+        )
+
+    # numbering -----------------------------------------------------------------------------
+
+    def last_seq(self, service_day: str, prefix: str) -> int | None:
+        row = self.conn.execute(
+            "SELECT last_seq FROM counters WHERE service_day = ? AND prefix = ?", (service_day, prefix)
+        ).fetchone()
+        return None if row is None else row[0]
+
+    def set_last_seq(self, service_day: str, prefix: str, seq: int) -> None:
+        self.conn.execute(
+            "INSERT INTO counters (service_day, prefix, last_seq) VALUES (?, ?, ?) "
+            "ON CONFLICT (service_day, prefix) DO UPDATE SET last_seq = excluded.last_seq",
+            (service_day, prefix, seq),
+        )
+
+    def count_issued(self, service_day: str, service: str, *, priority: bool) -> int:
+        op = "IS NOT NULL" if priority else "IS NULL"
+        return self.conn.execute(
+            f"SELECT count(*) FROM tickets WHERE service_day = ? AND service = ? AND priority {op}",
+            (service_day, service),
+        ).fetchone()[0]
+
+    # tickets -------------------------------------------------------------------------------
+
+    def insert_ticket(self, ticket: Ticket) -> Ticket:
+        data = ticket.to_dict()
+        data.pop("cursor")
+        data["clock_trusted"] = int(data["clock_trusted"])
+        cols = ", ".join(data)
+        marks = ", ".join("?" for _ in data)
+        cur = self.conn.execute(f"INSERT INTO tickets ({cols}) VALUES ({marks})", tuple(data.values()))
+        return Ticket(**{**ticket.to_dict(), "cursor": cur.lastrowid})
+
+    def ticket(self, ticket_id: str) -> Ticket | None:
+        row = self.conn.execute("SELECT * FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
+        return None if row is None else Ticket.from_row(row)
+
+    def ticket_by_number(self, number: str, service_day: str | None = None) -> Ticket | None:
+        """The newest ticket with that number (on that service day, if given)."""
+        sql = "SELECT * FROM tickets WHERE number = ?"
+        args: tuple = (number.upper(),)
+        if service_day:
+            sql += " AND service_day = ?"
+            args += (service_day,)
+        row = self.conn.execute(sql + " ORDER BY cursor DESC LIMIT 1", args).fetchone()
+        return None if row is None else Ticket.from_row(row)
+
+    def last_ticket(self) -> Ticket | None:
+        row = self.conn.execute("SELECT * FROM tickets ORDER BY cursor DESC LIMIT 1").fetchone()
+        return None if row is None else Ticket.from_row(row)
+
+    def tickets_on(self, service_day: str) -> list[Ticket]:
+        rows = self.conn.execute("SELECT * FROM tickets WHERE service_day = ? ORDER BY cursor", (service_day,))
+        return [Ticket.from_row(r) for r in rows]
+
+    def counts_by_service(self, service_day: str) -> dict[str, dict[str, int]]:
+        rows = self.conn.execute(
+            "SELECT service, count(*) AS total, count(priority) AS priority, "
+            "sum(print_state = 'print_failed') AS print_failed "
+            "FROM tickets WHERE service_day = ? GROUP BY service ORDER BY service",
+            (service_day,),
+        )
+        return {r["service"]: {"total": r["total"], "priority": r["priority"], "print_failed": r["print_failed"]} for r in rows}
+
+    def iter_tickets(self, after: int = 0, limit: int | None = None) -> Iterator[Ticket]:
+        """Tickets in issue order after a cursor, read in chunks so memory stays flat."""
+        remaining = limit
+        while remaining is None or remaining > 0:
+            chunk = EXPORT_CHUNK if remaining is None else min(EXPORT_CHUNK, remaining)
+            rows = self.conn.execute(
+                "SELECT * FROM tickets WHERE cursor > ? ORDER BY cursor LIMIT ?", (after, chunk)
+            ).fetchall()
+            for row in rows:
+                yield Ticket.from_row(row)
+            if len(rows) < chunk:
+                return
+            after = rows[-1]["cursor"]
+            if remaining is not None:
+                remaining -= len(rows)
+
+    def set_print_state(self, ticket_id: str, state: str, *, error: str | None, at: str, reprint: bool = False) -> Ticket:
+        self.conn.execute(
+            "UPDATE tickets SET print_state = ?, print_error = ?, "
+            "printed_at = CASE WHEN ? = 'printed' THEN ? ELSE printed_at END, "
+            "reprints = reprints + ? WHERE id = ?",
+            (state, error, state, at, int(reprint), ticket_id),
+        )
+        ticket = self.ticket(ticket_id)
+        if ticket is None:
+            raise KeyError(ticket_id)
+        return ticket
+
+    # outbox --------------------------------------------------------------------------------
+
+    def add_event(self, kind: str, ticket: Ticket, created_at: str) -> str:
+        event_id = str(uuid.uuid4())
+        payload = {
+            "event_id": event_id,
+            "kind": kind,
+            "kiosk_id": ticket.kiosk_id,
+            "created_at": created_at,
+            "ticket": ticket.to_dict(),
+        }
+        self.conn.execute(
+            "INSERT INTO outbox (event_id, kind, ticket_id, payload, created_at) VALUES (?, ?, ?, ?, ?)",
+            (event_id, kind, ticket.id, json.dumps(payload, sort_keys=True), created_at),
+        )
+        return event_id
+
+    def pending_events(self, limit: int) -> list[OutboxEvent]:
+        rows = self.conn.execute(
+            "SELECT * FROM outbox WHERE delivered_at IS NULL ORDER BY seq LIMIT ?", (limit,)
+        ).fetchall()
+        return [OutboxEvent.from_row(r) for r in rows]
+
+    def events_for(self, ticket_id: str) -> list[OutboxEvent]:
+        rows = self.conn.execute("SELECT * FROM outbox WHERE ticket_id = ? ORDER BY seq", (ticket_id,))
+        return [OutboxEvent.from_row(r) for r in rows]
+
+    def mark_delivered(self, event_ids: Iterable[str], at: str | None = None) -> int:
+        ids = list(event_ids)
+        if not ids:
+            return 0
+        with self.transaction():
+            stamp = at or self.conn.execute("SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now')").fetchone()[0]
+            marks = ", ".join("?" for _ in ids)
+            cur = self.conn.execute(
+                f"UPDATE outbox SET delivered_at = ? WHERE delivered_at IS NULL AND event_id IN ({marks})",
+                (stamp, *ids),
+            )
+            return cur.rowcount
+
+    def note_attempt(self, event_ids: Iterable[str], error: str | None) -> None:
+        ids = list(event_ids)
+        if not ids:
+            return
+        marks = ", ".join("?" for _ in ids)
+        with self.transaction():
+            self.conn.execute(
+                f"UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE event_id IN ({marks})",
+                (error, *ids),
+            )
+
+    def outbox_stats(self) -> OutboxStats:
+        depth = self.conn.execute("SELECT count(*) FROM outbox WHERE delivered_at IS NULL").fetchone()[0]
+        oldest = self.conn.execute(
+            "SELECT created_at FROM outbox WHERE delivered_at IS NULL ORDER BY seq LIMIT 1"
+        ).fetchone()
+        total = self.conn.execute("SELECT count(*) FROM outbox").fetchone()[0]
+        return OutboxStats(depth=depth, oldest_created_at=oldest and oldest[0], delivered=total - depth)
+
+    # health --------------------------------------------------------------------------------
+
+    def quick_check(self) -> str:
+        return self.conn.execute("PRAGMA quick_check").fetchone()[0]
+
+    def size_bytes(self) -> int:
+        total = 0
+        for suffix in ("", "-wal"):
+            p = Path(str(self.path) + suffix)
+            if p.exists():
+                total += p.stat().st_size
+        return total

@@ -1,0 +1,77 @@
+"""Plain records read from and written to the store; their dicts are the wire format."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class Ticket:
+    id: str
+    kiosk_id: str
+    number: str
+    service: str
+    prefix: str
+    seq: int
+    priority: str | None
+    service_day: str
+    issued_at: str
+    mono_ns: int
+    boot_id: str
+    clock_trusted: bool
+    print_state: str = "pending"
+    print_error: str | None = None
+    printed_at: str | None = None
+    reprints: int = 0
+    cursor: int | None = None
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> "Ticket":
+        data = dict(row)
+        data["clock_trusted"] = bool(data["clock_trusted"])
+        return cls(**data)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @property
+    def issued_datetime(self) -> datetime:
+        return datetime.fromisoformat(self.issued_at)
+
+
+@dataclass(frozen=True)
+class OutboxEvent:
+    seq: int
+    event_id: str
+    kind: str
+    ticket_id: str
+    payload: dict
+    created_at: str
+    attempts: int
+    last_error: str | None = None
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> "OutboxEvent":
+        data = dict(row)
+        data.pop("delivered_at", None)
+        data["payload"] = json.loads(data["payload"])
+        return cls(**data)
+
+    def wire(self) -> dict:
+        """The event as sent to the central server: the stored payload plus its outbox order."""
+        return {**self.payload, "seq": self.seq}
+
+
+@dataclass(frozen=True)
+class OutboxStats:
+    depth: int
+    oldest_created_at: str | None
+    delivered: int
+
+    def oldest_age_seconds(self, now: datetime) -> float | None:
+        if self.oldest_created_at is None:
+            return None
+        return max(0.0, (now - datetime.fromisoformat(self.oldest_created_at)).total_seconds())
