@@ -30,6 +30,8 @@ def option(default: Any, check: Check) -> Any:
 
 
 def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, str):
         return f'"{value}"'
     return repr(value)
