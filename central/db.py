@@ -1,0 +1,404 @@
+"""Central SQLite storage: kiosks and tokens, events (each stored once), tickets, catalogues.
+
+One connection per thread (waitress serves requests from a small thread pool). Writes run in
+`BEGIN IMMEDIATE` so concurrent batches serialise on the write lock instead of failing on upgrade.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from .protocol import event_problem, utc_now_iso
+
+AVG_SERVICE_WINDOW = 20
+
+MIGRATIONS = [
+    """
+    CREATE TABLE kiosks(
+        kiosk_id TEXT PRIMARY KEY,
+        office_fixed TEXT,
+        office TEXT,
+        created_at TEXT NOT NULL,
+        last_seen_at TEXT,
+        last_heartbeat_at TEXT,
+        last_heartbeat TEXT
+    );
+    CREATE TABLE tokens(
+        token_id TEXT PRIMARY KEY,
+        role TEXT NOT NULL CHECK (role IN ('kiosk', 'counter')),
+        subject TEXT NOT NULL,
+        secret_hash TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        revoked_at TEXT
+    );
+    CREATE TABLE events(
+        rowid INTEGER PRIMARY KEY,
+        event_id TEXT NOT NULL UNIQUE,
+        kiosk_id TEXT NOT NULL,
+        seq INTEGER,
+        kind TEXT NOT NULL,
+        ticket_id TEXT,
+        created_at TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        payload TEXT NOT NULL
+    );
+    CREATE INDEX events_kiosk ON events(kiosk_id, rowid);
+    CREATE TABLE tickets(
+        cursor INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        kiosk_id TEXT NOT NULL,
+        office TEXT,
+        number TEXT NOT NULL,
+        service TEXT,
+        prefix TEXT NOT NULL,
+        seq INTEGER,
+        priority INTEGER NOT NULL DEFAULT 0,
+        service_day TEXT NOT NULL,
+        issued_at TEXT,
+        print_state TEXT,
+        record TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        called_at TEXT,
+        counter TEXT,
+        done_at TEXT
+    );
+    CREATE INDEX tickets_queue ON tickets(office, service_day, prefix, called_at);
+    CREATE INDEX tickets_counter ON tickets(office, counter, done_at);
+    CREATE TABLE catalogues(
+        office TEXT PRIMARY KEY,
+        body BLOB NOT NULL,
+        etag TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    """,
+]
+
+
+@dataclass(frozen=True)
+class TokenRow:
+    token_id: str
+    role: str
+    subject: str
+    secret_hash: str
+    created_at: str
+    revoked_at: str | None
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    office: str
+    body: bytes
+    etag: str
+    updated_at: str
+
+
+class CentralDB:
+    def __init__(self, path: str | Path):
+        self.path = str(path)
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._migrate(self.conn())
+
+    def conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=5.0)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA busy_timeout=5000")
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._all:
+                conn.close()
+            self._all.clear()
+        self._local = threading.local()
+
+    @contextmanager
+    def write(self):
+        conn = self.conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        with self.write():
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version > len(MIGRATIONS):
+                raise RuntimeError(
+                    f"{self.path}: database schema version {version} is newer than this "
+                    f"kiosk-central ({len(MIGRATIONS)}); upgrade kiosk-central"
+                )
+            for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+                for statement in filter(str.strip, script.split(";")):
+                    conn.execute(statement)
+                conn.execute(f"PRAGMA user_version={number}")
+
+    # tokens and kiosks
+
+    def add_token(self, token_id: str, role: str, subject: str, secret_hash: str, office: str | None) -> None:
+        now = utc_now_iso()
+        with self.write() as conn:
+            conn.execute(
+                "INSERT INTO tokens(token_id, role, subject, secret_hash, created_at) VALUES (?,?,?,?,?)",
+                (token_id, role, subject, secret_hash, now),
+            )
+            if role == "kiosk":
+                conn.execute(
+                    "INSERT INTO kiosks(kiosk_id, office_fixed, office, created_at) VALUES (?,?,?,?) "
+                    "ON CONFLICT(kiosk_id) DO UPDATE SET "
+                    "office_fixed = coalesce(excluded.office_fixed, office_fixed), "
+                    "office = coalesce(excluded.office_fixed, office)",
+                    (subject, office, office, now),
+                )
+
+    def token(self, token_id: str) -> TokenRow | None:
+        row = self.conn().execute("SELECT * FROM tokens WHERE token_id = ?", (token_id,)).fetchone()
+        return TokenRow(**dict(row)) if row else None
+
+    def tokens(self) -> list[TokenRow]:
+        rows = self.conn().execute("SELECT * FROM tokens ORDER BY created_at, token_id").fetchall()
+        return [TokenRow(**dict(r)) for r in rows]
+
+    def revoke_token(self, token_id: str) -> bool:
+        with self.write() as conn:
+            cur = conn.execute(
+                "UPDATE tokens SET revoked_at = ? WHERE token_id = ? AND revoked_at IS NULL",
+                (utc_now_iso(), token_id),
+            )
+            return cur.rowcount == 1
+
+    def kiosk(self, kiosk_id: str) -> dict | None:
+        row = self.conn().execute("SELECT * FROM kiosks WHERE kiosk_id = ?", (kiosk_id,)).fetchone()
+        return _kiosk_dict(row) if row else None
+
+    def kiosks(self) -> list[dict]:
+        return [_kiosk_dict(r) for r in self.conn().execute("SELECT * FROM kiosks ORDER BY kiosk_id")]
+
+    def _touch_kiosk(self, conn, kiosk_id: str, office: str | None, now: str) -> str | None:
+        """Record that the kiosk was seen; return its effective office."""
+        conn.execute(
+            "UPDATE kiosks SET last_seen_at = ?, office = coalesce(office_fixed, ?, office) WHERE kiosk_id = ?",
+            (now, office, kiosk_id),
+        )
+        row = conn.execute("SELECT office FROM kiosks WHERE kiosk_id = ?", (kiosk_id,)).fetchone()
+        return row["office"] if row else office
+
+    def record_heartbeat(self, kiosk_id: str, office: str | None, body: dict) -> None:
+        now = utc_now_iso()
+        with self.write() as conn:
+            self._touch_kiosk(conn, kiosk_id, office, now)
+            conn.execute(
+                "UPDATE kiosks SET last_heartbeat_at = ?, last_heartbeat = ? WHERE kiosk_id = ?",
+                (now, json.dumps(body, separators=(",", ":")), kiosk_id),
+            )
+
+    # events and tickets
+
+    def ingest(self, kiosk_id: str, office: str | None, events: list) -> tuple[list[str], list[dict]]:
+        """Store a batch in order, each event at most once.
+
+        An event id already held for this kiosk counts as accepted: that is what makes a retried
+        batch safe. After the first rejection the rest of the batch is left unapplied (and marked
+        retryable) so the server never holds a kiosk's events out of order.
+        """
+        accepted: list[str] = []
+        rejected: list[dict] = []
+        now = utc_now_iso()
+        with self.write() as conn:
+            office = self._touch_kiosk(conn, kiosk_id, office, now)
+            blocked = False
+            for event in events:
+                event_id = event.get("event_id") if isinstance(event, dict) else None
+                event_id = event_id if isinstance(event_id, str) else None
+                if blocked:
+                    rejected.append(_rejection(event_id, "not_applied", True, "an earlier event in this batch was rejected"))
+                    continue
+                problem = event_problem(event, kiosk_id)
+                if problem is None:
+                    held = conn.execute("SELECT kiosk_id FROM events WHERE event_id = ?", (event_id,)).fetchone()
+                    if held is not None and held["kiosk_id"] != kiosk_id:
+                        problem = "event_id already used by another kiosk"
+                    elif held is not None:
+                        accepted.append(event_id)
+                        continue
+                if problem is not None:
+                    rejected.append(_rejection(event_id, "invalid", False, problem))
+                    blocked = True
+                    continue
+                self._store_event(conn, kiosk_id, office, event, now)
+                accepted.append(event_id)
+        return accepted, rejected
+
+    def _store_event(self, conn, kiosk_id: str, office: str | None, event: dict, now: str) -> None:
+        ticket = event.get("ticket") if isinstance(event.get("ticket"), dict) else None
+        conn.execute(
+            "INSERT INTO events(event_id, kiosk_id, seq, kind, ticket_id, created_at, received_at, payload) "
+            "VALUES (?,?,?,?,?,?,?,?)",
+            (
+                event["event_id"], kiosk_id, event.get("seq"), event["kind"],
+                ticket["id"] if ticket else None, event["created_at"], now,
+                json.dumps(event, separators=(",", ":"), ensure_ascii=False),
+            ),
+        )
+        if ticket is None:
+            return
+        conn.execute(
+            "INSERT INTO tickets(id, kiosk_id, office, number, service, prefix, seq, priority, service_day, "
+            "issued_at, print_state, record, received_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) "
+            "ON CONFLICT(id) DO UPDATE SET print_state = excluded.print_state, record = excluded.record",
+            (
+                ticket["id"], kiosk_id, ticket.get("office") or office, ticket["number"], ticket.get("service"),
+                ticket["prefix"], ticket.get("seq"), int(bool(ticket.get("priority"))), ticket["service_day"],
+                ticket.get("issued_at"), ticket.get("print_state"),
+                json.dumps(ticket, separators=(",", ":"), ensure_ascii=False), now,
+            ),
+        )
+
+    def events(self, kiosk_id: str | None = None) -> list[dict]:
+        sql = "SELECT * FROM events" + (" WHERE kiosk_id = ?" if kiosk_id else "") + " ORDER BY rowid"
+        rows = self.conn().execute(sql, (kiosk_id,) if kiosk_id else ())
+        return [dict(r) for r in rows]
+
+    def iter_tickets(self, office: str | None = None, kiosk_id: str | None = None, batch: int = 500):
+        """Tickets in the order the server received them, in constant memory."""
+        where, args = [], []
+        if office:
+            where.append("office = ?")
+            args.append(office)
+        if kiosk_id:
+            where.append("kiosk_id = ?")
+            args.append(kiosk_id)
+        clause = (" AND " + " AND ".join(where)) if where else ""
+        after = 0
+        while True:
+            rows = self.conn().execute(
+                f"SELECT * FROM tickets WHERE cursor > ?{clause} ORDER BY cursor LIMIT ?", (after, *args, batch)
+            ).fetchall()
+            if not rows:
+                return
+            for row in rows:
+                yield _ticket_dict(row)
+            after = rows[-1]["cursor"]
+
+    # queue
+
+    def current_service_day(self, office: str) -> str | None:
+        row = self.conn().execute("SELECT max(service_day) FROM tickets WHERE office = ?", (office,)).fetchone()
+        return row[0]
+
+    def queue_stats(self, office: str, service_day: str | None = None) -> dict:
+        day = service_day or self.current_service_day(office)
+        services: dict[str, dict] = {}
+        if day is None:
+            return {"office": office, "service_day": None, "services": services}
+        conn = self.conn()
+        rows = conn.execute(
+            "SELECT prefix, count(*) AS issued, count(called_at) AS served FROM tickets "
+            "WHERE office = ? AND service_day = ? GROUP BY prefix ORDER BY prefix",
+            (office, day),
+        )
+        for row in rows:
+            durations = [
+                _seconds_between(r["called_at"], r["done_at"])
+                for r in conn.execute(
+                    "SELECT called_at, done_at FROM tickets WHERE office = ? AND service_day = ? AND prefix = ? "
+                    "AND done_at IS NOT NULL ORDER BY done_at DESC LIMIT ?",
+                    (office, day, row["prefix"], AVG_SERVICE_WINDOW),
+                )
+            ]
+            services[row["prefix"]] = {
+                "waiting": row["issued"] - row["served"],
+                "issued": row["issued"],
+                "served": row["served"],
+                "avg_service_s": round(sum(durations) / len(durations), 1) if durations else None,
+            }
+        return {"office": office, "service_day": day, "services": services}
+
+    def call_next(self, office: str, prefix: str, counter: str) -> dict | None:
+        """Finish what `counter` was serving and call the next waiting ticket of `prefix`.
+
+        Priority tickets go first, then issue time; a ticket's service time is from its call
+        to the next call at the same counter.
+        """
+        now = utc_now_iso()
+        with self.write() as conn:
+            conn.execute(
+                "UPDATE tickets SET done_at = ? WHERE office = ? AND counter = ? AND done_at IS NULL",
+                (now, office, counter),
+            )
+            day = self.current_service_day(office)
+            row = conn.execute(
+                "SELECT * FROM tickets WHERE office = ? AND service_day = ? AND prefix = ? AND called_at IS NULL "
+                "ORDER BY priority DESC, issued_at, cursor LIMIT 1",
+                (office, day, prefix),
+            ).fetchone()
+            if row is None:
+                return None
+            conn.execute(
+                "UPDATE tickets SET called_at = ?, counter = ? WHERE cursor = ?", (now, counter, row["cursor"])
+            )
+        ticket = _ticket_dict(row)
+        ticket["central"].update(called_at=now, counter=counter)
+        return ticket
+
+    # catalogues
+
+    def set_catalogue(self, office: str, body: bytes) -> str:
+        etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+        with self.write() as conn:
+            conn.execute(
+                "INSERT INTO catalogues(office, body, etag, updated_at) VALUES (?,?,?,?) "
+                "ON CONFLICT(office) DO UPDATE SET body = excluded.body, etag = excluded.etag, "
+                "updated_at = excluded.updated_at",
+                (office, body, etag, utc_now_iso()),
+            )
+        return etag
+
+    def catalogue(self, office: str) -> Catalogue | None:
+        row = self.conn().execute("SELECT * FROM catalogues WHERE office = ?", (office,)).fetchone()
+        return Catalogue(row["office"], bytes(row["body"]), row["etag"], row["updated_at"]) if row else None
+
+
+def _rejection(event_id: str | None, reason: str, retry: bool, detail: str) -> dict:
+    return {"event_id": event_id, "reason": reason, "retry": retry, "detail": detail}
+
+
+def _seconds_between(start: str, end: str) -> float:
+    return (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()
+
+
+def _ticket_dict(row: sqlite3.Row) -> dict:
+    record = json.loads(row["record"])
+    record["central"] = {
+        "kiosk_id": row["kiosk_id"],
+        "office": row["office"],
+        "received_at": row["received_at"],
+        "called_at": row["called_at"],
+        "counter": row["counter"],
+        "done_at": row["done_at"],
+    }
+    return record
+
+
+def _kiosk_dict(row: sqlite3.Row) -> dict:
+    out = dict(row)
+    out["last_heartbeat"] = json.loads(out["last_heartbeat"]) if out["last_heartbeat"] else None
+    return out
