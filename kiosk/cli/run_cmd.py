@@ -1,0 +1,26 @@
+"""`kiosk run`: the whole kiosk on its embedded defaults (what `make run` starts)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..config.loader import REPO_CONFIG
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "run",
+        help="start central server, virtual printer, sync agent and touchscreen on this machine",
+        description="Development and demo mode: everything on one machine, files under the repo's var/.",
+    )
+    p.add_argument("--var", metavar="DIR", default=str(REPO_CONFIG.parents[1] / "var"), help="where to keep databases, tokens and previews")
+    p.add_argument("--real-hours", action="store_true", help="keep the catalogue's opening hours (default: open around the clock)")
+    p.add_argument("--headless", action="store_true", help="no touchscreen: issue with `kiosk issue`")
+    p.set_defaults(func=run)
+
+
+def run(ctx, args) -> int:
+    from ..run import Launcher
+
+    base = Path(ctx.config_path) if ctx.config_path else REPO_CONFIG
+    return Launcher(base, Path(args.var).resolve(), demo_hours=not args.real_hours, headless=args.headless).run()

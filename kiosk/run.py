@@ -1,0 +1,195 @@
+"""`kiosk run` (what `make run` starts): the whole kiosk on its embedded defaults, on one machine.
+
+It starts the reference central server, a virtual printer over a real pty (tickets saved as PNG
+previews), the sync agent and the touchscreen, each as its own process as on a real kiosk, and
+stops them all on Ctrl-C. Everything it writes goes under the repo's var/.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+from .config import load_config
+
+CENTRAL_LISTEN = "127.0.0.1:8471"
+STARTUP_TIMEOUT = 15.0
+
+
+class Launcher:
+    def __init__(self, base_config: Path, var: Path, *, demo_hours: bool = True, headless: bool = False):
+        self.base_config = base_config
+        self.var = var
+        self.run_dir = var / "run"
+        self.demo_hours = demo_hours
+        self.headless = headless
+        self.children: list[tuple[str, subprocess.Popen]] = []
+
+    def say(self, message: str) -> None:
+        print(f"[kiosk run] {message}", flush=True)
+
+    def spawn(self, name: str, argv: list[str], env: dict | None = None) -> subprocess.Popen:
+        proc = subprocess.Popen(argv, env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL)
+        self.children.append((name, proc))
+        return proc
+
+    def stop_all(self) -> None:
+        for _, proc in reversed(self.children):
+            if proc.poll() is None:
+                proc.terminate()
+        deadline = time.monotonic() + 5
+        for name, proc in reversed(self.children):
+            try:
+                proc.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                self.say(f"{name} did not stop in time; killing it")
+                proc.kill()
+                proc.wait(2)
+
+    def wait_until(self, what: str, ready, proc: subprocess.Popen) -> None:
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(f"{what} exited with code {proc.returncode} while starting")
+            if ready():
+                return
+            time.sleep(0.1)
+        raise RuntimeError(f"{what} did not start within {STARTUP_TIMEOUT:.0f} s")
+
+    # the parts ------------------------------------------------------------------------------
+
+    def start_central(self, office: str, kiosk_id: str) -> str:
+        db = self.var / "central.db"
+        central = [sys.executable, "-m", "central"]
+        proc = self.spawn("central server", [*central, "serve", "--db", str(db), "--listen", CENTRAL_LISTEN])
+        url = f"http://{CENTRAL_LISTEN}"
+
+        def up() -> bool:
+            try:
+                return requests.get(f"{url}/api/v1/health", timeout=0.5).ok
+            except requests.RequestException:
+                return False
+
+        self.wait_until("central server", up, proc)
+        token = subprocess.run(
+            [*central, "tokens", "add", kiosk_id, "--office", office, "--db", str(db)],
+            capture_output=True, text=True, timeout=30, check=True,
+        ).stdout.strip()
+        token_file = self.run_dir / "central.token"
+        token_file.write_text(token + "\n")
+        token_file.chmod(0o600)
+        self.say(f"central server on {url} (database {db})")
+        return url
+
+    def start_printer(self) -> Path:
+        link = self.var / "printer.tty"
+        previews = self.var / "previews"
+        proc = self.spawn("virtual printer", [sys.executable, "-m", "printer.fake", "--link", str(link), "--previews", str(previews)])
+        self.wait_until("virtual printer", link.exists, proc)
+        self.say(f"virtual printer on {os.path.realpath(link)}; tickets appear as PNG in {previews}/")
+        return link
+
+    def write_catalogue(self, source: Path) -> Path:
+        text = source.read_text(encoding="utf-8")
+        if self.demo_hours:
+            text = re.sub(r"(?m)^(\s*(?:mon|tue|wed|thu|fri|sat|sun)\s*=\s*)\[[^\]]*\]", r'\1["00:00-24:00"]', text)
+            text = re.sub(r"(?m)^closed_dates\s*=.*$", "closed_dates = []", text)
+        out = self.run_dir / "services.toml"
+        out.write_text(text, encoding="utf-8")
+        return out
+
+    def write_config(self, url: str, printer_link: Path) -> Path:
+        base = load_config(self.base_config)
+        catalogue = self.write_catalogue(Path(base.kiosk.catalogue))
+        log_token = self.run_dir / "log.token"
+        if not log_token.exists():
+            log_token.write_text(secrets.token_urlsafe(32) + "\n")
+        log_token.chmod(0o600)
+        text = self.base_config.read_text(encoding="utf-8")
+        text = _set(text, "kiosk", "catalogue", f'"{catalogue}"')
+        text = _set(text, "store", "path", f'"{self.var / "kiosk.db"}"')
+        text = _set(text, "printer", "device", f'"serial:{printer_link}@115200"')
+        text = _set(text, "printer", "preview_dir", '""')
+        text = _set(text, "central", "url", f'"{url}"')
+        text = _set(text, "central", "token_file", f'"{self.run_dir / "central.token"}"')
+        text = _set(text, "agent", "log_token_file", f'"{log_token}"')
+        path = self.run_dir / "kiosk.toml"
+        path.write_text("# Written by `kiosk run` from " + str(self.base_config) + "; edits are overwritten.\n" + text)
+        load_config(path)
+        return path
+
+    def display_env(self) -> dict:
+        if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+            return {}
+        xvfb = shutil.which("Xvfb")
+        if not xvfb:
+            raise RuntimeError("no display and no Xvfb: run `sudo apt-get install -y xvfb` or start from a desktop session")
+        number = next(n for n in range(90, 200) if not Path(f"/tmp/.X11-unix/X{n}").exists() and not Path(f"/tmp/.X{n}-lock").exists())
+        proc = self.spawn("Xvfb", [xvfb, f":{number}", "-screen", "0", "1024x600x24", "-nolisten", "tcp"])
+        self.wait_until("Xvfb", lambda: Path(f"/tmp/.X11-unix/X{number}").exists(), proc)
+        self.say(f"no display found: started a virtual one (Xvfb :{number}, 1024x600). "
+                 f"Look at it with `kiosk screenshots` or a VNC server on DISPLAY=:{number}.")
+        return {"DISPLAY": f":{number}"}
+
+    def run(self) -> int:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        base = load_config(self.base_config)
+        try:
+            url = self.start_central(base.kiosk.office_code, base.kiosk.id)
+            link = self.start_printer()
+            config = self.write_config(url, link)
+            if self.demo_hours:
+                self.say("demo: every service is open around the clock here (var/run/services.toml); "
+                         "the real hours are in config/services.toml")
+            kiosk = [sys.executable, "-m", "kiosk", "--config", str(config)]
+            self.spawn("sync agent", [*kiosk, "agent"])
+            self.say(f"kiosk configuration: {config}  (try: .venv/bin/kiosk --config {config} status)")
+            if self.headless:
+                self.say("headless: no touchscreen. Issue with: "
+                         f".venv/bin/kiosk --config {config} issue A")
+                main = None
+            else:
+                main = self.spawn("touchscreen", [*kiosk, "ui"], env=self.display_env())
+            return self.supervise(main)
+        except (RuntimeError, subprocess.SubprocessError) as e:
+            self.say(f"error: {e}")
+            return 1
+        finally:
+            self.stop_all()
+
+    def supervise(self, main: subprocess.Popen | None) -> int:
+        stop = {"now": False}
+        signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
+        self.say("running; Ctrl-C stops everything")
+        try:
+            while not stop["now"]:
+                for name, proc in self.children:
+                    if proc.poll() is not None and name != "Xvfb":
+                        self.say(f"{name} exited with code {proc.returncode}")
+                        return 0 if proc is main and proc.returncode == 0 else 1
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            pass
+        self.say("stopping")
+        return 0
+
+
+def _set(text: str, section: str, key: str, value: str) -> str:
+    """Set `key = value` inside [section] of a TOML text, adding the line if it is missing."""
+    pattern = re.compile(rf"(?ms)^\[{section}\]\s*$(.*?)(?=^\[|\Z)")
+    m = pattern.search(text)
+    if not m:
+        return text.rstrip() + f"\n\n[{section}]\n{key} = {value}\n"
+    body = m.group(1)
+    line = re.compile(rf"(?m)^{key}\s*=.*$")
+    body = line.sub(f"{key} = {value}", body, count=1) if line.search(body) else f"\n{key} = {value}" + body
+    return text[: m.start(1)] + body + text[m.end(1):]
