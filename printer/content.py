@@ -1,0 +1,53 @@
+"""What goes on paper, as plain data the kiosk fills in. No printer knowledge here."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass
+class TicketContent:
+    office_name: str
+    office_lines: list[str]
+    service_id: str  # service name in Bahasa Indonesia
+    service_en: str
+    number: str  # e.g. "A001"
+    issued_at: datetime  # timezone-aware, already in the office's timezone
+    people_ahead: int | None
+    wait_minutes: int | None  # None: printed as unknown, in both languages
+    priority_label: str | None
+    qr_payload: str | None  # ticket id or a status URL
+    footer_lines: list[str]
+    ticket_id: str
+    kiosk_id: str
+
+
+@dataclass
+class DocumentLine:
+    text_id: str
+    text_en: str
+    mandatory: bool
+    note: str = ""
+
+
+@dataclass
+class RequirementsContent:
+    office_name: str
+    service_id: str
+    service_en: str
+    documents: list[DocumentLine]
+    fees: list[str]
+    processing_time: str
+    notes: list[str]
+    footer_lines: list[str]
+    printed_at: datetime
+
+
+@dataclass
+class TestPageContent:
+    kiosk_id: str
+    device: str
+    printed_at: datetime
+    extra_lines: list[str] = field(default_factory=list)
+
+    __test__ = False  # not a pytest test class despite the name

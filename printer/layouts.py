@@ -1,0 +1,200 @@
+"""The three paper layouts: queue ticket, requirements slip, technician's test page.
+
+Everything here is in terms of `Document` (styled lines, QR, logo, cut); the same code serves 80 mm
+(48 columns) and 58 mm (32 columns) paper because every line is wrapped to the model's columns.
+Bilingual texts are printed Indonesian first, then English.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from .content import RequirementsContent, TestPageContent, TicketContent
+from .document import CENTER, LEFT, RIGHT, Document, Style
+from .model import PrinterModel
+from .text import to_ascii
+
+# Byte-mode QR capacities at error correction level M, versions 1..10 (ISO/IEC 18004 table 7).
+_QR_M_CAPACITY = [14, 26, 42, 62, 84, 106, 122, 152, 180, 213]
+QR_MAX_BYTES = 200  # a ticket id or a status URL; longer means a configuration mistake
+QR_MAX_MODULE_DOTS = 6
+UNKNOWN = "belum diketahui / unknown"  # ~0.75 mm modules: scans easily from a phone, keeps the ticket short
+
+
+def local_time(dt: datetime) -> str:
+    """'27-11-2026 08:15 WIB': the office's clock, with the zone's own abbreviation."""
+    if not isinstance(dt, datetime) or dt.tzinfo is None or dt.utcoffset() is None:
+        raise ValueError(f"time must be a timezone-aware datetime in the office timezone, got {dt!r}")
+    return f"{dt:%d-%m-%Y %H:%M} {dt.tzname()}"
+
+
+def qr_module_dots(data_len: int, dots: int) -> int:
+    """Largest module size (<= 6 dots) at which the symbol plus its quiet zone fits the paper."""
+    version = next((v for v, cap in enumerate(_QR_M_CAPACITY, 1) if data_len <= cap), 10)
+    modules = 17 + 4 * version + 8  # symbol + 4-module quiet zone each side
+    return max(1, min(QR_MAX_MODULE_DOTS, dots // modules))
+
+
+def qr_bytes(payload: str) -> bytes:
+    """The QR data as sent: UTF-8 with control characters removed (they are never meaningful)."""
+    data = "".join(ch for ch in payload if ch >= " " and ch != "\x7f").encode("utf-8")
+    if not data:
+        raise ValueError("qr_payload is empty after removing control characters")
+    if len(data) > QR_MAX_BYTES:
+        raise ValueError(f"qr_payload is {len(data)} bytes; at most {QR_MAX_BYTES} fit a ticket QR code")
+    return data
+
+
+def number_size(number: str, model: PrinterModel) -> int:
+    """The queue number as large as the paper allows, capped by what the printer can do."""
+    return max(1, min(model.max_text_size, model.columns // max(1, len(number))))
+
+
+def _header(doc: Document, model: PrinterModel, office_name: str, office_lines: list[str]) -> None:
+    # The office's NV logo carries its name, so it replaces the text name (and saves the bytes).
+    if model.nv_logo_key:
+        doc.nv_logo(model.nv_logo_key)
+    else:
+        doc.para(office_name, Style(align=CENTER, bold=True))
+    for line in office_lines:
+        doc.para(line, Style(align=CENTER))
+
+
+def _labelled(doc: Document, label: str, value: str) -> None:
+    """'label value' on one line when it fits, else the value on its own line (never split)."""
+    style = Style(align=CENTER)
+    if len(label) + 1 + len(value) <= doc.width_at(1):
+        doc.para(f"{label} {value}", style)
+    else:
+        doc.para(label, style)
+        doc.para(value, style)
+
+
+def ticket(content: TicketContent, model: PrinterModel) -> Document:
+    doc = Document(model.columns)
+    _header(doc, model, content.office_name, content.office_lines)
+    doc.rule()
+    doc.para(content.service_id, Style(align=CENTER, bold=True, height=2))
+    doc.para(content.service_en, Style(align=CENTER))
+    doc.blank()
+    doc.para("NOMOR ANTREAN / QUEUE NUMBER", Style(align=CENTER))
+    number = to_ascii(content.number)
+    if not number:
+        raise ValueError(f"ticket number {content.number!r} has no printable characters")
+    size = number_size(number, model)
+    doc.para(number, Style(align=CENTER, bold=True, width=size, height=size))
+    if content.priority_label:
+        doc.para(content.priority_label, Style(align=CENTER, bold=True, reverse=True))
+    doc.para(local_time(content.issued_at), Style(align=CENTER))
+    ahead = UNKNOWN if content.people_ahead is None else f"{int(content.people_ahead)}"
+    _labelled(doc, "Di depan Anda / Ahead of you:", ahead)
+    wait = UNKNOWN if content.wait_minutes is None else f"{int(content.wait_minutes)} menit/min"
+    _labelled(doc, "Perkiraan tunggu / Est. wait:", wait)
+    if content.qr_payload:
+        data = qr_bytes(content.qr_payload)
+        if model.native_qr:
+            doc.blank()
+            doc.qr(data, qr_module_dots(len(data), model.dots))
+        else:
+            # No native QR on this model, and no QR as an image on the hot path: print it as text.
+            doc.para(content.qr_payload, Style(align=CENTER))
+    doc.para(f"{content.ticket_id} / {content.kiosk_id}", Style(align=CENTER))
+    if content.footer_lines:
+        doc.rule()
+        for line in content.footer_lines:
+            doc.para(line, Style(align=CENTER))
+    doc.cut(model.cutter)
+    return doc
+
+
+def requirements(content: RequirementsContent, model: PrinterModel) -> Document:
+    doc = Document(model.columns)
+    _header(doc, model, content.office_name, [])
+    doc.rule()
+    doc.para("PERSYARATAN / REQUIREMENTS", Style(align=CENTER, bold=True, height=2))
+    doc.para(content.service_id, Style(align=CENTER, bold=True))
+    doc.para(content.service_en, Style(align=CENTER))
+    doc.rule()
+    if content.documents:
+        doc.para("Dokumen / Documents:", Style(bold=True))
+        doc.para("(* wajib / mandatory)", Style())
+        for item in content.documents:
+            mark = "*" if item.mandatory else " "
+            doc.para(item.text_id, Style(), indent=5, first_prefix=f"[ ]{mark} ")
+            doc.para(item.text_en, Style(), indent=5, first_prefix="     ")
+            if item.note:
+                doc.para(item.note, Style(), indent=7, first_prefix="     - ")
+        doc.blank()
+    if content.fees:
+        doc.para("Biaya / Fees:", Style(bold=True))
+        for fee in content.fees:
+            doc.para(fee, Style(), indent=2, first_prefix="- ")
+        doc.blank()
+    if content.processing_time:
+        doc.para("Waktu proses / Processing time:", Style(bold=True))
+        doc.para(content.processing_time, Style(), indent=2, first_prefix="  ")
+        doc.blank()
+    if content.notes:
+        doc.para("Catatan / Notes:", Style(bold=True))
+        for note in content.notes:
+            doc.para(note, Style(), indent=2, first_prefix="- ")
+        doc.blank()
+    doc.para("Bukan nomor antrean / Not a queue ticket", Style(align=CENTER, bold=True))
+    doc.para(f"Dicetak / Printed: {local_time(content.printed_at)}", Style(align=CENTER))
+    if content.footer_lines:
+        doc.rule()
+        for line in content.footer_lines:
+            doc.para(line, Style(align=CENTER))
+    doc.cut(model.cutter)
+    return doc
+
+
+def test_page(content: TestPageContent, model: PrinterModel) -> Document:
+    doc = Document(model.columns)
+    if model.nv_logo_key:
+        doc.nv_logo(model.nv_logo_key)
+        doc.para(f"NV logo '{model.nv_logo_key}' above (blank = not uploaded)", Style(align=CENTER))
+    else:
+        doc.para("NV logo: not configured", Style(align=CENTER))
+    doc.para("TEST PAGE / HALAMAN UJI", Style(align=CENTER, bold=True, height=2))
+    doc.rule()
+    for label, value in (
+        ("Kiosk", content.kiosk_id),
+        ("Device", content.device),
+        ("Profile", model.profile),
+        ("Paper", f"{model.paper_mm} mm, {model.dots} dots, {model.columns} columns"),
+        ("QR", "native GS ( k" if model.native_qr else "none (printed as text)"),
+        ("Max size", f"{model.max_text_size}x"),
+        ("Cutter", "partial cut" if model.cutter else "none (tear off)"),
+        ("Status", "DLE EOT real-time" if model.status else "not supported"),
+        ("Printed", local_time(content.printed_at)),
+    ):
+        doc.para(f"{label}: {value}", Style(), indent=2)
+    doc.rule()
+    doc.para("Align left", Style(align=LEFT))
+    doc.para("Align center", Style(align=CENTER))
+    doc.para("Align right", Style(align=RIGHT))
+    doc.para("Bold text", Style(bold=True))
+    doc.para("Underlined text", Style(underline=1))
+    doc.para(" Reverse text ", Style(reverse=True))
+    for size in sorted({1, 2, 3, 4, model.max_text_size}):
+        label = f"{size}x"
+        if size <= model.max_text_size and len(label) * size <= model.columns:
+            doc.para(label, Style(width=size, height=size))
+    doc.para("ASCII:", Style())
+    printable = "".join(chr(c) for c in range(0x20, 0x7F))
+    doc.para(printable.replace(" ", ""), Style())
+    doc.para("Normalised: " + "Sérvice ümlaut café – “quotes” 日本 ✓", Style())
+    doc.rule()
+    if model.native_qr:
+        doc.para("QR (scan: TEST-" + to_ascii(content.kiosk_id) + "):", Style(align=CENTER))
+        data = qr_bytes(f"TEST-{content.kiosk_id}")
+        doc.qr(data, qr_module_dots(len(data), model.dots))
+    else:
+        doc.para("QR: not supported by this model", Style(align=CENTER))
+    for line in content.extra_lines:
+        doc.para(line, Style())
+    doc.para("Full width:", Style())
+    doc.line("=" * model.columns)
+    doc.para("End of test page / Akhir halaman uji", Style(align=CENTER))
+    doc.cut(model.cutter)
+    return doc

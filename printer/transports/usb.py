@@ -1,0 +1,118 @@
+"""USB printer class device through pyusb (libusb).
+
+pyusb timeouts are integers in milliseconds and 0 means "wait forever" (python-escpos's Usb passes
+0 by default): every call here converts seconds to at least 1 ms. Claiming the interface makes our
+access exclusive; the kernel's usblp driver is detached first if it holds the device.
+"""
+from __future__ import annotations
+
+import math
+
+from .base import OpenError, Transport, TransportError, WriteTimeout
+
+try:
+    import usb.core
+    import usb.util
+except ImportError:  # pragma: no cover - pyusb is a declared dependency
+    usb = None
+
+
+def ms(seconds: float) -> int:
+    """Seconds -> pyusb milliseconds, never 0 (which pyusb takes as no timeout at all)."""
+    return max(1, math.ceil(seconds * 1000))
+
+
+class UsbTransport(Transport):
+    def __init__(self, vendor: int, product: int, in_ep: int | None = None, out_ep: int | None = None,
+                 interface: int = 0):
+        self.vendor = vendor
+        self.product = product
+        self.in_ep = in_ep
+        self.out_ep = out_ep
+        self.interface = interface
+        self._dev = None
+        self._in = in_ep
+        self._out = out_ep
+
+    def describe(self) -> str:
+        return f"USB printer {self.vendor:04x}:{self.product:04x}"
+
+    @property
+    def is_open(self) -> bool:
+        return self._dev is not None
+
+    def open(self, timeout: float) -> None:
+        if usb is None:
+            raise OpenError("pyusb is not installed")
+        try:
+            dev = usb.core.find(idVendor=self.vendor, idProduct=self.product)
+        except usb.core.NoBackendError as e:
+            raise OpenError("no libusb backend found: install libusb-1.0-0") from e
+        if dev is None:
+            raise OpenError(f"no USB device {self.vendor:04x}:{self.product:04x} found "
+                            "(unplugged or off? check `lsusb`)")
+        try:
+            try:
+                if dev.is_kernel_driver_active(self.interface):
+                    dev.detach_kernel_driver(self.interface)
+            except NotImplementedError:
+                pass
+            try:
+                dev.set_configuration()
+            except usb.core.USBError:
+                pass  # already configured (and claimed by us earlier): claiming below decides
+            usb.util.claim_interface(dev, self.interface)
+            if self._in is None or self._out is None:
+                self._find_endpoints(dev)
+        except usb.core.USBError as e:
+            raise OpenError(f"cannot open {self.describe()}: {e} "
+                            "(permission? add a udev rule for the kiosk user)") from e
+        self._dev = dev
+
+    def _find_endpoints(self, dev) -> None:
+        intf = dev.get_active_configuration()[(self.interface, 0)]
+        for ep in intf:
+            is_in = usb.util.endpoint_direction(ep.bEndpointAddress) == usb.util.ENDPOINT_IN
+            bulk = usb.util.endpoint_type(ep.bmAttributes) == usb.util.ENDPOINT_TYPE_BULK
+            if bulk and is_in and self._in is None:
+                self._in = ep.bEndpointAddress
+            if bulk and not is_in and self._out is None:
+                self._out = ep.bEndpointAddress
+        if self._out is None:
+            raise OpenError(f"{self.describe()} has no bulk OUT endpoint on interface {self.interface}")
+
+    def write(self, data: bytes, timeout: float) -> int:
+        if self._dev is None:
+            raise TransportError(f"{self.describe()} is not open")
+        try:
+            sent = self._dev.write(self._out, data, timeout=ms(timeout))
+        except usb.core.USBTimeoutError as e:
+            raise WriteTimeout(f"{self.describe()} stopped accepting data within {timeout:.1f} s "
+                               "(printer stalled or offline)") from e
+        except usb.core.USBError as e:
+            raise TransportError(f"{self.describe()} write failed: {e} (unplugged?)") from e
+        if sent != len(data):
+            raise WriteTimeout(f"{self.describe()} accepted {sent} of {len(data)} bytes", sent=sent)
+        return sent
+
+    def read(self, n: int, timeout: float) -> bytes:
+        if self._dev is None:
+            raise TransportError(f"{self.describe()} is not open")
+        if self._in is None:
+            return b""
+        try:
+            data = self._dev.read(self._in, max(n, 64), timeout=ms(timeout))
+        except usb.core.USBTimeoutError:
+            return b""
+        except usb.core.USBError as e:
+            raise TransportError(f"{self.describe()} read failed: {e} (unplugged?)") from e
+        return bytes(data)[:n]
+
+    def close(self) -> None:
+        dev, self._dev = self._dev, None
+        if dev is not None:
+            try:
+                usb.util.release_interface(dev, self.interface)
+                usb.util.dispose_resources(dev)
+            except Exception:
+                pass

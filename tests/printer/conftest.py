@@ -1,0 +1,95 @@
+import sys
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+# tests/conftest.py puts tests/ on sys.path, where this directory (no __init__.py, as required by
+# --import-mode=importlib) would be found as a namespace package called `printer` and shadow the
+# real one when the repo root is not on sys.path (plain `.venv/bin/pytest`). Put the root first.
+ROOT = str(Path(__file__).resolve().parents[2])
+if ROOT not in sys.path[:1]:
+    sys.path.insert(0, ROOT)
+if getattr(sys.modules.get("printer"), "__file__", "") is None:
+    for name in [m for m in sys.modules if m == "printer" or m.startswith("printer.")]:
+        del sys.modules[name]
+
+from printer import DocumentLine, PrinterModel, RequirementsContent, TestPageContent, TicketContent
+
+WIB = ZoneInfo("Asia/Jakarta")
+
+
+def sample_ticket(**changes) -> TicketContent:
+    values = dict(
+        office_name="Kantor Imigrasi Kelas I TPI Jakarta Selatan",
+        office_lines=["Jl. Warung Buncit Raya No. 207", "Telp. (021) 7996200"],
+        service_id="Penerbitan Paspor Baru",
+        service_en="New Passport Application",
+        number="A001",
+        issued_at=datetime(2026, 11, 27, 8, 15, tzinfo=WIB),
+        people_ahead=5,
+        wait_minutes=20,
+        priority_label="PRIORITAS / PRIORITY - Lansia",
+        qr_payload="https://antrean.imigrasi.go.id/t/JKS-20261127-A001",
+        footer_lines=["Harap menunggu panggilan", "Please wait for your number"],
+        ticket_id="JKS-20261127-A001",
+        kiosk_id="K01",
+    )
+    values.update(changes)
+    return TicketContent(**values)
+
+
+def sample_requirements(**changes) -> RequirementsContent:
+    values = dict(
+        office_name="Kantor Imigrasi Kelas I TPI Jakarta Selatan",
+        service_id="Penggantian Paspor Hilang",
+        service_en="Replacement of a Lost Passport",
+        documents=[
+            DocumentLine("KTP elektronik asli", "Original electronic ID card (KTP)", True, ""),
+            DocumentLine("Kartu Keluarga", "Family card", True, "Asli dan fotokopi / original and copy"),
+            DocumentLine("Surat keterangan hilang dari Kepolisian", "Police report of the loss", True, ""),
+            DocumentLine("Akta kelahiran atau ijazah", "Birth certificate or diploma", False,
+                         "Jika nama berbeda / if the name differs"),
+        ],
+        fees=["Paspor 48 halaman: Rp 350.000", "Denda paspor hilang: Rp 1.000.000"],
+        processing_time="4 hari kerja / 4 working days",
+        notes=["Pemohon wajib datang sendiri / applicants must come in person"],
+        footer_lines=["www.imigrasi.go.id"],
+        printed_at=datetime(2026, 11, 27, 8, 20, tzinfo=WIB),
+    )
+    values.update(changes)
+    return RequirementsContent(**values)
+
+
+def sample_test_page(**changes) -> TestPageContent:
+    values = dict(kiosk_id="K01", device="serial:/dev/ttyUSB0@19200",
+                  printed_at=datetime(2026, 11, 27, 7, 0, tzinfo=WIB), extra_lines=["Teknisi: Budi"])
+    values.update(changes)
+    return TestPageContent(**values)
+
+
+@pytest.fixture
+def model80() -> PrinterModel:
+    return PrinterModel.from_config("TM-T20II", 80)
+
+
+@pytest.fixture
+def model58() -> PrinterModel:
+    return PrinterModel.from_config("POS-5890", 58)
+
+
+# Test modules run with --import-mode=importlib and cannot import this file: hand out the builders.
+@pytest.fixture
+def make_ticket():
+    return sample_ticket
+
+
+@pytest.fixture
+def make_requirements():
+    return sample_requirements
+
+
+@pytest.fixture
+def make_test_page():
+    return sample_test_page
