@@ -78,6 +78,10 @@ class CentralSection:
 class AgentSection:
     listen: str = option("127.0.0.1:8470", text(max_len=256, pattern=r"(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}", hint="must be HOST:PORT"))
     log_token_file: str = option("", text(max_len=4096))
+    # The log API's limits: records per page, and requests per second (with a burst) per client.
+    log_page_max: int = option(1000, integer(1, 10_000))
+    log_rate_per_second: float = option(20.0, number(0.1, 10_000.0))
+    log_rate_burst: int = option(120, integer(1, 100_000))
 
 
 @dataclass(frozen=True)

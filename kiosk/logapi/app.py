@@ -1,0 +1,125 @@
+"""The log API as a WSGI app: routes, query checks, auth, rate limit and JSON-lines paging."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from datetime import datetime, timezone
+from typing import Callable, Iterator
+
+from flask import Flask, Response, g, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from .. import __version__
+from ..store import Store
+from .ratelimit import RateLimiter
+from .tokens import BearerCheck
+
+API = "/api/v1"
+MAX_CURSOR = 2**63 - 1
+FLUSH_BYTES = 64 * 1024
+log = logging.getLogger("kiosk.logapi")
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str, headers: dict | None = None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.headers = status, code, message, headers or {}
+
+
+def ticket_line(ticket) -> str:
+    """One record exactly as `kiosk export` prints it (sorted keys, UTF-8 as is)."""
+    return json.dumps(ticket.to_dict(), ensure_ascii=False, sort_keys=True) + "\n"
+
+
+def _whole_number(name: str, text: str, lo: int, hi: int) -> int:
+    if not text.isdigit() or len(text) > 19 or not lo <= int(text) <= hi:
+        raise ApiError(400, "bad_parameter", f"{name} must be a whole number from {lo} to {hi}, got {text[:40]!r}")
+    return int(text)
+
+
+def create_app(*, kiosk_id: str, office: str, token: str, store_factory: Callable[[], Store],
+               page_max: int, limiter: RateLimiter) -> Flask:
+    app = Flask("kiosk.logapi")
+    app.json.sort_keys = False
+    bearer = BearerCheck(token)
+
+    @app.before_request
+    def _guard():
+        g.started = time.monotonic()
+        wait = limiter.take(request.remote_addr or "?")
+        if wait:
+            raise ApiError(429, "rate_limited", "too many requests; retry later",
+                           {"Retry-After": str(max(1, math.ceil(wait)))})
+        if not bearer.accepts(request.headers.get("Authorization")):
+            raise ApiError(401, "unauthorized", "a valid bearer token is required (the kiosk's log token)",
+                           {"WWW-Authenticate": 'Bearer realm="kiosk-log"'})
+
+    @app.after_request
+    def _access_log(response: Response):
+        ms = (time.monotonic() - g.get("started", time.monotonic())) * 1000
+        log.info("%s %s %s %s %.1fms", request.remote_addr, request.method, request.path, response.status_code, ms)
+        return response
+
+    @app.errorhandler(ApiError)
+    def _api_error(err: ApiError):
+        response = jsonify(error=err.code, message=err.message)
+        response.status_code = err.status
+        response.headers.update(err.headers)
+        return response
+
+    @app.errorhandler(HTTPException)
+    def _http_error(err: HTTPException):
+        response = jsonify(error=(err.name or "error").lower().replace(" ", "_"), message=err.description)
+        response.status_code = err.code or 500
+        if getattr(err, "valid_methods", None):
+            response.headers["Allow"] = ", ".join(err.valid_methods)
+        return response
+
+    @app.get(f"{API}/health")
+    def health():
+        with store_factory() as store:
+            last = store.last_ticket()
+        return jsonify(
+            ok=True, kiosk_id=kiosk_id, office=office, version=__version__,
+            server_time=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            last_cursor=last.cursor if last else 0,
+        )
+
+    @app.get(f"{API}/tickets")
+    def tickets():
+        unknown = sorted(set(request.args) - {"after", "limit"})
+        if unknown:
+            raise ApiError(400, "bad_parameter", f"unknown parameter {unknown[0][:40]!r} (known: after, limit)")
+        if any(len(request.args.getlist(k)) > 1 for k in request.args):
+            raise ApiError(400, "bad_parameter", "give each parameter once")
+        after = _whole_number("after", request.args.get("after", "0"), 0, MAX_CURSOR)
+        limit = _whole_number("limit", request.args.get("limit", str(page_max)), 1, 10**9)
+        if limit > page_max:
+            raise ApiError(400, "limit_too_large", f"limit must be at most {page_max} (agent.log_page_max); "
+                                                   "page with the last record's cursor as after=")
+        store = store_factory()
+        return Response(_page(store, after, limit), content_type="application/x-ndjson; charset=utf-8",
+                        headers={"Cache-Control": "no-store"})
+
+    return app
+
+
+def _page(store: Store, after: int, limit: int) -> Iterator[bytes]:
+    """Stream one page in chunks; the store is closed however the client goes away."""
+    try:
+        buf: list[str] = []
+        size = 0
+        for ticket in store.iter_tickets(after=after, limit=limit):
+            line = ticket_line(ticket)
+            buf.append(line)
+            size += len(line)
+            if size >= FLUSH_BYTES:
+                yield "".join(buf).encode("utf-8")
+                buf, size = [], 0
+        if buf:
+            yield "".join(buf).encode("utf-8")
+    finally:
+        store.close()
