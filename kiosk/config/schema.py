@@ -68,6 +68,8 @@ class CentralSection:
     batch_linger_seconds: float = option(0.5, number(0.0, 60.0))
     backoff_initial_seconds: float = option(1.0, number(0.01, 60.0))
     backoff_max_seconds: float = option(60.0, number(0.1, 3600.0))
+    # A busy server's Retry-After is honoured even past backoff_max_seconds, up to this.
+    retry_after_max_seconds: float = option(600.0, number(1.0, 86400.0))
     heartbeat_seconds: float = option(60.0, number(1.0, 3600.0))
     pull_seconds: float = option(60.0, number(1.0, 3600.0))
     backlog_warn_events: int = option(500, integer(1, 10_000_000))

@@ -28,6 +28,7 @@ import json
 import socket
 import struct
 import threading
+import time
 from dataclasses import dataclass, field
 
 MODES = ("refuse", "reset", "blackhole", "delay", "drop_reply", "status", "truncate", "malformed", "partial")
@@ -58,6 +59,7 @@ class Seen:
     path: str
     fault: str
     events: int | None
+    at: float = field(default_factory=time.monotonic)
 
 
 @dataclass

@@ -1,0 +1,252 @@
+"""The kiosk's side of the protocol in docs/openapi.yaml: one requests Session, strict replies.
+
+Everything the network can do wrong comes back as a `CentralError` with a `kind`, so the agent
+decides what to do (back off, honour Retry-After, log) without knowing about requests. Replies are
+read as tolerant readers: unknown fields are ignored, a field we need with the wrong shape is a
+`protocol` error, never an exception escaping the agent.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from .. import __version__
+from ..clock import Clock
+from .backoff import parse_retry_after
+
+API = "/api/v1"
+MAX_REPLY_BYTES = 2 * 1024 * 1024
+
+
+class CentralError(Exception):
+    """kind: network (no connection, reset, cut reply), timeout, http (status), auth (401/403),
+    protocol (a reply we cannot read), config (no usable token)."""
+
+    def __init__(self, kind: str, message: str, *, status: int | None = None, retry_after: float | None = None):
+        super().__init__(message)
+        self.kind, self.status, self.retry_after = kind, status, retry_after
+
+
+@dataclass(frozen=True)
+class Rejection:
+    event_id: str | None
+    reason: str
+    retry: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class PushReply:
+    accepted: list[str]
+    rejected: list[Rejection]
+
+
+@dataclass(frozen=True)
+class CatalogueReply:
+    status: str  # "changed" | "unchanged" | "absent"
+    text: str | None = None
+    etag: str | None = None
+
+
+@dataclass(frozen=True)
+class DateSample:
+    """The server's Date header against our wall clock at the middle of the exchange."""
+
+    server: datetime
+    local: datetime
+
+    @property
+    def drift_s(self) -> float:
+        # Date has whole seconds and is truncated: on average the true time is half a second later.
+        return (self.server + timedelta(seconds=0.5) - self.local).total_seconds()
+
+
+def read_token(path: str) -> str:
+    try:
+        token = Path(path).read_text(encoding="utf-8").strip()
+    except OSError as e:
+        raise CentralError("config", f"cannot read central.token_file {path}: {e.strerror}") from None
+    if not token or any(c.isspace() for c in token):
+        raise CentralError("config", f"central.token_file {path} must hold one token on one line")
+    return token
+
+
+class CentralClient:
+    def __init__(self, central, *, clock: Clock | None = None, user_agent: str | None = None):
+        if not central.url:
+            raise CentralError("config", "central.url is not set: this kiosk is standalone")
+        self.base = central.url.rstrip("/")
+        self.timeout = (central.connect_timeout, central.read_timeout)
+        self.token_file = central.token_file
+        self.clock = clock or Clock()
+        self.last_date: DateSample | None = None
+        # TLS verification is always on; a CA bundle only narrows whom we trust.
+        self.verify: bool | str = central.ca_bundle or True
+        self.session = requests.Session()
+        # Environment proxies, REQUESTS_CA_BUNDLE or .netrc must not redirect or re-key a kiosk.
+        self.session.trust_env = False
+        self.session.verify = self.verify
+        adapter = HTTPAdapter(max_retries=0, pool_connections=1, pool_maxsize=1)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+        self.session.headers.update({
+            "User-Agent": user_agent or f"kiosk-agent/{__version__}",
+            "Accept": "application/json",
+        })
+        self._set_token(read_token(self.token_file))
+
+    def _set_token(self, token: str) -> None:
+        self.session.headers["Authorization"] = f"Bearer {token}"
+
+    def close(self) -> None:
+        self.session.close()
+
+    # transport
+
+    def _request(self, method: str, path: str, *, ok=(200,), **kwargs) -> tuple[requests.Response, bytes]:
+        url = self.base + path
+        what = f"{method} {path}"
+        started_wall, started = self.clock.now(), time.monotonic()
+        try:
+            with self.session.request(method, url, timeout=self.timeout, verify=self.verify,
+                                      allow_redirects=False, stream=True, **kwargs) as response:
+                body = self._read_body(response, what)
+        except requests.Timeout as e:
+            raise CentralError("timeout", f"{what}: no answer in time ({_short(e)})") from None
+        except requests.RequestException as e:
+            raise CentralError("network", f"{what}: {_short(e)}") from None
+        self._sample_date(response, started_wall, time.monotonic() - started)
+        status = response.status_code
+        if status in ok:
+            return response, body
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        detail = _error_text(body)
+        if status in (401, 403):
+            # A technician may be fixing the token right now: use the file's current one next time.
+            self._reload_token()
+            problem = "the server refused the kiosk token" if status == 401 else "not allowed"
+            raise CentralError("auth", f"{what}: {problem} ({status}){detail}; check central.token_file "
+                               "and the kiosk id", status=status)
+        raise CentralError("http", f"{what}: HTTP {status}{detail}", status=status, retry_after=retry_after)
+
+    @staticmethod
+    def _read_body(response: requests.Response, what: str) -> bytes:
+        chunks, size = [], 0
+        for chunk in response.iter_content(65536):
+            size += len(chunk)
+            if size > MAX_REPLY_BYTES:
+                raise CentralError("protocol", f"{what}: reply larger than {MAX_REPLY_BYTES} bytes")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _sample_date(self, response: requests.Response, started_wall: datetime, elapsed: float) -> None:
+        try:
+            server = parsedate_to_datetime(response.headers["Date"])
+        except (KeyError, TypeError, ValueError, IndexError):
+            return
+        if server.tzinfo is None:
+            server = server.replace(tzinfo=timezone.utc)
+        self.last_date = DateSample(server, started_wall + timedelta(seconds=elapsed / 2))
+
+    def _reload_token(self) -> None:
+        try:
+            self._set_token(read_token(self.token_file))
+        except CentralError:
+            pass
+
+    @staticmethod
+    def _json(body: bytes, what: str) -> dict:
+        try:
+            value = requests.compat.json.loads(body)
+        except ValueError:
+            raise CentralError("protocol", f"{what}: reply is not valid JSON ({len(body)} bytes)") from None
+        if not isinstance(value, dict):
+            raise CentralError("protocol", f"{what}: reply is not a JSON object")
+        return value
+
+    # operations
+
+    def post_events(self, events: list[dict], *, kiosk_id: str, office: str) -> PushReply:
+        what = f"POST {API}/events"
+        _, body = self._request("POST", f"{API}/events",
+                                json={"kiosk_id": kiosk_id, "office": office, "events": events})
+        reply = self._json(body, what)
+        accepted = reply.get("accepted")
+        if not isinstance(accepted, list) or not all(isinstance(i, str) for i in accepted):
+            raise CentralError("protocol", f"{what}: 'accepted' must be a list of event ids")
+        raw_rejected = reply.get("rejected", [])
+        if not isinstance(raw_rejected, list) or not all(isinstance(r, dict) for r in raw_rejected):
+            raise CentralError("protocol", f"{what}: 'rejected' must be a list of objects")
+        rejected = []
+        for r in raw_rejected:
+            event_id = r.get("event_id")
+            rejected.append(Rejection(
+                event_id=event_id if isinstance(event_id, str) else None,
+                reason=str(r.get("reason", "unknown")),
+                retry=r.get("retry") is not False,
+                detail=str(r.get("detail", ""))[:500],
+            ))
+        return PushReply(accepted, rejected)
+
+    def get_catalogue(self, office: str, etags: list[str]) -> CatalogueReply:
+        headers = {"Accept": "application/toml"}
+        if etags:
+            headers["If-None-Match"] = ", ".join(etags)
+        response, body = self._request("GET", f"{API}/offices/{office}/catalogue", ok=(200, 304, 404), headers=headers)
+        etag = response.headers.get("ETag")
+        if response.status_code == 304:
+            return CatalogueReply("unchanged", etag=etag)
+        if response.status_code == 404:
+            return CatalogueReply("absent")
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise CentralError("protocol", f"GET {API}/offices/{office}/catalogue: not UTF-8 text") from None
+        return CatalogueReply("changed", text=text, etag=etag)
+
+    def get_queue(self, office: str) -> dict:
+        what = f"GET {API}/offices/{office}/queue"
+        _, body = self._request("GET", f"{API}/offices/{office}/queue")
+        reply = self._json(body, what)
+        services = reply.get("services")
+        if not isinstance(services, dict):
+            raise CentralError("protocol", f"{what}: 'services' must be an object")
+        stats = {}
+        for prefix, entry in services.items():
+            waiting = entry.get("waiting") if isinstance(entry, dict) else None
+            avg = entry.get("avg_service_s") if isinstance(entry, dict) else None
+            if not isinstance(waiting, int) or isinstance(waiting, bool) or waiting < 0:
+                raise CentralError("protocol", f"{what}: services.{prefix}.waiting must be a whole number >= 0")
+            if avg is not None and (isinstance(avg, bool) or not isinstance(avg, (int, float)) or avg < 0):
+                raise CentralError("protocol", f"{what}: services.{prefix}.avg_service_s must be a number >= 0 or null")
+            stats[str(prefix)] = {"waiting": waiting, "avg_service_s": None if avg is None else float(avg)}
+        day = reply.get("service_day")
+        return {"service_day": day if isinstance(day, str) else None, "services": stats}
+
+    def post_heartbeat(self, body: dict) -> None:
+        self._request("POST", f"{API}/heartbeat", json=body)
+
+
+def _short(error: Exception) -> str:
+    """requests' messages nest the whole urllib3 chain; keep the last, most specific part."""
+    text = str(error)
+    for marker in ("Caused by ", "ConnectionError(", "ProtocolError("):
+        if marker in text:
+            text = text.rsplit(marker, 1)[-1]
+    return text.strip("()'\" ")[:200] or type(error).__name__
+
+
+def _error_text(body: bytes) -> str:
+    try:
+        value = requests.compat.json.loads(body)
+        message = value.get("message") if isinstance(value, dict) else None
+    except ValueError:
+        message = None
+    return f": {str(message)[:200]}" if message else ""

@@ -1,0 +1,50 @@
+"""The heartbeat: what the central server's staff see of this kiosk."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .. import __version__
+from ..clock import Clock, clock_trusted
+from ..config import KioskConfig
+from ..state_keys import PRINTER, SERVER_CLOCK
+from ..store import Store
+from . import state
+from .backlog import backlog_summary
+
+PAPER_WARNINGS = ("paper_near_end", "paper_out")
+
+
+def host_uptime_s() -> float | None:
+    try:
+        return round(float(Path("/proc/uptime").read_text().split()[0]), 1)
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def heartbeat_body(store: Store, config: KioskConfig, clock: Clock, uptime_s: float) -> dict:
+    now = clock.now()
+    printer = store.get_state(PRINTER)
+    server_check = store.get_state(SERVER_CLOCK) or {}
+    catalogue = store.get_state(state.CATALOGUE) or {}
+    outbox = backlog_summary(store.outbox_stats(), config, now)
+    return {
+        "kiosk_id": config.kiosk.id,
+        "office": config.kiosk.office_code,
+        "version": __version__,
+        "sent_at": now.isoformat(timespec="seconds"),
+        "uptime_s": round(uptime_s, 1),
+        "host_uptime_s": host_uptime_s(),
+        "printer": printer,
+        "paper_warning": isinstance(printer, dict) and printer.get("state") in PAPER_WARNINGS,
+        "outbox": outbox,
+        "clock": {
+            "trusted": clock_trusted(clock, server_check),
+            "ntp_synchronized": clock.synchronized(),
+            "drift_s": server_check.get("drift_s"),
+            "checked_at": server_check.get("checked_at"),
+        },
+        "catalogue_etag": catalogue.get("etag"),
+        "last_sync": store.get_state(state.LAST_SYNC),
+        "last_error": store.get_state(state.LAST_ERROR),
+    }

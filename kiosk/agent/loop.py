@@ -1,0 +1,211 @@
+"""The agent's loop: one thread, three schedules (push, pull, heartbeat), never a crash.
+
+It sleeps on an Event, so SIGTERM (which sets it) ends the loop within one poll or one request
+timeout. Every store access is a short transaction: the UI issuing a ticket waits at most for one
+of them, never for the network.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import random
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+from ..clock import Clock
+from ..config import KioskConfig
+from ..store import Store
+from . import state
+from .backoff import Backoff
+from .backlog import backlog_level
+from .client import CentralClient, CentralError, DateSample
+from .heartbeat import heartbeat_body
+from .pull import pull_catalogue, pull_queue, record_clock
+from .push import DrainResult, drain
+
+log = logging.getLogger("kiosk.agent")
+
+POLL_S = 0.2
+DRAIN_SLICE_S = 5.0
+
+
+@dataclass
+class SyncReport:
+    delivered: int
+    pending: int
+    error: str | None
+    pulls: dict
+
+
+class Agent:
+    def __init__(self, config: KioskConfig, store: Store, client: CentralClient, *, clock: Clock | None = None,
+                 stop: threading.Event | None = None, rng=random.random):
+        self.config, self.store, self.client = config, store, client
+        self.clock = clock or client.clock
+        self.stop = stop or threading.Event()
+        central = config.central
+        self.push_backoff = Backoff(central.backoff_initial_seconds, central.backoff_max_seconds, rng,
+                                    retry_after_cap=central.retry_after_max_seconds)
+        self.crash_backoff = Backoff(central.backoff_initial_seconds, central.backoff_max_seconds, rng)
+        self.started = time.monotonic()
+        self.started_at = self.clock.now().isoformat(timespec="seconds")
+        self.next_push = self.next_pull = self.next_heartbeat = 0.0
+        self._recorded_sample: DateSample | None = None
+
+    @property
+    def _who(self) -> dict:
+        return {"kiosk_id": self.config.kiosk.id, "office": self.config.kiosk.office_code}
+
+    # long-running
+
+    def run(self) -> None:
+        c = self.config.central
+        log.info("agent started: kiosk %s, office %s, central %s, batch %d, linger %.2f s",
+                 self.config.kiosk.id, self.config.kiosk.office_code, c.url, c.batch_size, c.batch_linger_seconds)
+        self._status("running")
+        try:
+            while not self.stop.is_set():
+                try:
+                    self.tick()
+                    self.crash_backoff.success()
+                except (sqlite3.Error, OSError) as err:
+                    self._pause_after(err, "the local database or disk failed")
+                except Exception as err:  # noqa: BLE001 - the agent must outlive any one bug
+                    log.exception("unexpected error in the agent loop")
+                    self._pause_after(err, "unexpected error")
+                self.stop.wait(max(0.0, min(self.next_push, self.next_pull, self.next_heartbeat) - time.monotonic()))
+        finally:
+            self._status("stopped")
+            log.info("agent stopped")
+
+    def _pause_after(self, err: Exception, what: str) -> None:
+        delay = self.crash_backoff.failure()
+        log.error("%s: %s; retrying in %.1f s", what, err, delay)
+        self.next_push = self.next_pull = self.next_heartbeat = time.monotonic() + delay
+
+    def tick(self) -> None:
+        now = time.monotonic()
+        if now >= self.next_push:
+            self.next_push = time.monotonic() + self.push_step()
+        if now >= self.next_pull:
+            self.pull()
+            self.next_pull = time.monotonic() + self.config.central.pull_seconds
+        if now >= self.next_heartbeat:
+            self.heartbeat()
+            self._status("running")
+            self.next_heartbeat = time.monotonic() + self.config.central.heartbeat_seconds
+
+    def push_step(self) -> float:
+        """Push if a batch is due; return seconds until the next look at the outbox."""
+        c = self.config.central
+        pending = self.store.pending_events(c.batch_size)
+        if not pending:
+            return POLL_S
+        if len(pending) < c.batch_size:
+            # Linger: let a few more tickets join the batch; one request instead of several.
+            age = (self.clock.now() - datetime.fromisoformat(pending[0].created_at)).total_seconds()
+            if 0 <= age < c.batch_linger_seconds:
+                return min(POLL_S, c.batch_linger_seconds - age)
+        result = self._drain(deadline=time.monotonic() + DRAIN_SLICE_S)
+        if result.error is not None:
+            delay = self.push_backoff.failure(result.error.retry_after)
+            depth = self.store.outbox_stats().depth
+            self._error("push", result.error)
+            log.warning("push failed (%s): %s; %d pending, next attempt in %.1f s",
+                        result.error.kind, result.error, depth, delay)
+            return delay
+        if self.push_backoff.failures:
+            log.info("central server reachable again")
+        self.push_backoff.success()
+        return POLL_S if result.pending == 0 else 0.0
+
+    def _drain(self, deadline: float | None = None) -> DrainResult:
+        started = time.monotonic()
+        result = drain(self.store, self.client, batch_size=self.config.central.batch_size,
+                       should_stop=self.stop.is_set, deadline=deadline, **self._who)
+        if result.delivered or result.pending == 0:
+            pending = 0 if result.pending == 0 else self.store.outbox_stats().depth
+            self.store.set_state(state.LAST_SYNC, {
+                "at": self.clock.now().isoformat(timespec="seconds"),
+                "delivered": result.delivered,
+                "pending": pending,
+            })
+        if result.delivered:
+            log.info("delivered %d events in %d batches (%.0f ms)", result.delivered, result.batches,
+                     (time.monotonic() - started) * 1000)
+        return result
+
+    def pull(self) -> dict:
+        """Catalogue, then queue statistics; the server's Date is recorded whatever happens."""
+        outcome = {}
+        try:
+            outcome["catalogue"], catalogue = pull_catalogue(self.store, self.client, self.config, self.clock)
+            if catalogue is not None:
+                self.config = dataclasses.replace(self.config, catalogue=catalogue)
+            pull_queue(self.store, self.client, self.config, self.clock)
+            outcome["queue"] = "updated"
+        except CentralError as err:
+            self._error("pull", err)
+            log.warning("pull failed (%s): %s", err.kind, err)
+            outcome["pull_error"] = str(err)
+        finally:
+            self._record_clock()
+        return outcome
+
+    def heartbeat(self) -> bool:
+        body = heartbeat_body(self.store, self.config, self.clock, time.monotonic() - self.started)
+        if body["outbox"]["level"] != "ok":
+            log.warning("backlog: %s", "; ".join(body["outbox"]["reasons"]))
+        try:
+            self.client.post_heartbeat(body)
+            return True
+        except CentralError as err:
+            self._error("heartbeat", err)
+            log.warning("heartbeat failed (%s): %s", err.kind, err)
+            return False
+        finally:
+            self._record_clock()
+
+    def _record_clock(self) -> None:
+        sample = self.client.last_date
+        if sample is not None and sample is not self._recorded_sample:
+            record_clock(self.store, sample, self.clock)
+            self._recorded_sample = sample
+
+    def _error(self, during: str, err: CentralError) -> None:
+        self.store.set_state(state.LAST_ERROR, {
+            "at": self.clock.now().isoformat(timespec="seconds"),
+            "during": during,
+            "kind": err.kind,
+            "error": str(err)[:500],
+        })
+
+    def _status(self, what: str) -> None:
+        self.store.set_state(state.STATUS, {
+            "state": what,
+            "pid": os.getpid(),
+            "started_at": self.started_at,
+            "alive_at": self.clock.now().isoformat(timespec="seconds"),
+        })
+
+    # one pass (`kiosk sync now`)
+
+    def sync_once(self, *, pull: bool = True) -> SyncReport:
+        result = self._drain()
+        if result.error is not None:
+            self._error("push", result.error)
+        pulls = {}
+        unreachable = result.error is not None and result.error.kind in ("network", "timeout")
+        if pull and not unreachable:
+            pulls = self.pull()
+            pulls["heartbeat"] = "sent" if self.heartbeat() else "failed"
+        stats = self.store.outbox_stats()
+        error = str(result.error) if result.error else None
+        if stats.depth and error is None:
+            error = "new events arrived while syncing" if not self.stop.is_set() else "interrupted"
+        return SyncReport(result.delivered, stats.depth, error, {**pulls, "backlog": backlog_level(stats, self.config)})

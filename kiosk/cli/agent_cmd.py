@@ -1,0 +1,83 @@
+"""`kiosk agent` (the long-running sync process) and `kiosk sync now` (one pass, for people)."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+
+from ..agent.client import CentralClient, CentralError
+from ..agent.logs import setup_logging
+from ..agent.loop import Agent
+from .common import EXIT_FAIL, EXIT_OK, EXIT_USAGE, CommandError, Context, emit_json
+
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "agent",
+        help="run the sync agent until SIGTERM: push the outbox, pull catalogue/queue/time, heartbeat",
+        description="Runs beside the UI and shares its database; either works while the other is down. "
+                    "Logs one event per line to stderr. Exit codes: 0 stopped by SIGTERM/Ctrl-C, "
+                    "1 database failure, 2 configuration error (e.g. central.url not set).",
+    )
+    p.add_argument("--log-level", choices=LOG_LEVELS, default="info")
+    p.set_defaults(func=run_agent)
+
+    sync = sub.add_parser("sync", help="sync with the central server now (see `kiosk sync now --help`)")
+    actions = sync.add_subparsers(dest="sync_command", required=True, metavar="ACTION")
+    now = actions.add_parser(
+        "now",
+        help="push every pending event once, then pull and send a heartbeat",
+        description="Exit codes: 0 the outbox is empty, 1 events are still pending (the reason is "
+                    "printed), 2 configuration error. Safe to run while `kiosk agent` runs: the "
+                    "server stores each event once.",
+    )
+    now.add_argument("--push-only", action="store_true", help="skip the catalogue/queue pull and the heartbeat")
+    now.add_argument("--json", action="store_true", help="print the outcome as JSON")
+    now.add_argument("--log-level", choices=LOG_LEVELS, default="warning")
+    now.set_defaults(func=sync_now)
+
+
+def _client(ctx: Context) -> CentralClient:
+    try:
+        return CentralClient(ctx.config.central)
+    except CentralError as e:
+        raise CommandError(str(e), EXIT_USAGE) from None
+
+
+def run_agent(ctx: Context, args) -> int:
+    setup_logging(args.log_level)
+    client = _client(ctx)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        with ctx.open_store() as store:
+            Agent(ctx.config, store, client, stop=stop).run()
+    finally:
+        client.close()
+    return EXIT_OK
+
+
+def sync_now(ctx: Context, args) -> int:
+    setup_logging(args.log_level)
+    client = _client(ctx)
+    try:
+        with ctx.open_store() as store:
+            report = Agent(ctx.config, store, client).sync_once(pull=not args.push_only)
+    finally:
+        client.close()
+    if args.json:
+        emit_json({"delivered": report.delivered, "pending": report.pending, "error": report.error, **report.pulls})
+    else:
+        print(f"delivered {report.delivered} events; {report.pending} pending", end="")
+        print(f" (backlog {report.pulls['backlog']})" if report.pending else "; outbox empty")
+        for key in ("catalogue", "queue", "heartbeat"):
+            if key in report.pulls:
+                print(f"{key}: {report.pulls[key]}")
+    if report.pending:
+        print(f"not synced: {report.error}", file=sys.stderr)
+        return EXIT_FAIL
+    return EXIT_OK
