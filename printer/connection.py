@@ -111,11 +111,12 @@ class Printer:
         # silent one would only keep the applicant standing there.
         confirm = self.model.status and self.transport.can_read and before.state != UNKNOWN
         payload = data + commands.PAPER_STATUS_AFTER_JOB if confirm else data
-        deadline = self.write_timeout + self.transport.wire_seconds(len(payload))
+        # write_timeout bounds a stall (nothing accepted); the whole write may also take the wire time.
+        total = self.write_timeout + self.transport.wire_seconds(len(payload))
         try:
             if confirm:
                 self.transport.discard_input()
-            self.transport.write(payload, deadline)
+            self.transport.write(payload, self.write_timeout, total)
         except WriteTimeout as e:
             self._drop()
             return PrintResult(FAILED, UNKNOWN, f"ticket incomplete: {e.detail}", e.sent)

@@ -82,7 +82,7 @@ class FakePrinter:
         self._tcp_addr = tcp
         self._state = state
         self.silent = False
-        self.stall = False
+        self._stall = False
         self.garbage = False
         self.received = bytearray()
         self.jobs: list[FakeJob] = []
@@ -168,6 +168,15 @@ class FakePrinter:
     @property
     def state(self) -> str:
         return self._state
+
+    @property
+    def stall(self) -> bool:
+        return self._stall
+
+    @stall.setter
+    def stall(self, on: bool) -> None:
+        self._stall = bool(on)
+        self._wake()  # the loop may be sleeping in select() without our fd: resume reading now
 
     def set_state(self, state: str) -> None:
         if state not in FAKE_STATES:
@@ -303,7 +312,7 @@ class FakePrinter:
             with self._lock:
                 readers = [self._wake_r]
                 fd = self._conn.fileno() if self._conn is not None else self._master
-                if fd is not None and not self.stall:
+                if fd is not None and not self._stall:
                     readers.append(fd)
                 if self._listener is not None and self._conn is None:
                     readers.append(self._listener.fileno())
@@ -326,7 +335,7 @@ class FakePrinter:
                         self._new_stream()
                     except OSError:
                         pass
-                if fd is not None and fd in ready and not self.stall:
+                if fd is not None and fd in ready and not self._stall:
                     self._read_from(fd)
                 if self._replug_at is not None and time.monotonic() >= self._replug_at:
                     self._replug_at = None

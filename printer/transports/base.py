@@ -41,7 +41,9 @@ class Transport:
     def is_open(self) -> bool:
         raise NotImplementedError
 
-    def write(self, data: bytes, timeout: float) -> int:
+    def write(self, data: bytes, timeout: float, total: float | None = None) -> int:
+        """Send all of `data`. Fails when the device accepts nothing for `timeout` seconds (a stall)
+        or when the whole write takes longer than `total` (default: `timeout`)."""
         raise NotImplementedError
 
     def read(self, n: int, timeout: float) -> bytes:
@@ -80,24 +82,30 @@ class FdTransport(Transport):
             raise TransportError(f"{self.describe()} is not open")
         return self._fd
 
-    def write(self, data: bytes, timeout: float) -> int:
+    def write(self, data: bytes, timeout: float, total: float | None = None) -> int:
         fd = self._require_fd()
         view = memoryview(data)
         sent = 0
-        deadline = time.monotonic() + timeout
+        start = progress = time.monotonic()
+        deadline = start + max(timeout, total or 0.0)
         while sent < len(view):
-            remaining = deadline - time.monotonic()
+            now = time.monotonic()
+            remaining = min(progress + timeout, deadline) - now
             if remaining <= 0:
                 raise WriteTimeout(
-                    f"{self.describe()} stopped accepting data: {sent} of {len(view)} bytes sent "
-                    f"in {timeout:.1f} s (printer stalled, paused, or flow control holding)",
+                    f"{self.describe()} stopped accepting data: {sent} of {len(view)} bytes sent, "
+                    f"nothing accepted for {now - progress:.1f} s (printer stalled, paused, or flow "
+                    "control holding)",
                     sent=sent,
                 )
             try:
                 _, writable, _ = select.select([], [fd], [], remaining)
                 if not writable:
                     continue
-                sent += os.write(fd, view[sent:])
+                n = os.write(fd, view[sent:])
+                if n:
+                    sent += n
+                    progress = time.monotonic()
             except BlockingIOError:
                 continue
             except OSError as e:

@@ -81,9 +81,10 @@ class UsbTransport(Transport):
         if self._out is None:
             raise OpenError(f"{self.describe()} has no bulk OUT endpoint on interface {self.interface}")
 
-    def write(self, data: bytes, timeout: float) -> int:
+    def write(self, data: bytes, timeout: float, total: float | None = None) -> int:
         if self._dev is None:
             raise TransportError(f"{self.describe()} is not open")
+        timeout = max(timeout, total or 0.0)  # one bulk transfer: libusb only knows a total timeout
         try:
             sent = self._dev.write(self._out, data, timeout=ms(timeout))
         except usb.core.USBTimeoutError as e:

@@ -93,3 +93,22 @@ def make_requirements():
 @pytest.fixture
 def make_test_page():
     return sample_test_page
+
+
+@pytest.fixture
+def fake(tmp_path):
+    """A fake printer on a real pty, reachable through a stable symlink (so replugs keep the path)."""
+    from printer.fake import FakePrinter
+
+    with FakePrinter(link=tmp_path / "printer.tty") as f:
+        yield f
+
+
+@pytest.fixture
+def pty_printer(fake, model80):
+    from printer import open_printer
+
+    p = open_printer(f"serial:{fake.path}@115200", model80, status_timeout=0.3, write_timeout=1.0,
+                     confirm_timeout=0.5)
+    yield p
+    p.close()
