@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import sys
 import threading
@@ -12,6 +13,7 @@ from ..agent.loop import Agent
 from .common import EXIT_FAIL, EXIT_OK, EXIT_USAGE, CommandError, Context, emit_json
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
+log = logging.getLogger("kiosk.agent")
 
 
 def register(sub) -> None:
@@ -47,16 +49,36 @@ def _client(ctx: Context) -> CentralClient:
         raise CommandError(str(e), EXIT_USAGE) from None
 
 
+def _start_log_api(config):
+    """The ticket-log API runs in this process too; sync goes on even if it cannot start."""
+    if not config.agent.log_token_file:
+        log.info("log API off: agent.log_token_file is not set")
+        return None
+    from ..logapi import LogApiError, start_server
+
+    try:
+        server = start_server(config)
+    except LogApiError as e:
+        log.error("log API not started: %s", e)
+        return None
+    log.info("log API listening on %s", server.url)
+    return server
+
+
 def run_agent(ctx: Context, args) -> int:
     setup_logging(args.log_level)
     client = _client(ctx)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
+    log_api = None
     try:
         with ctx.open_store() as store:
+            log_api = _start_log_api(ctx.config)
             Agent(ctx.config, store, client, stop=stop).run()
     finally:
+        if log_api is not None:
+            log_api.stop()
         client.close()
     return EXIT_OK
 

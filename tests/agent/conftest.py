@@ -176,6 +176,20 @@ def rig(tmp_path, proxy, kiosk_token):
 
 
 @pytest.fixture
+def make_rig(tmp_path, proxy, kiosk_token):
+    """Another kiosk configuration for the same kiosk id: `make_rig(central_extra="...")`."""
+    made = []
+
+    def make(central_extra: str = "", name: str = "etc2") -> KioskRig:
+        made.append(KioskRig(tmp_path / name, proxy.url, kiosk_token, central_extra))
+        return made[-1]
+
+    yield make
+    for kiosk in made:
+        kiosk.close()
+
+
+@pytest.fixture
 def assert_exactly_once_in_order(central_db):
     def check(rig: KioskRig) -> None:
         held = [e["event_id"] for e in central_db.events(KIOSK_ID)]

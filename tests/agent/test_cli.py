@@ -1,0 +1,76 @@
+"""`kiosk agent` and `kiosk sync now` as a technician and systemd run them."""
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from support.kiosk_env import write_config
+
+REPO = Path(__file__).resolve().parents[2]
+LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (DEBUG|INFO|WARNING|ERROR|CRITICAL) [\w.]+: ")
+
+
+def kiosk(config_path, *argv, env=None, timeout=30):
+    return subprocess.run([sys.executable, "-m", "kiosk", "--config", str(config_path), *argv],
+                          capture_output=True, text=True, timeout=timeout, cwd=REPO,
+                          env={**os.environ, **(env or {})})
+
+
+def test_sync_now_delivers_and_exits_0(rig, central_db):
+    rig.issue(4)
+    proc = kiosk(rig.config_path, "sync", "now")
+    assert proc.returncode == 0, proc.stderr
+    assert "delivered 4 events; 0 pending; outbox empty" in proc.stdout
+    assert len(central_db.events()) == 4
+
+
+def test_sync_now_with_the_server_down_exits_1_with_the_reason(rig, proxy, central_db):
+    rig.issue(2)
+    proxy.set_fault("refuse")
+    started = time.monotonic()
+    proc = kiosk(rig.config_path, "sync", "now", "--json")
+    assert proc.returncode == 1
+    assert '"pending": 2' in proc.stdout
+    assert "not synced:" in proc.stderr and "Connection refused" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert time.monotonic() - started < 15
+    assert rig.store.outbox_stats().depth == 2 and central_db.events() == []
+
+
+def test_standalone_kiosk_has_nothing_to_sync(tmp_path):
+    path = write_config(tmp_path / "etc")
+    for argv in (("sync", "now"), ("agent",)):
+        proc = kiosk(path, *argv)
+        assert proc.returncode == 2 and "central.url is not set" in proc.stderr
+
+
+def test_agent_ignores_proxy_env_logs_one_line_per_event_never_the_token_and_stops_on_sigterm(
+        rig, central_db, kiosk_token):
+    hostile = {"HTTP_PROXY": "http://127.0.0.1:9", "http_proxy": "http://127.0.0.1:9",
+               "ALL_PROXY": "http://127.0.0.1:9", "NO_PROXY": "", "REQUESTS_CA_BUNDLE": "/nonexistent.pem"}
+    proc = subprocess.Popen([sys.executable, "-m", "kiosk", "--config", str(rig.config_path), "agent",
+                             "--log-level", "debug"], stderr=subprocess.PIPE, text=True, cwd=REPO,
+                            env={**os.environ, **hostile})
+    try:
+        rig.issue(5)
+        rig.wait_drained(timeout=20)
+        rig.issue(2)
+        rig.wait_drained(timeout=20)
+        time.sleep(0.3)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    err = proc.stderr.read()
+    lines = err.splitlines()
+    assert lines and all(LINE.match(line) for line in lines), err
+    assert kiosk_token not in err and kiosk_token.split(".")[1] not in err
+    assert any("agent started" in line for line in lines) and "agent stopped" in lines[-1]
+    assert len(central_db.events()) == 7
+    assert rig.store.get_state("agent.status")["state"] == "stopped"

@@ -1,0 +1,98 @@
+"""Heartbeat contents, backlog levels and backoff arithmetic."""
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from kiosk.agent import state
+from kiosk.agent.backlog import backlog_level, backlog_summary
+from kiosk.agent.backoff import Backoff, parse_retry_after
+from kiosk.state_keys import PRINTER
+from kiosk.store import OutboxStats
+
+KIOSK_ID = "test-kiosk"
+NOW = datetime(2026, 11, 27, 5, 0, tzinfo=timezone.utc)
+
+
+def test_heartbeat_reports_what_staff_need(rig, central, central_db, proxy):
+    rig.store.set_state(PRINTER, {"state": "paper_near_end", "detail": "roll nearly empty", "at": NOW.isoformat()})
+    rig.issue(2)
+    agent = rig.agent()
+    assert agent.heartbeat() is True
+    beat = central_db.kiosk(KIOSK_ID)["last_heartbeat"]
+    assert beat["kiosk_id"] == KIOSK_ID and beat["office"] == "TEST" and beat["version"]
+    assert beat["printer"]["state"] == "paper_near_end" and beat["paper_warning"] is True
+    assert beat["outbox"]["depth"] == 2 and beat["outbox"]["level"] == "ok"
+    assert beat["outbox"]["oldest_age_s"] >= 0
+    assert set(beat["clock"]) >= {"trusted", "ntp_synchronized", "drift_s"}
+    assert beat["uptime_s"] >= 0 and beat["last_error"] is None
+
+    proxy.set_fault("status", times=1, status=500)
+    agent.sync_once(pull=False)
+    assert agent.heartbeat() is True
+    beat = central_db.kiosk(KIOSK_ID)["last_heartbeat"]
+    assert beat["last_error"]["during"] == "push" and "HTTP 500" in beat["last_error"]["error"]
+
+
+def test_backlog_warning_reaches_heartbeat_and_log_and_nothing_is_dropped(make_rig, proxy, central_db, caplog):
+    rig = make_rig("backlog_warn_events = 3")
+    proxy.set_fault("refuse")
+    rig.issue(3)
+    agent = rig.agent()
+    report = agent.sync_once()
+    assert report.pending == 3 and report.pulls["backlog"] == "warn"
+    proxy.clear()
+    assert agent.heartbeat() is True
+    beat = central_db.kiosk(KIOSK_ID)["last_heartbeat"]
+    assert beat["outbox"]["level"] == "warn" and "3 events not delivered" in beat["outbox"]["reasons"][0]
+    assert any("backlog:" in r.getMessage() for r in caplog.records)
+    assert agent.sync_once().pending == 0
+    assert len(central_db.events()) == 3
+
+
+def stats(depth, age_minutes=None, delivered=0):
+    oldest = None if age_minutes is None else (NOW - timedelta(minutes=age_minutes)).isoformat()
+    return OutboxStats(depth=depth, oldest_created_at=oldest, delivered=delivered)
+
+
+def test_backlog_level_by_count_and_by_age(rig):
+    central = rig.config.central  # defaults: warn at 500 events or 30 minutes
+    assert backlog_level(stats(0), rig.config, NOW) == "ok"
+    assert backlog_level(stats(499, 29), rig.config, NOW) == "ok"
+    assert backlog_level(stats(central.backlog_warn_events, 1), rig.config, NOW) == "warn"
+    assert backlog_level(stats(1, 31), central, NOW) == "warn"
+    summary = backlog_summary(stats(600, 45), rig.config, NOW)
+    assert summary["level"] == "warn" and len(summary["reasons"]) == 2
+    assert summary["oldest_age_s"] == 2700.0
+
+
+def test_full_jitter_backoff_is_capped_and_resets():
+    top = Backoff(1.0, 8.0, rng=lambda: 1.0)
+    assert [top.failure() for _ in range(6)] == [1.0, 2.0, 4.0, 8.0, 8.0, 8.0]
+    top.success()
+    assert top.failure() == 1.0
+    bottom = Backoff(1.0, 8.0, rng=lambda: 0.0)
+    assert bottom.failure() == 0.0
+    assert bottom.failure(retry_after=30) == 8.0, "without retry_after_cap, Retry-After is cut to the backoff cap"
+    capped = Backoff(1.0, 8.0, rng=lambda: 0.0, retry_after_cap=60)
+    assert capped.failure(retry_after=5) == 5.0
+    assert capped.failure(retry_after=86400) == 60.0
+    many = Backoff(0.5, 60.0)
+    for _ in range(10_000):
+        assert 0.0 <= many.failure() <= 60.0
+
+
+def test_retry_after_parsing():
+    assert parse_retry_after("7") == 7.0
+    assert parse_retry_after(None) is None
+    assert parse_retry_after("soon") is None
+    assert parse_retry_after("Fri, 27 Nov 2026 05:00:30 GMT", NOW) == 30.0
+    assert parse_retry_after("Fri, 27 Nov 2026 04:00:00 GMT", NOW) == 0.0
+
+
+def test_agent_state_keys_are_written(rig, central):
+    agent = rig.agent()
+    rig.issue(1)
+    agent.sync_once()
+    assert rig.store.get_state(state.LAST_SYNC)["delivered"] == 1
+    assert rig.store.get_state(state.LAST_SYNC)["pending"] == 0
