@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from .. import __version__
 from .. import state_keys
 from ..issuer import Issuer
@@ -35,6 +37,7 @@ def collect(ctx: Context) -> dict:
                 "server_check": store.get_state(state_keys.SERVER_CLOCK),
             },
             "locked": issuer.locked() is not None,
+            "lock": store.get_state(state_keys.LOCK),
             "tickets_today": store.counts_by_service(day),
             "outbox": {
                 "depth": stats.depth,
@@ -44,7 +47,14 @@ def collect(ctx: Context) -> dict:
             "printer": store.get_state(state_keys.PRINTER),
             "database": {"path": str(store.path), "size_bytes": store.size_bytes(), "schema_version": store.schema_version()},
             "central": cfg.central.url or None,
+            "agent": agent_state(store),
         }
+
+
+def agent_state(store) -> dict:
+    """Every `agent.*` state key the sync agent wrote (see kiosk/agent/state.py), without the prefix."""
+    rows = store.conn.execute("SELECT key, value FROM state WHERE key LIKE 'agent.%' ORDER BY key")
+    return {key.removeprefix("agent."): json.loads(value) for key, value in rows}
 
 
 def status(ctx: Context, args) -> int:
@@ -67,6 +77,10 @@ def status(ctx: Context, args) -> int:
         print("  no tickets yet today")
     age = "-" if out["oldest_age_seconds"] is None else f"{out['oldest_age_seconds']:.0f} s"
     print(f"Outbox       {out['depth']} pending (oldest {age}), {out['delivered']} delivered; central: {info['central'] or 'standalone'}")
+    agent = info["agent"]
+    sync, error, run = agent.get("last_sync") or {}, agent.get("last_error") or {}, agent.get("status") or {}
+    print(f"Agent        {run.get('state', 'never ran')}; last sync {sync.get('at', 'never')}"
+          + (f"; last error {error.get('at')}: {error.get('error')}" if error else ""))
     db = info["database"]
     print(f"Database     {db['path']}  {db['size_bytes'] / 1e6:.1f} MB  schema v{db['schema_version']}")
     return 0
