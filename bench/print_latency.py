@@ -1,0 +1,109 @@
+"""Print latency over a real pty: from Printer.print() to the last byte read by the fake printer,
+status query and completion confirmation included, against a baseline in the same run: a raw
+os.write() of the same bytes to the same pty. Target (issue 3): p95 under 50 ms.
+
+    .venv/bin/python bench/print_latency.py [--prints 300]   (exit status 1 if the target is missed)
+
+The fake printer runs in a thread of this process (its clock is the same time.monotonic()), so both
+sides share one interpreter: the figures include that contention, which a real printer would not add.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+import tty
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from ticket_bytes import sample_ticket  # noqa: E402
+
+from printer import PRINTED, PrinterModel, commands, encode_ticket, open_printer  # noqa: E402
+from printer.fake import FakePrinter  # noqa: E402
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def wait_received(fake: FakePrinter, total: int, timeout: float = 2.0) -> None:
+    deadline = time.monotonic() + timeout
+    while len(fake.received) < total:
+        if time.monotonic() > deadline:
+            raise RuntimeError("fake printer did not receive the job")
+        time.sleep(0.0002)
+
+
+def bench_printer(fake: FakePrinter, model: PrinterModel, data: bytes, n: int) -> tuple[list[float], list[float]]:
+    to_last_byte, call = [], []
+    with open_printer(f"serial:{fake.path}@115200", model) as printer:
+        printer.print(data)  # warm-up: opens the port
+        for _ in range(n):
+            before = len(fake.received)
+            t0 = time.monotonic()
+            result = printer.print(data)
+            t1 = time.monotonic()
+            if result.outcome != PRINTED:
+                raise RuntimeError(f"print failed: {result}")
+            wait_received(fake, before + len(commands.STATUS_QUERY) + len(data) + 3)
+            to_last_byte.append(fake.last_read_at - t0)
+            call.append(t1 - t0)
+    return to_last_byte, call
+
+
+def bench_raw_write(fake: FakePrinter, data: bytes, n: int) -> list[float]:
+    """The floor: the same bytes in one os.write on the pty, nothing awaited."""
+    payload = commands.STATUS_QUERY + data + commands.PAPER_STATUS_AFTER_JOB
+    fd = os.open(fake.path, os.O_RDWR | os.O_NOCTTY)
+    tty.setraw(fd)
+    out = []
+    try:
+        for _ in range(n):
+            before = len(fake.received)
+            t0 = time.monotonic()
+            os.write(fd, payload)
+            wait_received(fake, before + len(payload))
+            out.append(fake.last_read_at - t0)
+            os.set_blocking(fd, False)
+            try:
+                while os.read(fd, 4096):  # the fake's answers: drop them
+                    pass
+            except BlockingIOError:
+                pass
+            os.set_blocking(fd, True)
+    finally:
+        os.close(fd)
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--prints", type=int, default=300)
+    args = ap.parse_args()
+    model = PrinterModel.from_config("TM-T20II", 80, nv_logo_key="LG")
+    data = encode_ticket(sample_ticket(), model)
+    with tempfile.TemporaryDirectory() as tmp, FakePrinter(link=Path(tmp) / "printer.tty") as fake:
+        baseline = bench_raw_write(fake, data, args.prints)
+        ours, call = bench_printer(fake, model, data, args.prints)
+    ms = lambda s: s * 1000
+    print(f"{args.prints} prints of a {len(data)}-byte ticket over a pty (fake printer in-process)")
+    print(f"{'':44} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
+    for name, values in (("raw os.write, same bytes (baseline)", baseline),
+                         ("Printer.print -> last byte at the printer", ours),
+                         ("Printer.print call (until GS r answer)", call)):
+        print(f"{name:44} {ms(percentile(values, 50)):8.2f} {ms(percentile(values, 95)):8.2f} {ms(max(values)):8.2f}")
+    p95 = percentile(ours, 95)
+    ratio = statistics.median(ours) / statistics.median(baseline)
+    print(f"\nratio p50 print/baseline: {ratio:.1f}x")
+    print(f"target: p95 under 50 ms: {ms(p95):.2f} ms -> {'PASS' if p95 < 0.050 else 'FAIL'}")
+    return 0 if p95 < 0.050 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,128 @@
+"""Bytes per print job, native ESC/POS vs. the same job rasterised as one image, and wire time.
+
+Image-based kiosks render the whole ticket and send it as a GS v 0 raster; we send text, a native
+QR command and an 8-byte reference to the logo in the printer's NV memory. Targets (issue 3): the
+80 mm ticket with QR and NV logo under 600 bytes and at least 20x smaller than its raster.
+
+    .venv/bin/python bench/ticket_bytes.py        (exit status 1 if a target is missed)
+"""
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from PIL import Image, ImageDraw  # noqa: E402
+
+from printer import (  # noqa: E402
+    DocumentLine, PrinterModel, RequirementsContent, TestPageContent, TicketContent, commands,
+    encode_requirements, encode_test_page, encode_ticket,
+)
+from printer.decode import NvLogoDefinition, decode  # noqa: E402
+from printer.preview import render_image  # noqa: E402
+
+WIB = ZoneInfo("Asia/Jakarta")
+BAUDS = (9600, 19200, 38400, 115200)
+RASTER_BAND = 1024  # rows per GS v 0 command, as image-printing drivers split tall images
+
+
+def sample_ticket() -> TicketContent:
+    return TicketContent(
+        office_name="Kantor Imigrasi Kelas I TPI Jakarta Selatan",
+        office_lines=["Jl. Warung Buncit Raya No. 207", "Telp. (021) 7996200"],
+        service_id="Penerbitan Paspor Baru", service_en="New Passport Application",
+        number="A001", issued_at=datetime(2026, 11, 27, 8, 15, tzinfo=WIB),
+        people_ahead=5, wait_minutes=20, priority_label="PRIORITAS / PRIORITY - Lansia",
+        qr_payload="https://antrean.imigrasi.go.id/t/JKS-20261127-A001",
+        footer_lines=["Harap menunggu panggilan", "Please wait for your number"],
+        ticket_id="JKS-20261127-A001", kiosk_id="K01",
+    )
+
+
+def sample_requirements() -> RequirementsContent:
+    return RequirementsContent(
+        office_name="Kantor Imigrasi Kelas I TPI Jakarta Selatan",
+        service_id="Penggantian Paspor Hilang", service_en="Replacement of a Lost Passport",
+        documents=[
+            DocumentLine("KTP elektronik asli", "Original electronic ID card (KTP)", True, ""),
+            DocumentLine("Kartu Keluarga", "Family card", True, ""),
+            DocumentLine("Surat keterangan hilang dari Kepolisian", "Police report of the loss", True, ""),
+        ],
+        fees=["Paspor 48 halaman: Rp 350.000", "Denda paspor hilang: Rp 1.000.000"],
+        processing_time="4 hari kerja / 4 working days",
+        notes=["Pemohon wajib datang sendiri / applicants must come in person"],
+        footer_lines=["www.imigrasi.go.id"], printed_at=datetime(2026, 11, 27, 8, 20, tzinfo=WIB),
+    )
+
+
+def sample_logo(width: int) -> NvLogoDefinition:
+    """What the NV memory holds: an office logo about 20 mm tall, for the rasterised comparison."""
+    img = Image.new("1", (width, 160), 1)
+    draw = ImageDraw.Draw(img)
+    draw.ellipse((8, 8, 152, 152), outline=0, width=10)
+    draw.rectangle((60, 50, 100, 110), fill=0)
+    draw.text((180, 50), "KANTOR IMIGRASI", fill=0)
+    draw.text((180, 90), "JAKARTA SELATAN", fill=0)
+    row = (width + 7) // 8
+    raster = bytes(b ^ 0xFF for b in img.tobytes())
+    assert len(raster) == row * 160
+    return NvLogoDefinition("LG", width, 160, raster)
+
+
+def rasterised(data: bytes, paper_mm: int, nv_logos: dict) -> bytes:
+    """The same job as an image-based kiosk sends it: ESC @, the page as GS v 0 bands, cut."""
+    page = render_image(decode(data).items, paper_mm, nv_logos=nv_logos, margins=False)
+    out = bytearray(commands.INITIALIZE)
+    for top in range(0, page.height, RASTER_BAND):
+        band = page.crop((0, top, page.width, min(page.height, top + RASTER_BAND)))
+        bits = bytes(b ^ 0xFF for b in band.tobytes())
+        out += commands.raster_image(band.width, band.height, bits)
+    return bytes(out + commands.feed_and_partial_cut())
+
+
+def measure() -> list[tuple[str, int, int, int]]:
+    t80 = PrinterModel.from_config("TM-T20II", 80)
+    t80_logo = PrinterModel.from_config("TM-T20II", 80, nv_logo_key="LG")
+    t58 = PrinterModel.from_config("TM-T20II", 58)
+    t58_clone = PrinterModel.from_config("POS-5890", 58)
+    jobs = [
+        ("ticket 80 mm, QR + NV logo", encode_ticket(sample_ticket(), t80_logo), 80),
+        ("ticket 80 mm, QR, text header", encode_ticket(sample_ticket(), t80), 80),
+        ("ticket 58 mm, QR", encode_ticket(sample_ticket(), t58), 58),
+        ("ticket 58 mm clone, no QR/cutter", encode_ticket(sample_ticket(), t58_clone), 58),
+        ("requirements slip 80 mm", encode_requirements(sample_requirements(), t80), 80),
+        ("requirements slip 58 mm", encode_requirements(sample_requirements(), t58), 58),
+        ("test page 80 mm", encode_test_page(
+            TestPageContent("K01", "serial:/dev/ttyUSB0@19200", datetime(2026, 11, 27, 7, 0, tzinfo=WIB)),
+            t80_logo), 80),
+    ]
+    rows = []
+    for name, data, paper in jobs:
+        logos = {"LG": sample_logo(576 if paper == 80 else 384)}
+        raster = rasterised(data, paper, logos)
+        rows.append((name, len(data), len(raster), paper))
+    return rows
+
+
+def main() -> int:
+    rows = measure()
+    seconds = lambda n, baud: n * 10 / baud  # 8N1: 10 bits on the wire per byte
+    head = f"{'job':34} {'native B':>9} {'raster B':>9} {'ratio':>6}  " + "  ".join(
+        f"{b:>6} bd n/r s" for b in BAUDS)
+    print(head)
+    print("-" * len(head))
+    for name, native, raster, _ in rows:
+        times = "  ".join(f"{seconds(native, b):5.2f}/{seconds(raster, b):6.2f}" for b in BAUDS)
+        print(f"{name:34} {native:9d} {raster:9d} {raster / native:5.0f}x  {times}")
+    name, native, raster, _ = rows[0]
+    ok_size, ok_ratio = native < 600, raster / native >= 20
+    print(f"\ntarget: {name} < 600 bytes: {native} -> {'PASS' if ok_size else 'FAIL'}")
+    print(f"target: at least 20x smaller than its raster: {raster / native:.0f}x -> {'PASS' if ok_ratio else 'FAIL'}")
+    return 0 if ok_size and ok_ratio else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
