@@ -47,7 +47,7 @@ from .status import (
 
 FAKE_STATES = (READY, PAPER_NEAR_END, PAPER_OUT, COVER_OPEN, OFFLINE)
 FAULTS = ("silent", "stall", "garbage")
-GARBAGE = 0xFF  # bit 7 on and bit 4... : fails every ESC/POS fixed-bit check
+GARBAGE = 0xFF  # bit 0 and bit 7 on: fails the fixed-bit check of every status answer
 _PRINTABLE_ITEMS = (TextLine, QrCode, NvLogo, Raster, Feed)
 
 
