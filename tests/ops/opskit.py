@@ -12,6 +12,7 @@ from kiosk.store import Store, Ticket
 
 REPO = Path(__file__).resolve().parents[2]
 KIOSK_ID = "test-kiosk"
+TOKEN_TEXT = "a1b2c3d4e5f6.central-secret-central-secret"
 OFFICE = "TEST"
 
 
