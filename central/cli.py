@@ -19,7 +19,7 @@ import threading
 import tomllib
 from pathlib import Path
 
-from . import __version__
+from . import __version__, logpull
 from .auth import ROLES, issue_token
 from .db import CentralDB
 from .protocol import PREFIX_RE, office_problem
@@ -98,10 +98,13 @@ def cmd_serve(args) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     server.start()
+    puller = logpull.Scheduler(db, args.pull_every).start() if args.pull_every else None
     logging.getLogger("central").info("kiosk-central %s listening on %s (db %s)", __version__, server.url, args.db)
     while not stop.wait(1.0):
         pass
     logging.getLogger("central").info("stopping")
+    if puller:
+        puller.stop()
     server.stop()
     db.close()
     return EXIT_OK
@@ -232,6 +235,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, choices=range(1, 65), default=4, metavar="N",
                    help="request worker threads (1-64, default 4)")
     p.add_argument("--log-level", choices=["debug", "info", "warning", "error"], default="info")
+    p.add_argument("--pull-every", type=logpull.every_seconds, metavar="S",
+                   help="also pull the kiosks' ticket logs every S seconds (see `kiosk-central pull`)")
     p.set_defaults(func=cmd_serve)
 
     tokens = sub.add_parser("tokens", help="manage bearer tokens").add_subparsers(
@@ -286,6 +291,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("kiosks", parents=[common], help="list kiosks with their last heartbeat")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.set_defaults(func=cmd_kiosks)
+    logpull.register(sub, common, CliError, open_db)
     return parser
 
 
