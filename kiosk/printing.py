@@ -14,7 +14,8 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import printer as escpos_printer
-from printer import DocumentLine, PrinterModel, RequirementsContent, TestPageContent, TicketContent
+from printer import DocumentLine, RequirementsContent, TestPageContent, TicketContent
+from printer.status import REFUSE
 
 from .clock import Clock
 from .config import KioskConfig, Service
@@ -22,7 +23,7 @@ from .state_keys import PRINTER, QUEUE_STATS
 from .store import Store, Ticket
 
 STATS_FRESH_SECONDS = 600
-REFUSE_STATES = ("paper_out", "cover_open", "offline")
+REFUSE_STATES = REFUSE
 
 
 @dataclass(frozen=True)
@@ -64,8 +65,7 @@ class TicketPrinting:
         self.config = config
         self.clock = clock or Clock()
         self.tz = ZoneInfo(config.kiosk.timezone)
-        p = config.printer
-        self.model = PrinterModel.from_config(p.model, p.paper_mm)
+        self.model = config.printer.printer_model()
         self._printer = printer
         self._open_lock = threading.Lock()
 
@@ -156,7 +156,7 @@ class TicketPrinting:
     def print_ticket(self, store: Store, ticket: Ticket, *, reprint: bool = False) -> PrintOutcome:
         data = escpos_printer.encode_ticket(self.ticket_content(ticket, store.get_state(QUEUE_STATS)), self.model)
         result = self.printer.print(data)
-        outcome = PrintOutcome(result.outcome == "printed", result.state, result.reason)
+        outcome = PrintOutcome(self._printed(result), result.state, result.reason)
         kind = "ticket.reprinted" if reprint and outcome.printed else ("ticket.printed" if outcome.printed else "ticket.print_failed")
         now = self.clock.now().isoformat(timespec="milliseconds")
         with store.transaction():
@@ -166,6 +166,15 @@ class TicketPrinting:
             store.add_event(kind, updated, now)
             store.set_state(PRINTER, {"state": result.state, "detail": result.reason, "at": now})
         return outcome
+
+    def _printed(self, result) -> bool:
+        """A printer that could have confirmed and did not counts as failed: staff can reprint.
+        One that cannot confirm by its nature (model without status, write-only device) printed
+        if every byte went out."""
+        if result.outcome == "printed":
+            return True
+        can_confirm = self.model.status and self.printer.transport.can_read
+        return result.outcome == "unknown" and not can_confirm
 
     def print_requirements(self, service: Service, store: Store | None = None):
         result = self.printer.print(escpos_printer.encode_requirements(self.requirements_content(service), self.model))

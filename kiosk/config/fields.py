@@ -156,6 +156,18 @@ def list_of(item: Check, *, min_len: int = 0, max_len: int = 50, unique: bool = 
     return check
 
 
+def auto_or(inner: Check) -> Check:
+    def check(value: Any) -> Any:
+        if value == "auto":
+            return value
+        try:
+            return inner(value)
+        except Invalid as e:
+            raise Invalid(f'{e} (or "auto")') from None
+
+    return check
+
+
 def read_section(col: Collector, table: Any, cls: type, keypath: str, nested: tuple = ()) -> Any:
     """Build `cls` from a TOML table; report problems to `col` and fall back to defaults."""
     prefix = f"{keypath}." if keypath else ""

@@ -78,6 +78,27 @@ def _resolve(base: Path, value: str) -> str:
     return str(p if p.is_absolute() else (base / p).resolve())
 
 
+def _resolve_device(base: Path, device: str) -> str:
+    """file: and serial: paths are relative to the config file, like every other path."""
+    kind, sep, rest = device.partition(":")
+    if sep and kind in ("file", "serial") and rest and not rest.startswith("/"):
+        return f"{kind}:{_resolve(base, rest)}"
+    return device
+
+
+def _check_printer(col: Collector, section) -> None:
+    from printer import parse_device
+
+    try:
+        parse_device(section.device)
+    except ValueError as e:
+        col.add("printer.device", str(e))
+    try:
+        section.printer_model()
+    except ValueError as e:
+        col.add("printer.model", str(e))
+
+
 def check_secret_file(col: Collector, key: str, path: str) -> None:
     """A token file must exist and be readable by its owner only (0600 or stricter)."""
     try:
@@ -115,7 +136,10 @@ def load_config(path: str | os.PathLike | None = None) -> KioskConfig:
 
     kiosk, store, printer, central, agent = (sections[k] for k in ("kiosk", "store", "printer", "central", "agent"))
     store = dataclasses.replace(store, path=_resolve(base, store.path))
-    printer = dataclasses.replace(printer, preview_dir=_resolve(base, printer.preview_dir))
+    printer = dataclasses.replace(
+        printer, preview_dir=_resolve(base, printer.preview_dir), device=_resolve_device(base, printer.device)
+    )
+    _check_printer(col, printer)
     central = dataclasses.replace(
         central, token_file=_resolve(base, central.token_file), ca_bundle=_resolve(base, central.ca_bundle)
     )

@@ -10,6 +10,7 @@ from datetime import time
 
 from .fields import (
     REQUIRED,
+    auto_or,
     boolean,
     choice,
     clock_time,
@@ -50,11 +51,39 @@ class PrinterSection:
     device: str = option("virtual", text(max_len=256, allow_empty=False))
     model: str = option("TM-T20II", text(max_len=64, allow_empty=False))
     paper_mm: int = option(80, choice(58, 80))
-    qr: str = option("ticket-id", text(max_len=256, hint="", allow_empty=False))
+    # What python-escpos profiles do not say reliably; "auto" takes the profile's word.
+    native_qr: object = option("auto", auto_or(boolean()))
+    cutter: object = option("auto", auto_or(boolean()))
+    status: object = option("auto", auto_or(boolean()))
+    max_text_size: object = option("auto", auto_or(integer(1, 8)))
+    columns: object = option("auto", auto_or(integer(24, 48)))
+    nv_logo_key: str = option("", text(max_len=2, pattern=r"[ -~]{2}", hint="must be two printable ASCII characters"))
+    qr: str = option(
+        "ticket-id",
+        text(max_len=256, pattern=r"ticket-id|none|https?://\S*\{(id|number)\}\S*", hint='must be "ticket-id", "none" or a URL containing {id} or {number}', allow_empty=False),
+    )
     footer: tuple = option([], list_of(text(max_len=64), max_len=6))
     preview_dir: str = option("", text(max_len=4096))
     status_timeout: float = option(0.3, number(0.05, 5.0))
     write_timeout: float = option(5.0, number(0.5, 60.0))
+
+    def printer_model(self):
+        """The printer library's model for these options (ValueError names a bad value)."""
+        from printer import PrinterModel
+
+        def given(value):
+            return None if value == "auto" else value
+
+        return PrinterModel.from_config(
+            self.model,
+            self.paper_mm,
+            native_qr=given(self.native_qr),
+            cutter=given(self.cutter),
+            status=given(self.status),
+            max_text_size=given(self.max_text_size),
+            columns=given(self.columns),
+            nv_logo_key=self.nv_logo_key or None,
+        )
 
 
 @dataclass(frozen=True)
@@ -93,6 +122,11 @@ class UiSection:
     ticket_seconds: int = option(15, integer(5, 120))
     rotation: int = option(0, choice(0, 90, 180, 270))
     fullscreen: bool = option(True, boolean())
+    # One input path per tap: "sdl" = the window's own events (mouse, and touches SDL turns into
+    # mouse events); "hidinput" = the kernel touch device only (no mouse). Never both.
+    input: str = option("sdl", choice("sdl", "hidinput"))
+    large_text_scale: float = option(1.3, number(1.1, 2.0))
+    status_poll_seconds: int = option(30, integer(5, 3600))
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import textwrap
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -97,27 +96,20 @@ def write_config(
     (folder / "services.toml").write_text(
         catalogue if catalogue is not None else TEST_CATALOGUE.format(hours=hours, quota=quota, priority_quota=priority_quota)
     )
-    kiosk_defaults = {"id": '"test-kiosk"', "office_code": '"TEST"', "office_name": '"Kantor Imigrasi Uji"', "catalogue": '"services.toml"'}
-    overridden = {line.split("=")[0].strip() for line in kiosk.splitlines() if "=" in line}
-    kiosk = "\n    ".join([f"{k} = {v}" for k, v in kiosk_defaults.items() if k not in overridden] + kiosk.splitlines())
-    body = f"""
-    [kiosk]
-    {kiosk}
-
-    [store]
-    path = "kiosk.db"
-    {store}
-
-    [printer]
-    device = "file:printed.bin"
-    {printer}
-
-    [central]
-    {central}
-    {extra}
-    """
+    sections = {
+        "kiosk": ({"id": '"test-kiosk"', "office_code": '"TEST"', "office_name": '"Kantor Imigrasi Uji"', "catalogue": '"services.toml"'}, kiosk),
+        "store": ({"path": '"kiosk.db"'}, store),
+        "printer": ({"device": '"file:printed.bin"'}, printer),
+        "central": ({}, central),
+    }
+    parts = []
+    for name, (defaults, given) in sections.items():
+        overridden = {line.split("=")[0].strip() for line in given.splitlines() if "=" in line}
+        lines = [f"{k} = {v}" for k, v in defaults.items() if k not in overridden] + given.splitlines()
+        parts.append(f"[{name}]\n" + "\n".join(lines))
+    body = "\n\n".join(parts) + "\n\n" + extra + "\n"
     path = folder / "kiosk.toml"
-    path.write_text(textwrap.dedent(body))
+    path.write_text(body)
     return path
 
 

@@ -1,0 +1,135 @@
+"""From issue to paper over a real pty: what the applicant holds, and what the store records."""
+
+import json
+import subprocess
+import sys
+import time
+
+import pytest
+from printer.decode import decode
+from printer.fake import FakePrinter
+
+from support.kiosk_env import make_clock, make_config, write_config
+
+from kiosk.issuer import Issuer
+from kiosk.printing import TicketPrinting
+from kiosk.store import Store
+
+
+@pytest.fixture
+def fake(tmp_path):
+    with FakePrinter(link=tmp_path / "printer.tty") as fp:
+        yield fp
+
+
+def texts(job):
+    return [line.text for line in job.decoded.lines]
+
+
+def kiosk(config, *args):
+    return subprocess.run([sys.executable, "-m", "kiosk", "--config", str(config), *args], capture_output=True, text=True, timeout=60)
+
+
+def test_cli_issue_prints_the_ticket_the_applicant_holds(tmp_path, fake):
+    cfg = write_config(tmp_path / "etc", printer=f'device = "serial:{fake.link}@115200"')
+    r = kiosk(cfg, "issue", "A", "--json")
+    assert r.returncode == 0, r.stderr
+    ticket = json.loads(r.stdout)
+    assert ticket["print_state"] == "printed"
+    assert fake.wait_for_jobs(1)
+    job = fake.jobs[0].decoded
+    lines = texts(fake.jobs[0])
+    assert "A001" in lines
+    assert "Paspor Baru" in lines and "New passport" in lines
+    assert job.qr_payloads == [ticket["id"]]
+    assert job.cuts
+
+
+def test_cli_issue_with_paper_out_exits_3_and_says_why(tmp_path, fake):
+    cfg = write_config(tmp_path / "etc", printer=f'device = "serial:{fake.link}@115200"')
+    fake.set_state("paper_out")
+    r = kiosk(cfg, "issue", "G", "--json")
+    assert r.returncode == 3
+    ticket = json.loads(r.stdout)
+    assert ticket["number"] == "G001"
+    assert ticket["print_state"] == "print_failed"
+    assert "paper" in r.stderr.lower()
+    assert fake.jobs == []  # nothing was sent to a printer that had no paper
+
+
+def test_print_outcome_and_reprint_are_events(tmp_path, fake):
+    cfg = make_config(tmp_path / "etc", printer=f'device = "serial:{fake.link}@115200"')
+    printing = TicketPrinting(cfg, make_clock())
+    with Store(cfg.store.path) as store:
+        ticket = Issuer(cfg, store, make_clock()).issue("A", "lansia")
+        fake.set_state("cover_open")
+        first = printing.print_ticket(store, ticket)
+        assert not first.printed and first.state == "cover_open"
+        assert store.ticket(ticket.id).print_state == "print_failed"
+        assert "cover" in store.ticket(ticket.id).print_error
+        fake.set_state("ready")
+        again = printing.print_ticket(store, store.ticket(ticket.id), reprint=True)
+        assert again.printed
+        stored = store.ticket(ticket.id)
+        assert (stored.print_state, stored.reprints, stored.print_error) == ("printed", 1, None)
+        assert [e.kind for e in store.events_for(ticket.id)] == ["ticket.issued", "ticket.print_failed", "ticket.reprinted"]
+        assert store.get_state("printer.status")["state"] == "ready"
+    printing.close()
+    lines = texts(fake.jobs[-1])
+    assert "P001" in lines
+    assert any("PRIORITAS / PRIORITY" in line for line in lines)
+
+
+def test_silent_printer_is_failed_not_hung(tmp_path, fake):
+    cfg = make_config(tmp_path / "etc", printer=f'device = "serial:{fake.link}@115200"')
+    printing = TicketPrinting(cfg, make_clock())
+    fake.silent = True
+    with Store(cfg.store.path) as store:
+        ticket = Issuer(cfg, store, make_clock()).issue("A")
+        t0 = time.monotonic()
+        outcome = printing.print_ticket(store, ticket)
+        assert time.monotonic() - t0 < 10
+        assert not outcome.printed
+        assert store.ticket(ticket.id).print_state == "print_failed"
+    printing.close()
+
+
+def test_queue_statistics_reach_the_ticket(tmp_path, fake):
+    cfg = make_config(tmp_path / "etc", printer=f'device = "serial:{fake.link}@115200"')
+    clock = make_clock()
+    printing = TicketPrinting(cfg, clock)
+    with Store(cfg.store.path) as store:
+        with store.transaction():
+            store.set_state("queue.stats", {"fetched_at": clock.now().isoformat(), "A": {"waiting": 7, "avg_service_s": 300}})
+        assert printing.print_ticket(store, Issuer(cfg, store, clock).issue("A")).printed
+    printing.close()
+    lines = texts(fake.jobs[-1])
+    assert "7" in " ".join(lines) and "35" in " ".join(lines)
+
+
+def test_printer_cli_status_preview_and_test_page(tmp_path, fake):
+    cfg = write_config(tmp_path / "etc", printer=f'device = "serial:{fake.link}@115200"')
+    r = kiosk(cfg, "printer", "status", "--json")
+    assert r.returncode == 0 and json.loads(r.stdout)["state"] == "ready"
+    fake.set_state("paper_near_end")
+    assert json.loads(kiosk(cfg, "printer", "status", "--json").stdout)["state"] == "paper_near_end"
+    fake.set_state("offline")
+    r = kiosk(cfg, "printer", "status", "--json")
+    assert r.returncode == 1 and json.loads(r.stdout)["state"] == "offline"
+    fake.set_state("ready")
+    r = kiosk(cfg, "printer", "test")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert fake.wait_for_jobs(1)
+    assert any("test-kiosk" in line for line in texts(fake.jobs[0]))
+    out = tmp_path / "a.png"
+    r = kiosk(cfg, "printer", "preview", "A", "--out", str(out))
+    assert r.returncode == 0 and out.stat().st_size > 1000
+
+
+def test_bad_printer_settings_are_config_errors(tmp_path):
+    cfg = write_config(tmp_path, printer='device = "lpt:1"\nmodel = "NoSuchPrinter"\ncolumns = 99')
+    r = kiosk(cfg, "config", "validate")
+    assert r.returncode == 2
+    assert "printer.device: invalid printer device 'lpt:1'" in r.stderr
+    assert "printer.model: unknown printer profile 'NoSuchPrinter'" in r.stderr
+    assert 'printer.columns: 99 is out of range 24-48 (or "auto")' in r.stderr
