@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
+sys.path.append(str(Path(__file__).parent))  # for `support`; after the repo so tests/printer never shadows printer/
 
 from support.kiosk_env import make_clock, make_config  # noqa: E402
 

@@ -1,19 +1,7 @@
-import sys
 from datetime import datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-
-# tests/conftest.py puts tests/ on sys.path, where this directory (no __init__.py, as required by
-# --import-mode=importlib) would be found as a namespace package called `printer` and shadow the
-# real one when the repo root is not on sys.path (plain `.venv/bin/pytest`). Put the root first.
-ROOT = str(Path(__file__).resolve().parents[2])
-if ROOT not in sys.path[:1]:
-    sys.path.insert(0, ROOT)
-if getattr(sys.modules.get("printer"), "__file__", "") is None:
-    for name in [m for m in sys.modules if m == "printer" or m.startswith("printer.")]:
-        del sys.modules[name]
 
 from printer import DocumentLine, PrinterModel, RequirementsContent, TestPageContent, TicketContent
 
