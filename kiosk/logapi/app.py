@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException
 from .. import __version__
 from ..store import Store
 from .ratelimit import RateLimiter
+from .records import ticket_line
 from .tokens import BearerCheck
 
 API = "/api/v1"
@@ -27,11 +28,6 @@ class ApiError(Exception):
     def __init__(self, status: int, code: str, message: str, headers: dict | None = None):
         super().__init__(message)
         self.status, self.code, self.message, self.headers = status, code, message, headers or {}
-
-
-def ticket_line(ticket) -> str:
-    """One record exactly as `kiosk export` prints it (sorted keys, UTF-8 as is)."""
-    return json.dumps(ticket.to_dict(), ensure_ascii=False, sort_keys=True) + "\n"
 
 
 def _whole_number(name: str, text: str, lo: int, hi: int) -> int:

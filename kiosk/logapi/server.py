@@ -31,6 +31,10 @@ LIMITS = dict(
     max_request_header_size=8 * 1024,
     max_request_body_size=1024,
     cleanup_interval=10,
+    # Back-pressure instead of spooling: a page waits for a slow reader once 1 MiB is queued,
+    # rather than going to a temp file, so memory per connection stays small and bounded.
+    outbuf_high_watermark=1024 * 1024,
+    outbuf_overflow=2 * 1024 * 1024,
     asyncore_use_poll=True,
     expose_tracebacks=False,
     ident="kiosk-logapi",

@@ -190,3 +190,28 @@ def test_ten_thousand_malformed_requests_do_not_crash_it(served, log_token):
     assert any(s.startswith("4") for s in statuses)
     # Still serving, and serving the right thing.
     assert [r["cursor"] for r in page(served, log_token, after=1230)] == [1231, 1232, 1233, 1234]
+
+
+def test_openapi_kiosk_document_matches_the_routes(log_config, log_token):
+    """docs/openapi-kiosk.yaml and the log API describe the same endpoints."""
+    import re
+
+    from kiosk.logapi.app import create_app
+    from kiosk.logapi.ratelimit import RateLimiter
+    from opskit import REPO
+
+    spec = (REPO / "docs/openapi-kiosk.yaml").read_text()
+    documented, path = set(), None
+    for line in spec.splitlines():
+        if m := re.fullmatch(r"  (/api/v1/\S+):", line):
+            path = m.group(1)
+        elif path and (m := re.fullmatch(r"    (get|post|put|delete|patch):", line)):
+            documented.add((m.group(1).upper(), path))
+    app = create_app(kiosk_id="k", office="o", token=log_token, store_factory=lambda: None, page_max=1, limiter=RateLimiter(1, 1))
+    routes = {(method, rule.rule) for rule in app.url_map.iter_rules() if rule.rule.startswith("/api/")
+              for method in rule.methods - {"HEAD", "OPTIONS"}}
+    assert routes == documented
+    fields = set(re.findall(r"^        (\w+): \{", spec.split("TicketRecord:")[1], re.M))
+    from kiosk.store import Ticket
+
+    assert fields == set(Ticket.__dataclass_fields__)
