@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
+from .. import sdnotify
 from ..clock import Clock
 from ..config import KioskConfig
 from ..store import Store
@@ -68,8 +69,12 @@ class Agent:
         log.info("agent started: kiosk %s, office %s, central %s, batch %d, linger %.2f s",
                  self.config.kiosk.id, self.config.kiosk.office_code, c.url, c.batch_size, c.batch_linger_seconds)
         self._status("running")
+        # systemd (Type=notify, WatchdogSec): ready now, then a ping from every turn of this loop.
+        watchdog = sdnotify.WatchdogPinger()
+        watchdog.notifier.ready(f"syncing with {c.url}")
         try:
             while not self.stop.is_set():
+                watchdog.tick()
                 try:
                     self.tick()
                     self.crash_backoff.success()
@@ -78,8 +83,10 @@ class Agent:
                 except Exception as err:  # noqa: BLE001 - the agent must outlive any one bug
                     log.exception("unexpected error in the agent loop")
                     self._pause_after(err, "unexpected error")
-                self.stop.wait(max(0.0, min(self.next_push, self.next_pull, self.next_heartbeat) - time.monotonic()))
+                wait = max(0.0, min(self.next_push, self.next_pull, self.next_heartbeat) - time.monotonic())
+                self.stop.wait(min(wait, watchdog.interval or wait))
         finally:
+            watchdog.notifier.stopping()
             self._status("stopped")
             log.info("agent stopped")
 

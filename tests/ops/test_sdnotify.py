@@ -72,3 +72,35 @@ def test_no_watchdog_for_another_pid(monkeypatch):
     monkeypatch.setenv("WATCHDOG_USEC", "20000000")
     monkeypatch.setenv("WATCHDOG_PID", "1")
     assert sdnotify.watchdog_interval() is None
+
+
+def test_the_agent_process_speaks_the_unit_contract(tmp_path, notify_socket):
+    """kiosk-agent.service is Type=notify with WatchdogSec: READY, pings, then STOPPING on SIGTERM."""
+    import signal
+    import subprocess
+    import time
+
+    from opskit import clean_env, kiosk_cmd, write_secret
+    from support.kiosk_env import write_config
+
+    path, sock = notify_socket
+    write_secret(tmp_path / "etc" / "central.token")
+    config = write_config(tmp_path / "etc", central='url = "http://127.0.0.1:9"\ntoken_file = "central.token"')
+    env = clean_env(NOTIFY_SOCKET=path, WATCHDOG_USEC="1000000")
+    proc = subprocess.Popen(kiosk_cmd("--config", str(config), "agent", "--log-level", "error"), env=env)
+    try:
+        sock.settimeout(15)
+        first = received(sock)
+        assert "READY=1" in first and any(f.startswith("STATUS=syncing with http://127.0.0.1:9") for f in first)
+        started = time.monotonic()
+        assert received(sock) == {"WATCHDOG=1"}
+        assert received(sock) == {"WATCHDOG=1"}  # again, about every half second
+        assert time.monotonic() - started < 5
+        proc.send_signal(signal.SIGTERM)
+        while "STOPPING=1" not in received(sock):
+            pass
+        assert proc.wait(15) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(5)
