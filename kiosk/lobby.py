@@ -1,0 +1,340 @@
+"""The lobby façade: everything the touchscreen asks of the kiosk, with no GUI in it.
+
+The Kivy screens (kiosk/ui) never touch SQL, ESC/POS or the printer: they call a `Lobby` — on the
+UI process's worker thread, which owns the Lobby and its Store (one Store per thread) — and show
+the plain, frozen answers it returns. Every text a person reads comes in both languages from the
+gettext catalogues (kiosk/locale) or from the catalogue's own id/en fields.
+
+Unit-testable without Kivy (tests/ui/test_lobby.py); imports no Kivy.
+"""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from . import __version__
+from .admin_pin import PinCheck, PinGate
+from .clock import Clock
+from .config import KioskConfig, Service
+from .issuer import Issuer, Refused
+from .locale import both
+from .printing import REFUSE_STATES, TicketPrinting, queue_estimate
+from .state_keys import LOCK, PRINTER, QUEUE_STATS
+from .store import Store, Ticket
+
+# Written by the sync agent (names as in kiosk/agent/state.py); read here for the staff screen only.
+AGENT_LAST_SYNC = "agent.last_sync"    # {"at": iso, "delivered": int, "pending": int}
+AGENT_LAST_ERROR = "agent.last_error"  # {"at": iso, "during": str, "error": str}
+PRINTER_STATES = ("ready", "paper_near_end", "paper_out", "cover_open", "offline", "unknown")
+
+
+@dataclass(frozen=True)
+class PrinterView:
+    state: str  # one of PRINTER_STATES
+    detail: str
+    at: str | None
+    message_id: str
+    message_en: str
+
+    @property
+    def can_print(self) -> bool:
+        return self.state not in REFUSE_STATES
+
+
+@dataclass(frozen=True)
+class ServiceView:
+    key: str
+    prefix: str
+    name_id: str
+    name_en: str
+    description_id: str
+    description_en: str
+    state: str  # "open" | "closed" | "quota_full" | "locked" | "unavailable"
+    reason_id: str
+    reason_en: str
+    priority_open: bool
+    waiting: int | None
+    wait_minutes: int | None
+
+    @property
+    def open(self) -> bool:
+        return self.state == "open"
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the screens show, taken in one go on the worker thread."""
+
+    open: bool  # at least one service takes tickets now, and the kiosk is not locked
+    locked: bool
+    hours_id: str
+    hours_en: str
+    printer: PrinterView
+    services: tuple = ()
+    taken_at: str = ""
+
+    def service(self, key: str) -> ServiceView | None:
+        return next((s for s in self.services if s.key == key), None)
+
+
+@dataclass(frozen=True)
+class IssueResult:
+    issued: bool
+    code: str  # "printed" | "print_failed" | a Refusal code
+    message_id: str
+    message_en: str
+    number: str | None = None
+    ticket_id: str | None = None
+    service: str | None = None
+    priority: str | None = None
+    print_state: str | None = None
+    printer_state: str | None = None
+    printer_reason: str | None = None
+    people_ahead: int | None = None
+    wait_minutes: int | None = None
+
+    @property
+    def printed(self) -> bool:
+        return self.code == "printed"
+
+
+@dataclass(frozen=True)
+class PrintReport:
+    ok: bool
+    state: str
+    reason: str
+    message_id: str
+    message_en: str
+    number: str | None = None
+
+
+@dataclass(frozen=True)
+class StaffInfo:
+    kiosk_id: str
+    office: str
+    version: str
+    printer: PrinterView
+    locked: bool
+    outbox_depth: int
+    outbox_oldest_age_s: float | None
+    last_sync: dict | None
+    central_url: str
+    network: str  # "up" | "down" | "standalone"
+    last_ticket: str | None
+    failed_today: list = field(default_factory=list)
+
+
+_STATE_KEYS = {"closed": "closed", "locked": "locked", "quota_full": "quota_full", "priority_quota_full": "quota_full"}
+
+
+def printer_view(value: dict | None) -> PrinterView:
+    value = value if isinstance(value, dict) else {}
+    state = value.get("state") if value.get("state") in PRINTER_STATES else "unknown"
+    mid, men = both(f"printer.{state}")
+    return PrinterView(state, str(value.get("detail") or ""), value.get("at"), mid, men)
+
+
+def default_route() -> bool:
+    """Whether Linux has a default route (no packets sent, no DNS)."""
+    try:
+        with open("/proc/net/route") as f:
+            return any(line.split()[1] == "00000000" for line in list(f)[1:] if len(line.split()) > 2)
+    except OSError:
+        return False
+
+
+class Lobby:
+    def __init__(self, config: KioskConfig, store: Store, clock: Clock | None = None, printing: TicketPrinting | None = None):
+        self.config = config
+        self.store = store
+        self.clock = clock or Clock()
+        self.issuer = Issuer(config, store, self.clock)
+        self.printing = printing or TicketPrinting(config, self.clock)
+        self.pins = PinGate(config.admin, store, self.clock)
+
+    # reading ----------------------------------------------------------------------------------
+
+    def printer_state(self) -> PrinterView:
+        """The last known printer state (no printer I/O)."""
+        return printer_view(self.store.get_state(PRINTER))
+
+    def refresh_printer(self) -> PrinterView:
+        """Ask the printer now (up to status_timeout, twice after a reconnect) and remember it."""
+        try:
+            self.printing.status(self.store)
+        except Exception as e:  # a broken device string or driver: the kiosk keeps running
+            self._remember_printer("offline", f"cannot open the printer: {e}")
+        return self.printer_state()
+
+    def _remember_printer(self, state: str, detail: str) -> None:
+        with self.store.transaction():
+            self.store.set_state(PRINTER, {"state": state, "detail": detail, "at": self.clock.now().isoformat(timespec="seconds")})
+
+    def locked(self) -> bool:
+        return self.issuer.locked() is not None
+
+    def service_view(self, service: Service, now: datetime, stats: dict | None) -> ServiceView:
+        refusal = self.issuer.check(service, now=now)
+        state = "open" if refusal is None else _STATE_KEYS.get(refusal.code, "unavailable")
+        priority_open = False
+        if service.priority_allowed and self.config.catalogue.priority_groups:
+            priority_open = self.issuer.check(service, self.config.catalogue.priority_groups[0].key, now=now) is None
+        waiting, minutes = queue_estimate(stats, service, now)
+        rid, ren = (refusal.message_id, refusal.message_en) if refusal else ("", "")
+        return ServiceView(
+            key=service.key, prefix=service.prefix, name_id=service.name_id, name_en=service.name_en,
+            description_id=service.description_id, description_en=service.description_en,
+            state=state, reason_id=rid, reason_en=ren, priority_open=priority_open,
+            waiting=waiting, wait_minutes=minutes,
+        )
+
+    def snapshot(self) -> Snapshot:
+        now = self.clock.now()
+        stats = self.store.get_state(QUEUE_STATS)
+        locked = self.locked()
+        local = now.astimezone(self.issuer.tz)
+        cat = self.config.catalogue
+        services = tuple(self.service_view(s, now, stats) for s in cat.services)
+        open_now = not locked and any(cat.is_open(s, local) for s in cat.services)
+        return Snapshot(
+            open=open_now,
+            locked=locked,
+            hours_id=cat.hours.summary("id"),
+            hours_en=cat.hours.summary("en"),
+            printer=self.printer_state(),
+            services=services,
+            taken_at=now.isoformat(timespec="seconds"),
+        )
+
+    # the applicant's actions ------------------------------------------------------------------
+
+    def issue_and_print(self, service_key: str, priority: str | None = None) -> IssueResult:
+        """Issue one number and print it. A number that was issued is always returned, printed or not."""
+        try:
+            ticket = self.issuer.issue(service_key, priority)
+        except Refused as e:
+            r = e.refusal
+            return IssueResult(False, r.code, r.message_id, r.message_en, service=service_key, priority=priority)
+        state, reason = self._print_ticket(ticket)
+        ticket = self.store.ticket(ticket.id) or ticket
+        service = self.config.catalogue.find(ticket.service)
+        ahead, minutes = queue_estimate(self.store.get_state(QUEUE_STATS), service, self.clock.now()) if service else (None, None)
+        printed = ticket.print_state == "printed"
+        mid, men = both("ticket.take" if printed else "ticket.print_failed")
+        return IssueResult(
+            True, "printed" if printed else "print_failed", mid, men,
+            number=ticket.number, ticket_id=ticket.id, service=ticket.service, priority=ticket.priority,
+            print_state=ticket.print_state, printer_state=state, printer_reason=reason,
+            people_ahead=ahead, wait_minutes=minutes,
+        )
+
+    def _print_ticket(self, ticket: Ticket, *, reprint: bool = False) -> tuple[str, str]:
+        try:
+            outcome = self.printing.print_ticket(self.store, ticket, reprint=reprint)
+            return outcome.state, outcome.reason
+        except Exception as e:  # the printer could not even be opened: record it as a failed print
+            reason = f"printer error: {e}"
+            now = self.clock.now().isoformat(timespec="milliseconds")
+            with self.store.transaction():
+                updated = self.store.set_print_state(ticket.id, "print_failed", error=reason, at=now)
+                self.store.add_event("ticket.print_failed", updated, now)
+                self.store.set_state(PRINTER, {"state": "offline", "detail": reason, "at": now})
+            return "offline", reason
+
+    def print_requirements(self, service_key: str) -> PrintReport:
+        service = self.config.catalogue.find(service_key)
+        if service is None:
+            mid, men = both("error.unknown_service")
+            return PrintReport(False, "unknown", service_key, mid, men)
+        try:
+            result = self.printing.print_requirements(service, self.store)
+            ok, state, reason = result.outcome == "printed", result.state, result.reason
+        except Exception as e:
+            ok, state, reason = False, "offline", f"printer error: {e}"
+            self._remember_printer(state, reason)
+        mid, men = both("requirements.printed" if ok else "requirements.failed")
+        return PrintReport(ok, state, reason, mid, men)
+
+    # staff ------------------------------------------------------------------------------------
+
+    def check_pin(self, pin: str) -> PinCheck:
+        return self.pins.check(pin)
+
+    def staff_info(self) -> StaffInfo:
+        now = self.clock.now()
+        stats = self.store.outbox_stats()
+        day = self.issuer.service_day(now).isoformat()
+        last = self.store.last_ticket()
+        failed = [t.number for t in self.store.tickets_on(day) if t.print_state == "print_failed"]
+        url = self.config.central.url
+        ok = self.store.get_state(AGENT_LAST_SYNC)
+        err = self.store.get_state(AGENT_LAST_ERROR)
+        ok_at = ok.get("at") if isinstance(ok, dict) else None
+        err_at = err.get("at") if isinstance(err, dict) else None
+        if not url:
+            network = "standalone"
+        elif err_at and (not ok_at or err_at > ok_at):
+            network = "down"
+        elif ok_at:
+            network = "up"
+        else:
+            network = "up" if default_route() else "down"
+        sync = {"last_ok_at": ok_at, "last_error": err.get("error") if err_at and (not ok_at or err_at > ok_at) else None}
+        return StaffInfo(
+            kiosk_id=self.config.kiosk.id,
+            office=self.config.kiosk.office_name,
+            version=__version__,
+            printer=self.printer_state(),
+            locked=self.locked(),
+            outbox_depth=stats.depth,
+            outbox_oldest_age_s=stats.oldest_age_seconds(now),
+            last_sync=sync,
+            central_url=url,
+            network=network,
+            last_ticket=last.number if last else None,
+            failed_today=failed[-10:],
+        )
+
+    def test_print(self) -> PrintReport:
+        try:
+            result = self.printing.print_test_page([f"host {socket.gethostname()}"])
+            ok, state, reason = result.outcome == "printed", result.state, result.reason
+        except Exception as e:
+            ok, state, reason = False, "offline", f"printer error: {e}"
+        self._remember_printer(state, reason)
+        mid, men = both("staff.test_printed" if ok else "staff.print_failed")
+        return PrintReport(ok, state, reason, mid, men)
+
+    def reprint(self, number: str | None = None) -> PrintReport:
+        """Reprint the last ticket, or today's ticket with that number."""
+        if number:
+            day = self.issuer.service_day().isoformat()
+            ticket = self.store.ticket_by_number(number.strip().upper(), day)
+        else:
+            ticket = self.store.last_ticket()
+        if ticket is None:
+            mid, men = both("staff.no_ticket", number=number or "-")
+            return PrintReport(False, "unknown", "no such ticket", mid, men, number)
+        was_printed = ticket.print_state == "printed"
+        state, reason = self._print_ticket(ticket, reprint=was_printed)
+        after = self.store.ticket(ticket.id)
+        ok = after is not None and after.print_state == "printed"
+        mid, men = both("staff.reprinted" if ok else "staff.print_failed", number=ticket.number)
+        return PrintReport(ok, state, reason, mid, men, ticket.number)
+
+    def paper_refilled(self) -> PrinterView:
+        return self.refresh_printer()
+
+    def set_locked(self, locked: bool, by: str = "staff-ui") -> bool:
+        with self.store.transaction():
+            self.store.set_state(LOCK, {"locked": locked, "by": by, "at": self.clock.now().isoformat(timespec="seconds")})
+        return locked
+
+
+def open_lobby(config: KioskConfig, clock: Clock | None = None, printing: TicketPrinting | None = None) -> Lobby:
+    """A Lobby with its own Store, for the thread that calls this."""
+    Path(config.store.path).parent.mkdir(parents=True, exist_ok=True)
+    return Lobby(config, Store(config.store.path), clock, printing)

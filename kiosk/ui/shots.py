@@ -1,0 +1,105 @@
+"""Every screen in a known state, for `kiosk screenshots` and the text-overflow test.
+
+`STATES` lists (name, setup); `setup(app)` puts a running KioskApp on that screen with sample
+data (a real snapshot from the worker; a made-up ticket result, so nothing is printed).
+"""
+
+from __future__ import annotations
+
+from ..lobby import IssueResult
+from ..locale import both
+
+
+def _services(app):
+    app.show("services")
+
+
+def _detail(app):
+    key = app.kiosk_config.catalogue.services[0].key
+    scr = app.show("detail", key=key)
+    if len(scr.service.documents) > 1:
+        scr.toggle(0)
+
+
+def _detail_last(app):
+    app.show("detail", key=app.kiosk_config.catalogue.services[-1].key)
+
+
+def _missing(app):
+    _detail(app)
+    app.screen("detail").take()
+
+
+def _printer_down(app):
+    scr = app.show("detail", key=app.kiosk_config.catalogue.services[0].key)
+    from ..lobby import printer_view
+
+    app.snapshot = type(app.snapshot)(**{**app.snapshot.__dict__, "printer": printer_view({"state": "paper_out", "detail": "paper out"})})
+    scr.proceed()
+
+
+def _priority(app):
+    _detail(app)
+    app.show("priority", key=app.kiosk_config.catalogue.services[0].key, regular_open=True)
+
+
+def _printing(app):
+    app.show("printing", key=app.kiosk_config.catalogue.services[0].key)
+
+
+def _result(printed: bool, priority: str | None = None):
+    def setup(app):
+        cat = app.kiosk_config.catalogue
+        service = cat.services[0]
+        mid, men = both("ticket.take" if printed else "ticket.print_failed")
+        group = cat.priority_groups[-1].key if priority and cat.priority_groups else None
+        number = (cat.priority_prefix if group else service.prefix) + "123"
+        result = IssueResult(True, "printed" if printed else "print_failed", mid, men, number=number, ticket_id="x",
+                             service=service.key, priority=group, print_state="printed" if printed else "print_failed",
+                             people_ahead=12, wait_minutes=35)
+        app.show("ticket", result=result)
+
+    return setup
+
+
+def _refused(app):
+    service = app.kiosk_config.catalogue.services[0]
+    hours = app.kiosk_config.catalogue.hours
+    app.show("message", title_key="issue.refused",
+             bilingual=(f"Layanan {service.name_id} sedang tutup. Jam layanan: {hours.summary('id')}.",
+                        f"{service.name_en} is closed now. Opening hours: {hours.summary('en')}."),
+             buttons=[("common.back", lambda: None), ("common.home", lambda: None)])
+
+
+def _closed(app):
+    app.show("closed")
+
+
+def _pin(app):
+    scr = app.show("pin")
+    scr.pin = "12"
+
+
+def _staff(app):
+    app.staff_open = True
+    app.show("staff")
+
+
+STATES = [
+    ("home", lambda app: app.show("home")),
+    ("closed", _closed),
+    ("services", _services),
+    ("detail", _detail),
+    ("detail-last", _detail_last),
+    ("missing-documents", _missing),
+    ("printer-down", _printer_down),
+    ("priority", _priority),
+    ("printing", _printing),
+    ("ticket", _result(True)),
+    ("ticket-priority", _result(True, priority="yes")),
+    ("ticket-print-failed", _result(False)),
+    ("refused", _refused),
+    ("pin", _pin),
+    ("staff", _staff),
+]
+SIZES = [(800, 480), (1920, 1080), (480, 800), (1080, 1920), (1024, 600)]

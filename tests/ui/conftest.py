@@ -1,0 +1,122 @@
+"""UI tests: the real Kivy app under a private Xvfb, driven by simulated touches.
+
+Kivy is imported only here and in tests/ui (its import configures logging and opens the window).
+A session fixture starts `Xvfb :N` on a free display number and sets DISPLAY and Kivy's
+environment *before* the first Kivy import; each test builds a fresh KioskApp (own config, store,
+fake printer, ManualClock) on the one shared Window.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+REPO = Path(__file__).resolve().parents[2]
+if str(REPO) not in sys.path:  # `pytest` (not `python -m pytest`): tests/printer must not shadow printer/
+    sys.path.append(str(REPO))
+XVFB_HINT = "Xvfb is required for the UI tests: sudo apt-get install -y xvfb"
+
+
+def _free_display() -> int:
+    for n in range(90, 400):
+        if not Path(f"/tmp/.X{n}-lock").exists() and not Path(f"/tmp/.X11-unix/X{n}").exists():
+            return n
+    raise RuntimeError("no free X display number between :90 and :399")
+
+
+def start_xvfb(screen: str = "1920x1920x24") -> tuple[subprocess.Popen, str]:
+    if shutil.which("Xvfb") is None:
+        pytest.fail(XVFB_HINT, pytrace=False)
+    for _ in range(5):
+        n = _free_display()
+        proc = subprocess.Popen(["Xvfb", f":{n}", "-screen", "0", screen, "-nolisten", "tcp"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if Path(f"/tmp/.X11-unix/X{n}").exists():
+                return proc, f":{n}"
+            if proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        proc.kill()
+        proc.wait()
+    pytest.fail(f"Xvfb did not start. {XVFB_HINT}", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def kivy_window():
+    """Xvfb + Kivy's Window, once per session; yields the Window."""
+    proc, display = start_xvfb()
+    os.environ["DISPLAY"] = display
+    os.environ["KIVY_NO_ARGS"] = "1"
+    os.environ["KIVY_NO_CONSOLELOG"] = "1"
+    os.environ["KIVY_NO_FILELOG"] = "1"
+    os.environ["KIVY_NO_CONFIG"] = "1"
+    os.environ["KIVY_HOME"] = tempfile.mkdtemp(prefix="kivy-home-")
+    os.environ["KIVY_WINDOW"] = "sdl2"
+    os.environ["KIVY_GL_BACKEND"] = os.environ.get("KIVY_GL_BACKEND", "sdl2")
+    from kivy.config import Config
+
+    Config.set("kivy", "exit_on_escape", "0")
+    Config.set("graphics", "width", "800")
+    Config.set("graphics", "height", "480")
+    Config.set("graphics", "resizable", "1")
+    for option in list(Config.options("input")):
+        Config.remove_option("input", option)
+    from kivy.core.window import Window
+    from kivy.base import EventLoop
+
+    EventLoop.ensure_window()
+    yield Window
+    proc.terminate()
+    try:
+        proc.wait(5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture
+def fake_printer():
+    from printer.fake import FakePrinter
+
+    fake = FakePrinter()
+    fake.start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def make_driver(kivy_window, fake_printer, tmp_path):
+    """make_driver(ui=..., admin=..., clock=..., size=...) -> a Driver on a fresh app and store."""
+    from driver import Driver, write_ui_config
+
+    from kiosk.config import load_config
+
+    drivers = []
+
+    def make(*, size=(800, 480), clock=None, ui="", admin="", kiosk="", catalogue=None):
+        kwargs = {"ui": ui, "admin": admin, "kiosk": kiosk}
+        if catalogue is not None:
+            kwargs["catalogue"] = catalogue
+        config = load_config(write_ui_config(tmp_path / f"etc{len(drivers)}", **kwargs))
+        d = Driver(kivy_window, config, fake_printer, clock=clock, size=size)
+        drivers.append(d)
+        return d
+
+    yield make
+    for d in drivers:
+        d.close()
+
+
+@pytest.fixture
+def ui(make_driver):
+    return make_driver()

@@ -1,0 +1,7 @@
+def test_home_then_services(ui):
+    assert ui.screen == "home"
+    assert ui.has("Sentuh untuk mulai")
+    ui.tap_text("Sentuh untuk mulai")
+    ui.settle()
+    assert ui.screen == "services"
+    assert ui.has("Paspor Baru Dewasa")
