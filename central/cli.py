@@ -88,6 +88,10 @@ def cmd_serve(args) -> int:
         stream=sys.stderr,
     )
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    # --log-level filters the per-request lines; where it listens and when it stops always show,
+    # since a script that asked for port 0 reads the address from this line.
+    lifecycle = logging.getLogger("central.server")
+    lifecycle.setLevel(logging.INFO)
     db = open_db(args.db)
     host, port = args.listen
     try:
@@ -99,10 +103,10 @@ def cmd_serve(args) -> int:
         signal.signal(sig, lambda *_: stop.set())
     server.start()
     puller = logpull.Scheduler(db, args.pull_every).start() if args.pull_every else None
-    logging.getLogger("central").info("kiosk-central %s listening on %s (db %s)", __version__, server.url, args.db)
+    lifecycle.info("kiosk-central %s listening on %s (db %s)", __version__, server.url, args.db)
     while not stop.wait(1.0):
         pass
-    logging.getLogger("central").info("stopping")
+    lifecycle.info("stopping")
     if puller:
         puller.stop()
     server.stop()

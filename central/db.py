@@ -221,9 +221,13 @@ class CentralDB:
         """
         accepted: list[str] = []
         rejected: list[dict] = []
+        new_events: list[tuple] = []
+        new_tickets: list[tuple] = []
         now = utc_now_iso()
+        ids = [e["event_id"] for e in events if isinstance(e, dict) and isinstance(e.get("event_id"), str)]
         with self.write() as conn:
             office = self._touch_kiosk(conn, kiosk_id, office, now)
+            held = self._holders(conn, ids)
             blocked = False
             for event in events:
                 event_id = event.get("event_id") if isinstance(event, dict) else None
@@ -232,45 +236,57 @@ class CentralDB:
                     rejected.append(_rejection(event_id, "not_applied", True, "an earlier event in this batch was rejected"))
                     continue
                 problem = event_problem(event, kiosk_id)
-                if problem is None:
-                    held = conn.execute("SELECT kiosk_id FROM events WHERE event_id = ?", (event_id,)).fetchone()
-                    if held is not None and held["kiosk_id"] != kiosk_id:
-                        problem = "event_id already used by another kiosk"
-                    elif held is not None:
+                if problem is None and event_id in held:
+                    if held[event_id] == kiosk_id:
                         accepted.append(event_id)
                         continue
+                    problem = "event_id already used by another kiosk"
                 if problem is not None:
                     rejected.append(_rejection(event_id, "invalid", False, problem))
                     blocked = True
                     continue
-                self._store_event(conn, kiosk_id, office, event, now)
+                held[event_id] = kiosk_id
+                self._rows(kiosk_id, office, event, now, new_events, new_tickets)
                 accepted.append(event_id)
+            conn.executemany(
+                "INSERT INTO events(event_id, kiosk_id, seq, kind, ticket_id, created_at, received_at, payload) "
+                "VALUES (?,?,?,?,?,?,?,?)",
+                new_events,
+            )
+            conn.executemany(
+                "INSERT INTO tickets(id, kiosk_id, office, number, service, prefix, seq, priority, service_day, "
+                "issued_at, print_state, record, received_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) "
+                "ON CONFLICT(id) DO UPDATE SET print_state = excluded.print_state, record = excluded.record",
+                new_tickets,
+            )
         return accepted, rejected
 
-    def _store_event(self, conn, kiosk_id: str, office: str | None, event: dict, now: str) -> None:
+    @staticmethod
+    def _holders(conn, event_ids: list[str]) -> dict[str, str]:
+        """Which kiosk already holds each of these event ids (one query per 500 ids)."""
+        held = {}
+        for i in range(0, len(event_ids), 500):
+            chunk = event_ids[i:i + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in conn.execute(f"SELECT event_id, kiosk_id FROM events WHERE event_id IN ({marks})", chunk):
+                held[row["event_id"]] = row["kiosk_id"]
+        return held
+
+    @staticmethod
+    def _rows(kiosk_id: str, office: str | None, event: dict, now: str, events: list, tickets: list) -> None:
         ticket = event.get("ticket") if isinstance(event.get("ticket"), dict) else None
-        conn.execute(
-            "INSERT INTO events(event_id, kiosk_id, seq, kind, ticket_id, created_at, received_at, payload) "
-            "VALUES (?,?,?,?,?,?,?,?)",
-            (
-                event["event_id"], kiosk_id, event.get("seq"), event["kind"],
-                ticket["id"] if ticket else None, event["created_at"], now,
-                json.dumps(event, separators=(",", ":"), ensure_ascii=False),
-            ),
-        )
-        if ticket is None:
-            return
-        conn.execute(
-            "INSERT INTO tickets(id, kiosk_id, office, number, service, prefix, seq, priority, service_day, "
-            "issued_at, print_state, record, received_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) "
-            "ON CONFLICT(id) DO UPDATE SET print_state = excluded.print_state, record = excluded.record",
-            (
+        events.append((
+            event["event_id"], kiosk_id, event.get("seq"), event["kind"],
+            ticket["id"] if ticket else None, event["created_at"], now,
+            json.dumps(event, separators=(",", ":"), ensure_ascii=False),
+        ))
+        if ticket is not None:
+            tickets.append((
                 ticket["id"], kiosk_id, ticket.get("office") or office, ticket["number"], ticket.get("service"),
                 ticket["prefix"], ticket.get("seq"), int(bool(ticket.get("priority"))), ticket["service_day"],
                 ticket.get("issued_at"), ticket.get("print_state"),
                 json.dumps(ticket, separators=(",", ":"), ensure_ascii=False), now,
-            ),
-        )
+            ))
 
     def events(self, kiosk_id: str | None = None) -> list[dict]:
         sql = "SELECT * FROM events" + (" WHERE kiosk_id = ?" if kiosk_id else "") + " ORDER BY rowid"

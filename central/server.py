@@ -19,6 +19,7 @@ class ServerThread:
 
     def __init__(self, app, host: str = "127.0.0.1", port: int = 0, threads: int = 4, **adjustments):
         adjustments.setdefault("ident", "kiosk-central")
+        adjustments.setdefault("recv_bytes", 65536)
         self._server = create_server(app, host=host, port=port, threads=threads, **adjustments)
         self.host = host
         self.port = int(self._server.getsockname()[1])

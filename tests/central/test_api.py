@@ -214,3 +214,10 @@ def test_server_thread_stops_with_a_kept_alive_connection(db):
         pass
     else:
         raise AssertionError("server still answering after stop()")
+
+
+def test_an_event_repeated_inside_one_batch_is_stored_once(server, db, kiosk_token, make_event):
+    event = make_event(1)
+    body = post_events(server, kiosk_token, [event, make_event(2), event]).json()
+    assert body["accepted"] == [event["event_id"], body["accepted"][1], event["event_id"]]
+    assert [e["seq"] for e in db.events()] == [1, 2]

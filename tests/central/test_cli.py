@@ -104,7 +104,7 @@ def test_bad_listen_address_is_a_usage_error(tmp_path):
 def test_serve_answers_and_stops_on_sigterm(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     proc = subprocess.Popen([sys.executable, "-m", "central", "serve", "--db", str(tmp_path / "c.db"),
-                             "--listen", "127.0.0.1:0"], stderr=subprocess.PIPE, text=True, env=env, cwd=REPO)
+                             "--listen", "127.0.0.1:0", "--log-level", "warning"], stderr=subprocess.PIPE, text=True, env=env, cwd=REPO)
     try:
         url = None
         deadline = time.monotonic() + 20
