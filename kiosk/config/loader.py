@@ -99,6 +99,13 @@ def _check_printer(col: Collector, section) -> None:
         col.add("printer.model", str(e))
 
 
+def _systemd_credential(path: str) -> bool:
+    """A file systemd handed over with LoadCredential= (docs/operations.md, "Secrets"): systemd
+    itself limits it to the service's user, with an ACL that makes its mode show group bits."""
+    creds = os.environ.get("CREDENTIALS_DIRECTORY")
+    return bool(creds) and os.path.dirname(os.path.realpath(path)) == os.path.realpath(creds)
+
+
 def check_secret_file(col: Collector, key: str, path: str) -> None:
     """A token file must exist and be readable by its owner only (0600 or stricter)."""
     try:
@@ -111,7 +118,7 @@ def check_secret_file(col: Collector, key: str, path: str) -> None:
         return
     if not stat.S_ISREG(st.st_mode):
         col.add(key, f'"{path}" is not a regular file')
-    elif st.st_mode & 0o077:
+    elif st.st_mode & 0o077 and not _systemd_credential(path):
         col.add(key, f'"{path}" is readable by others (mode {stat.S_IMODE(st.st_mode):04o}); run: chmod 600 {path}')
 
 

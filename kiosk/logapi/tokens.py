@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hmac
-import os
-import stat
+
+from ..config import check_secret_file
+from ..config.errors import Collector
 
 MIN_TOKEN_CHARS = 16
 MAX_TOKEN_CHARS = 512
@@ -18,14 +19,13 @@ def read_token(path: str) -> str:
     if not path:
         raise TokenFileError("agent.log_token_file is not set, so nobody could read the log API; "
                              "run `kiosk provision` (it writes one) or set it to a 0600 file with a random token")
+    col = Collector(path)
+    check_secret_file(col, "agent.log_token_file", path)  # the loader's rule: exists, 0600
+    if col.problems:
+        raise TokenFileError(f"{col.problems[0].message}; `kiosk provision` creates the log token")
     try:
-        st = os.stat(path)
-        if st.st_mode & 0o077:
-            raise TokenFileError(f'{path} is readable by others (mode {stat.S_IMODE(st.st_mode):04o}); run: chmod 600 {path}')
         with open(path, encoding="utf-8") as f:
             token = f.read(MAX_TOKEN_CHARS + 2).strip()
-    except FileNotFoundError:
-        raise TokenFileError(f"{path} does not exist; run `kiosk provision` to create the log token") from None
     except (OSError, UnicodeDecodeError) as e:
         raise TokenFileError(f"{path} cannot be read: {e}") from None
     if not MIN_TOKEN_CHARS <= len(token) <= MAX_TOKEN_CHARS or any(c.isspace() for c in token):

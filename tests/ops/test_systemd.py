@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from opskit import REPO, TOKEN_TEXT, write_secret
 
-from kiosk.config import load_config
+from kiosk.config import ConfigError, load_config
 
 UNITS = ("kiosk-ui.service", "kiosk-agent.service")
 INSTALL = REPO / "systemd" / "install.sh"
@@ -91,7 +91,7 @@ def test_agent_unit_is_sandboxed_and_gets_its_token_as_a_credential():
     assert d["ExecStart"] == ["/opt/kiosk/venv/bin/kiosk --config %d/kiosk.toml agent"]
 
 
-def test_a_provisioned_config_loads_from_a_credentials_directory(tmp_path):
+def test_a_provisioned_config_loads_from_a_credentials_directory(tmp_path, monkeypatch):
     """What systemd does: copy kiosk.toml and the tokens into $CREDENTIALS_DIRECTORY (mode 0400)."""
     from kiosk.provision import Request, apply, plan
 
@@ -104,12 +104,22 @@ def test_a_provisioned_config_loads_from_a_credentials_directory(tmp_path):
     creds.mkdir(parents=True)
     for name in ("kiosk.toml", "central.token", "log.token"):
         shutil.copy(etc / name, creds / name)
-        (creds / name).chmod(0o400)
+        # systemd grants the service user read access with an ACL; the ACL mask shows as group r.
+        (creds / name).chmod(0o440)
+    with pytest.raises(ConfigError, match="is readable by others"):
+        load_config(creds / "kiosk.toml")  # outside the unit: no $CREDENTIALS_DIRECTORY, the usual rule
+    monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(creds))
     cfg = load_config(creds / "kiosk.toml")
     assert cfg.central.token_file == str(creds / "central.token")
     assert cfg.agent.log_token_file == str(creds / "log.token")
     assert cfg.kiosk.catalogue == str(etc / "services.toml")  # the catalogue is public: read in place
     assert load_config(etc / "kiosk.toml").central.token_file == str(etc / "central.token")
+    import dataclasses
+
+    from kiosk import logapi
+
+    with logapi.start_server(dataclasses.replace(cfg, agent=dataclasses.replace(cfg.agent, listen="127.0.0.1:0"))) as server:
+        assert server.port > 0  # the log API accepts the credential copy of log.token too
 
 
 # install.sh ------------------------------------------------------------------------------------
