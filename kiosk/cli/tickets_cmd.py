@@ -6,6 +6,7 @@ import csv
 import sys
 
 from ..issuer import Issuer
+from ..logapi.records import ticket_line
 from ..store import Ticket
 from .common import EXIT_USAGE, CommandError, Context, emit_json
 
@@ -57,5 +58,5 @@ def export(ctx: Context, args) -> int:
                 writer.writerow(t.to_dict())
         else:
             for t in records:
-                emit_json(t.to_dict())
+                out.write(ticket_line(t))
     return 0
