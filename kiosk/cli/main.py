@@ -10,6 +10,7 @@ from . import agent_cmd, config_cmd, issue_cmd, ops_cmd, printer_cmd, run_cmd, s
 from .common import EXIT_USAGE, Context, run_guarded
 
 COMMANDS = [config_cmd, issue_cmd, tickets_cmd, status_cmd, printer_cmd, run_cmd, agent_cmd, ops_cmd]
+from . import ui_cmd; COMMANDS.append(ui_cmd)  # noqa: E402,E702  (touchscreen: ui, screenshots, pin-hash)
 
 EPILOG = """exit codes: 0 ok, 1 failure, 2 usage or configuration error,
 3 ticket issued but not printed, 4 ticket refused (reason given)"""

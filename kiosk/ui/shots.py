@@ -103,3 +103,32 @@ STATES = [
     ("staff", _staff),
 ]
 SIZES = [(800, 480), (1920, 1080), (480, 800), (1080, 1920), (1024, 600)]
+
+
+def overflow_problems(root, where: str = "") -> list[str]:
+    """Labels whose rendered text is larger than the widget showing it (text cut off or spilling)."""
+    from kivy.uix.label import Label
+    from kivy.uix.scrollview import ScrollView
+
+    problems = []
+    scrolled = set()
+    for sv in root.walk(restrict=True):
+        if isinstance(sv, ScrollView):
+            scrolled.update(id(c) for c in sv.walk(restrict=True) if c is not sv)
+    for w in root.walk(restrict=True):
+        if not isinstance(w, Label) or not w.text or w.opacity == 0:
+            continue
+        if id(w) not in scrolled:  # outside a scroll view, the whole label must be on screen
+            x0, y0 = w.to_window(w.x, w.y)
+            x1, y1 = w.to_window(w.right, w.top)
+            if x0 < -1 or y0 < -1 or x1 > root.width + 1 or y1 > root.height + 1:
+                text = w.text.replace("\n", " ")[:50]
+                problems.append(f"{where}: {text!r} is off screen at ({x0:.0f},{y0:.0f})-({x1:.0f},{y1:.0f})")
+                continue
+        tw, th = w.texture_size
+        width = w.text_size[0] if w.text_size[0] is not None else w.width
+        width = min(width, w.width)
+        if tw > width + 1 or th > w.height + 1:
+            text = w.text.replace("\n", " ")[:50]
+            problems.append(f"{where}: {text!r} needs {tw:.0f}x{th:.0f}, has {w.width:.0f}x{w.height:.0f}")
+    return problems

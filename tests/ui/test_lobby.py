@@ -1,0 +1,102 @@
+"""The GUI-free façade, without Kivy: snapshot states, issue + print outcomes, staff actions."""
+
+import sys
+
+import pytest
+
+from printer.fake import FakePrinter
+
+from kiosk.lobby import Lobby
+from kiosk.printing import TicketPrinting
+from kiosk.ui.app import with_printer_device
+from kiosk.ui.worker import Worker
+
+
+@pytest.fixture
+def fake():
+    f = FakePrinter()
+    f.start()
+    yield f
+    f.stop()
+
+
+@pytest.fixture
+def lobby(tmp_path, fake, clock):
+    from support.kiosk_env import make_config
+    from kiosk.store import Store
+
+    config = with_printer_device(make_config(tmp_path / "etc", quota=2, priority_quota=1), f"serial:{fake.path}@115200")
+    printing = TicketPrinting(config, clock)
+    store = Store(config.store.path)
+    yield Lobby(config, store, clock, printing)
+    printing.close()
+    store.close()
+
+
+def test_kivy_is_not_imported_by_the_core():
+    import subprocess
+
+    code = "import kiosk.lobby, kiosk.admin_pin, kiosk.locale, kiosk.ui.app, kiosk.cli.main, sys; print(any(m.startswith('kivy') for m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "False"
+
+
+def test_issue_print_and_quota(lobby, fake):
+    r = lobby.issue_and_print("A")
+    assert r.issued and r.printed and r.number == "A001" and r.message_en == "Please take your ticket"
+    assert fake.wait_for_jobs(1)
+    lobby.issue_and_print("A")
+    snap = lobby.snapshot()
+    a = snap.service("paspor-baru")
+    assert a.state == "quota_full" and a.priority_open
+    refused = lobby.issue_and_print("A")
+    assert not refused.issued and refused.code == "quota_full" and "besok" in refused.message_id
+    p = lobby.issue_and_print("A", "lansia")
+    assert p.number == "P001" and p.priority == "lansia"
+
+
+def test_print_failure_keeps_number(lobby, fake):
+    fake.set_state("cover_open")
+    r = lobby.issue_and_print("G")
+    assert r.issued and r.code == "print_failed" and r.number == "G001"
+    assert r.message_en.startswith("Printer problem")
+    assert lobby.store.ticket_by_number("G001").print_state == "print_failed"
+    assert lobby.printer_state().state == "cover_open"
+    fake.set_state("ready")
+    assert lobby.reprint("G001").ok
+
+
+def test_unopenable_device_is_a_failed_print_not_a_crash(tmp_path, clock):
+    from support.kiosk_env import make_config
+    from kiosk.store import Store
+
+    config = with_printer_device(make_config(tmp_path / "etc"), "serial:/nonexistent/tty@9600")
+    with Store(config.store.path) as store:
+        lobby = Lobby(config, store, clock)
+        r = lobby.issue_and_print("G")
+        assert r.issued and r.code == "print_failed"
+        assert lobby.refresh_printer().state == "offline"
+
+
+def test_lock_and_snapshot(lobby):
+    assert lobby.snapshot().open
+    lobby.set_locked(True)
+    snap = lobby.snapshot()
+    assert not snap.open and snap.locked and snap.service("paspor-baru").state == "locked"
+    assert lobby.staff_info().locked
+
+
+def test_worker_runs_jobs_off_thread_and_posts_results(lobby):
+    import threading
+
+    posted = []
+    w = Worker(lambda: lobby, posted.append)
+    seen = []
+    w.submit(lambda lb: threading.current_thread().name, on_done=seen.append)
+    w.submit(lambda lb: 1 / 0, on_error=seen.append)
+    assert w.wait_idle()
+    for fn in posted:
+        fn()
+    assert seen[0] == "kiosk-io" and isinstance(seen[1], ZeroDivisionError)
+    w._jobs.put(None)
+    w._thread.join(5)
