@@ -29,10 +29,11 @@ class Ticket:
     cursor: int | None = None
 
     @classmethod
-    def from_row(cls, row: sqlite3.Row) -> "Ticket":
-        data = dict(row)
-        data["clock_trusted"] = bool(data["clock_trusted"])
-        return cls(**data)
+    def from_values(cls, values: tuple) -> "Ticket":
+        """From a row selected as TICKET_COLUMNS (field order): positional, the cheap way."""
+        values = list(values)
+        values[_CLOCK_TRUSTED_AT] = bool(values[_CLOCK_TRUSTED_AT])
+        return cls(*values)
 
     def to_dict(self) -> dict:
         # Every field is a scalar: a shallow read is enough, and much cheaper than asdict's deep copy.
@@ -41,6 +42,10 @@ class Ticket:
     @property
     def issued_datetime(self) -> datetime:
         return datetime.fromisoformat(self.issued_at)
+
+
+TICKET_COLUMNS = ", ".join(Ticket.__dataclass_fields__)
+_CLOCK_TRUSTED_AT = list(Ticket.__dataclass_fields__).index("clock_trusted")
 
 
 @dataclass(frozen=True)
