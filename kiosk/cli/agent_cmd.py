@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import threading
@@ -72,8 +73,11 @@ def run_agent(ctx: Context, args) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     log_api = None
+    if ctx.config.agent.nice:
+        os.nice(ctx.config.agent.nice)
     try:
         with ctx.open_store() as store:
+            store.relax_durability()
             log_api = _start_log_api(ctx.config)
             Agent(ctx.config, store, client, stop=stop).run()
     finally:

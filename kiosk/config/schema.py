@@ -113,6 +113,8 @@ class AgentSection:
     log_page_max: int = option(1000, integer(1, 10_000))
     log_rate_per_second: float = option(20.0, number(0.1, 10_000.0))
     log_rate_burst: int = option(120, integer(1, 100_000))
+    # The agent lowers its own CPU priority so the touchscreen process always wins the CPU.
+    nice: int = option(10, integer(0, 19))
 
 
 @dataclass(frozen=True)
