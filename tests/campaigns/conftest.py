@@ -1,0 +1,37 @@
+"""Campaigns: crash, network, printer, clock, bad input and security, each with published figures.
+
+Every campaign runs at two sizes: "default" (in `make test`) and "full" (`@pytest.mark.slow`,
+run by `make reliability`); KIOSK_CAMPAIGN_SCALE multiplies both. Each records its figures with
+`figures.record`, and tools/reliability_report.py renders docs/reliability.md from them.
+
+The central server, fault proxy and kiosk rig are the agent tests' own fixtures (tests/agent).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repo before tests/: `central` is the package
+
+from agent.conftest import (  # noqa: E402,F401  (fixtures re-exported for the campaigns)
+    FAST_CENTRAL,
+    KIOSK_ID,
+    OFFICE,
+    KioskRig,
+    central,
+    central_db,
+    kiosk_token,
+    proxy,
+)
+
+SCALE_PARAMS = [pytest.param("default", id="default"), pytest.param("full", id="full", marks=pytest.mark.slow)]
+
+
+@pytest.fixture(params=SCALE_PARAMS)
+def scale(request) -> str:
+    """"default" in `make test`, "full" in `make reliability` (-m slow)."""
+    return request.param
