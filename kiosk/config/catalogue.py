@@ -200,6 +200,9 @@ def parse_catalogue(source_text: str, source: str = "services.toml") -> Catalogu
     except tomllib.TOMLDecodeError as e:
         col.add("", f"not valid TOML: {e}")
         col.raise_if_any()
+    except RecursionError:  # tomllib recurses per nesting level (a pulled catalogue is untrusted)
+        col.add("", "not valid TOML: arrays or tables nested too deeply")
+        col.raise_if_any()
     known = {"services", "hours", "priority_groups", "priority_prefix", "closed_dates"}
     for key in doc:
         if key not in known:

@@ -134,6 +134,8 @@ def load_config(path: str | os.PathLike | None = None) -> KioskConfig:
         raise ConfigError([Problem(str(cfg_path), "", f"cannot be read: {e}")]) from None
     except tomllib.TOMLDecodeError as e:
         raise ConfigError([Problem(str(cfg_path), "", f"not valid TOML: {e}")]) from None
+    except RecursionError:  # tomllib recurses per nesting level: [[[[...]]]] would be a traceback
+        raise ConfigError([Problem(str(cfg_path), "", "not valid TOML: arrays or tables nested too deeply")]) from None
 
     for key in raw:
         if key not in SECTIONS:

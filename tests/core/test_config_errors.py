@@ -155,3 +155,12 @@ def test_cli_validate_exit_codes_and_no_traceback(tmp_path):
     assert "Traceback" not in res.stderr
     assert 'kiosk.timezone: "Nowhere/City" is not a known timezone' in res.stderr
     assert 'printer.paper_mm: "wide" must be one of 58, 80' in res.stderr
+
+
+def test_deeply_nested_toml_is_a_config_error_not_a_traceback(tmp_path):
+    """Found by tests/campaigns (config fuzzing): tomllib raised RecursionError through the loaders."""
+    deep = "x = " + "[" * 5000 + "]" * 5000 + "\n"
+    path = write_config(tmp_path)
+    path.write_text(deep)
+    assert problems(path) == [f"{path}: not valid TOML: arrays or tables nested too deeply"]
+    assert catalogue_problems(deep) == ["services.toml: not valid TOML: arrays or tables nested too deeply"]
