@@ -88,6 +88,9 @@ def test_retry_after_parsing():
     assert parse_retry_after("soon") is None
     assert parse_retry_after("Fri, 27 Nov 2026 05:00:30 GMT", NOW) == 30.0
     assert parse_retry_after("Fri, 27 Nov 2026 04:00:00 GMT", NOW) == 0.0
+    # Found by tests/campaigns (server-reply fuzzing): a latin-1 "²" is a digit to str.isdigit().
+    assert parse_retry_after("\xb2") is None
+    assert parse_retry_after("\u0663") is None
 
 
 def test_agent_state_keys_are_written(rig, central):
@@ -96,3 +99,13 @@ def test_agent_state_keys_are_written(rig, central):
     agent.sync_once()
     assert rig.store.get_state(state.LAST_SYNC)["delivered"] == 1
     assert rig.store.get_state(state.LAST_SYNC)["pending"] == 0
+
+
+def test_only_the_agents_connection_gives_up_fsync(rig):
+    from kiosk.store import Store
+
+    agents = Store(rig.config.store.path)
+    agents.relax_durability()
+    assert agents.conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+    assert rig.store.conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL, for tickets
+    agents.close()
