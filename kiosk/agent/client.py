@@ -87,6 +87,8 @@ class CentralClient:
         self.token_file = central.token_file
         self.clock = clock or Clock()
         self.last_date: DateSample | None = None
+        # True while a request is in flight: a SIGTERM handler may then abandon it (see kiosk agent).
+        self.busy = False
         # TLS verification is always on; a CA bundle only narrows whom we trust.
         self.verify: bool | str = central.ca_bundle or True
         self.session = requests.Session()
@@ -114,6 +116,7 @@ class CentralClient:
         url = self.base + path
         what = f"{method} {path}"
         started_wall, started = self.clock.now(), time.monotonic()
+        self.busy = True
         try:
             with self.session.request(method, url, timeout=self.timeout, verify=self.verify,
                                       allow_redirects=False, stream=True, **kwargs) as response:
@@ -122,6 +125,8 @@ class CentralClient:
             raise CentralError("timeout", f"{what}: no answer in time ({_short(e)})") from None
         except requests.RequestException as e:
             raise CentralError("network", f"{what}: {_short(e)}") from None
+        finally:
+            self.busy = False
         self._sample_date(response, started_wall, time.monotonic() - started)
         status = response.status_code
         if status in ok:
@@ -165,7 +170,7 @@ class CentralClient:
     def _json(body: bytes, what: str) -> dict:
         try:
             value = requests.compat.json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: JSON nested thousands deep
             raise CentralError("protocol", f"{what}: reply is not valid JSON ({len(body)} bytes)") from None
         if not isinstance(value, dict):
             raise CentralError("protocol", f"{what}: reply is not a JSON object")
@@ -247,6 +252,6 @@ def _error_text(body: bytes) -> str:
     try:
         value = requests.compat.json.loads(body)
         message = value.get("message") if isinstance(value, dict) else None
-    except ValueError:
+    except (ValueError, RecursionError):
         message = None
     return f": {str(message)[:200]}" if message else ""

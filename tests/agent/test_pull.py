@@ -136,6 +136,7 @@ def test_queue_statistics_feed_the_ticket_estimate(rig, central, central_db):
     b'{"services": []}',
     b"[1, 2]",
     b"<html>",
+    b"[" * 100_000 + b"]" * 100_000,  # found by tests/campaigns: json raised RecursionError out of the client
 ])
 def test_malformed_queue_statistics_are_logged_and_the_old_ones_kept(rig, proxy, body, caplog):
     rig.store.set_state(QUEUE_STATS, {"fetched_at": "2026-11-27T05:00:00+00:00", "A": {"waiting": 4, "avg_service_s": 60.0}})
