@@ -82,10 +82,12 @@ def _note_not_accepted(store: Store, missing: list[str], rejected: list[Rejectio
 
 
 def drain(store: Store, client: CentralClient, *, batch_size: int, kiosk_id: str, office: str,
-          should_stop=lambda: False, deadline: float | None = None) -> DrainResult:
+          should_stop=lambda: False, deadline: float | None = None, between_batches=lambda: None) -> DrainResult:
     """Push batches until the outbox is empty, an attempt fails, or `deadline` (monotonic) passes."""
     result = DrainResult()
     while not should_stop() and (deadline is None or time.monotonic() < deadline):
+        if result.batches:
+            between_batches()
         batch = push_batch(store, client, batch_size=batch_size, kiosk_id=kiosk_id, office=office)
         if batch.sent == 0:
             result.pending = 0

@@ -70,6 +70,11 @@ class Store:
         microseconds instead of an fsync, so an issue waiting behind one barely notices."""
         self.conn.execute("PRAGMA synchronous = NORMAL")
 
+    def data_version(self) -> int:
+        """Changes whenever another connection (another process: the UI) commits; a cheap way for
+        the agent to notice the kiosk is busy issuing without reading any table."""
+        return self.conn.execute("PRAGMA data_version").fetchone()[0]
+
     def schema_version(self) -> int:
         return self.conn.execute("PRAGMA user_version").fetchone()[0]
 

@@ -58,6 +58,7 @@ def test_agent_ignores_proxy_env_logs_one_line_per_event_never_the_token_and_sto
     try:
         rig.issue(5)
         rig.wait_drained(timeout=20)
+        assert os.getpriority(os.PRIO_PROCESS, proc.pid) >= 10, "the agent should yield the CPU to the UI"
         rig.issue(2)
         rig.wait_drained(timeout=20)
         time.sleep(0.3)
@@ -74,3 +75,26 @@ def test_agent_ignores_proxy_env_logs_one_line_per_event_never_the_token_and_sto
     assert any("agent started" in line for line in lines) and "agent stopped" in lines[-1]
     assert len(central_db.events()) == 7
     assert rig.store.get_state("agent.status")["state"] == "stopped"
+
+
+def test_sigterm_during_a_black_holed_request_stops_at_once(rig, proxy, central_db):
+    proxy.set_fault("blackhole", paths=None)
+    rig.issue(2)
+    slow = rig.config_path.with_name("slow.toml")
+    slow.write_text(rig.config_path.read_text().replace("read_timeout = 0.5", "read_timeout = 60.0"))
+    proc = subprocess.Popen([sys.executable, "-m", "kiosk", "--config", str(slow), "agent"],
+                            stderr=subprocess.PIPE, text=True, cwd=REPO)
+    try:
+        rig.wait_until(lambda: proxy.seen(), what="the agent's first request")
+        time.sleep(0.2)
+        started = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+        assert time.monotonic() - started < 3, "SIGTERM waited for the 60 s read timeout"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    err = proc.stderr.read()
+    assert "agent stopped" in err and "Traceback" not in err
+    assert rig.store.outbox_stats().depth == 2 and central_db.events() == []
