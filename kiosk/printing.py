@@ -54,7 +54,7 @@ def queue_estimate(stats: dict | None, service: Service, now: datetime) -> tuple
         avg = entry.get("avg_service_s")
         minutes = math.ceil(waiting * float(avg) / 60) if avg else None
         return waiting, minutes
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, ArithmeticError):  # ArithmeticError: an overflowing estimate
         return None, None
 
 

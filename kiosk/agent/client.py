@@ -8,6 +8,7 @@ read as tolerant readers: unknown fields are ignored, a field we need with the w
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -23,6 +24,8 @@ from .backoff import parse_retry_after
 
 API = "/api/v1"
 MAX_REPLY_BYTES = 2 * 1024 * 1024
+MAX_WAITING = 1_000_000          # people waiting for one service: far above any office
+MAX_AVG_SERVICE_S = 86_400.0     # an average service time above a day is a broken server
 
 
 class CentralError(Exception):
@@ -178,10 +181,13 @@ class CentralClient:
 
     # operations
 
-    def post_events(self, events: list[dict], *, kiosk_id: str, office: str) -> PushReply:
+    def post_events(self, events: list[str], *, kiosk_id: str, office: str) -> PushReply:
+        """`events` are already JSON text (Store.pending_wire): the batch is joined, not re-encoded."""
         what = f"POST {API}/events"
-        _, body = self._request("POST", f"{API}/events",
-                                json={"kiosk_id": kiosk_id, "office": office, "events": events})
+        data = '{"kiosk_id": %s, "office": %s, "events": [%s]}' % (
+            json.dumps(kiosk_id), json.dumps(office), ",".join(events))
+        _, body = self._request("POST", f"{API}/events", data=data.encode("utf-8"),
+                                headers={"Content-Type": "application/json"})
         reply = self._json(body, what)
         accepted = reply.get("accepted")
         if not isinstance(accepted, list) or not all(isinstance(i, str) for i in accepted):
@@ -227,10 +233,15 @@ class CentralClient:
         for prefix, entry in services.items():
             waiting = entry.get("waiting") if isinstance(entry, dict) else None
             avg = entry.get("avg_service_s") if isinstance(entry, dict) else None
-            if not isinstance(waiting, int) or isinstance(waiting, bool) or waiting < 0:
-                raise CentralError("protocol", f"{what}: services.{prefix}.waiting must be a whole number >= 0")
-            if avg is not None and (isinstance(avg, bool) or not isinstance(avg, (int, float)) or avg < 0):
-                raise CentralError("protocol", f"{what}: services.{prefix}.avg_service_s must be a number >= 0 or null")
+            # Bounded as well as typed: a huge or infinite value would overflow the wait estimate
+            # printed on every ticket (waiting * avg), turning each print into a failure.
+            if not isinstance(waiting, int) or isinstance(waiting, bool) or not 0 <= waiting <= MAX_WAITING:
+                raise CentralError("protocol", f"{what}: services.{prefix}.waiting must be a whole number "
+                                               f"from 0 to {MAX_WAITING}")
+            if avg is not None and (isinstance(avg, bool) or not isinstance(avg, (int, float))
+                                    or not 0 <= avg <= MAX_AVG_SERVICE_S):
+                raise CentralError("protocol", f"{what}: services.{prefix}.avg_service_s must be a number "
+                                               f"from 0 to {MAX_AVG_SERVICE_S} or null")
             stats[str(prefix)] = {"waiting": waiting, "avg_service_s": None if avg is None else float(avg)}
         day = reply.get("service_day")
         return {"service_day": day if isinstance(day, str) else None, "services": stats}

@@ -137,6 +137,12 @@ def test_queue_statistics_feed_the_ticket_estimate(rig, central, central_db):
     b"[1, 2]",
     b"<html>",
     b"[" * 100_000 + b"]" * 100_000,  # found by tests/campaigns: json raised RecursionError out of the client
+    # found by tests/campaigns: numbers that overflow float() or the printed wait estimate
+    b'{"services": {"A": {"waiting": 1, "avg_service_s": 1' + b"0" * 400 + b"}}}",
+    b'{"services": {"A": {"waiting": 1' + b"0" * 400 + b', "avg_service_s": 60}}}',
+    b'{"services": {"A": {"waiting": 1, "avg_service_s": Infinity}}}',
+    b'{"services": {"A": {"waiting": 10, "avg_service_s": 1e308}}}',
+    b'{"services": {"A": {"waiting": 1, "avg_service_s": NaN}}}',
 ])
 def test_malformed_queue_statistics_are_logged_and_the_old_ones_kept(rig, proxy, body, caplog):
     rig.store.set_state(QUEUE_STATS, {"fetched_at": "2026-11-27T05:00:00+00:00", "A": {"waiting": 4, "avg_service_s": 60.0}})
@@ -211,3 +217,11 @@ def test_pull_catalogue_reports_each_outcome(rig, central, central_db):
     outcome, catalogue = pull_catalogue(rig.store, client, rig.config, clock)
     assert outcome == "applied" and catalogue.find("V") is not None
     assert pull_catalogue(rig.store, client, rig.config, clock) == ("unchanged", None)
+
+
+def test_an_overflowing_wait_estimate_is_unknown_not_an_error():
+    """Found by tests/campaigns: math.ceil(inf) raised OverflowError in every ticket's print."""
+    now = Clock().now()
+    service = type("S", (), {"prefix": "A"})()
+    stats = {"fetched_at": now.isoformat(), "A": {"waiting": 10**6, "avg_service_s": 1e308}}
+    assert queue_estimate(stats, service, now) == (None, None)
