@@ -142,6 +142,7 @@ class Kiosk:
 
 def drain_rate(kiosk: Kiosk) -> tuple[int, float]:
     depth = kiosk.store.outbox_stats().depth
+    kiosk.store.relax_durability()  # as `kiosk agent` runs
     agent = Agent(kiosk.config, kiosk.store, CentralClient(kiosk.config.central))
     started = time.perf_counter()
     report = agent.sync_once(pull=False)

@@ -18,6 +18,8 @@ from pathlib import Path
 from .protocol import event_problem, utc_now_iso
 
 AVG_SERVICE_WINDOW = 20
+# Built once: json.dumps with non-default arguments builds a new encoder on every call.
+_compact = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 MIGRATIONS = [
     """
@@ -278,14 +280,14 @@ class CentralDB:
         events.append((
             event["event_id"], kiosk_id, event.get("seq"), event["kind"],
             ticket["id"] if ticket else None, event["created_at"], now,
-            json.dumps(event, separators=(",", ":"), ensure_ascii=False),
+            _compact(event),
         ))
         if ticket is not None:
             tickets.append((
                 ticket["id"], kiosk_id, ticket.get("office") or office, ticket["number"], ticket.get("service"),
                 ticket["prefix"], ticket.get("seq"), int(bool(ticket.get("priority"))), ticket["service_day"],
                 ticket.get("issued_at"), ticket.get("print_state"),
-                json.dumps(ticket, separators=(",", ":"), ensure_ascii=False), now,
+                _compact(ticket), now,
             ))
 
     def events(self, kiosk_id: str | None = None) -> list[dict]:

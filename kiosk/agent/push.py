@@ -39,13 +39,13 @@ class DrainResult:
 
 
 def push_batch(store: Store, client: CentralClient, *, batch_size: int, kiosk_id: str, office: str) -> BatchResult:
-    events = store.pending_events(batch_size)
+    events = store.pending_wire(batch_size)
     if not events:
         return BatchResult()
-    ids = [e.event_id for e in events]
+    ids = [event_id for event_id, _ in events]
     started = time.monotonic()
     try:
-        reply = client.post_events([e.wire() for e in events], kiosk_id=kiosk_id, office=office)
+        reply = client.post_events([text for _, text in events], kiosk_id=kiosk_id, office=office)
     except CentralError as err:
         store.note_attempt(ids, str(err))
         return BatchResult(sent=len(ids), error=err)

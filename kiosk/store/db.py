@@ -218,6 +218,18 @@ class Store:
         ).fetchall()
         return [OutboxEvent.from_row(r) for r in rows]
 
+    def pending_wire(self, limit: int) -> list[tuple[str, str]]:
+        """(event_id, JSON text of `OutboxEvent.wire()`) for the oldest undelivered events.
+
+        The agent sends these as they are: SQLite adds `seq` to the stored payload, so a backlog
+        drains without decoding and re-encoding every event in Python."""
+        rows = self.conn.execute(
+            "SELECT event_id, json_set(payload, '$.seq', seq) FROM outbox WHERE delivered_at IS NULL "
+            "ORDER BY seq LIMIT ?",
+            (limit,),
+        ).fetchall()
+        return [(r[0], r[1]) for r in rows]
+
     def events_for(self, ticket_id: str) -> list[OutboxEvent]:
         rows = self.conn.execute("SELECT * FROM outbox WHERE ticket_id = ? ORDER BY seq", (ticket_id,))
         return [OutboxEvent.from_row(r) for r in rows]

@@ -109,3 +109,50 @@ def test_only_the_agents_connection_gives_up_fsync(rig):
     assert agents.conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
     assert rig.store.conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL, for tickets
     agents.close()
+
+
+def test_pending_wire_is_the_wire_form_of_pending_events(rig):
+    import json
+
+    rig.issue(3)
+    wire = rig.store.pending_wire(10)
+    events = rig.store.pending_events(10)
+    assert [event_id for event_id, _ in wire] == [e.event_id for e in events]
+    assert [json.loads(text) for _, text in wire] == [e.wire() for e in events]
+
+
+class RecordingStop:
+    def __init__(self):
+        self.waits = []
+
+    def is_set(self):
+        return False
+
+    def wait(self, seconds):
+        self.waits.append(seconds)
+        return False
+
+
+def test_a_drain_pauses_between_batches_only_while_the_ui_commits(rig, central, monkeypatch):
+    from kiosk.agent import loop
+
+    rig.issue(60)  # three batches of 20
+    agent = rig.agent()
+    agent.stop = RecordingStop()
+    versions = iter(range(100))
+    monkeypatch.setattr(agent.store, "data_version", lambda: next(versions))
+    assert agent._drain().delivered == 60
+    assert agent.stop.waits == [loop.YIELD_S, loop.YIELD_S]
+
+    rig.issue(60)
+    monkeypatch.setattr(agent.store, "data_version", lambda: 7)
+    agent._yield_to_ui()
+    agent.stop = RecordingStop()
+    assert agent._drain().delivered == 60
+    assert agent.stop.waits == [], "no pause when nobody else writes"
+
+    rig.issue(60)
+    agent.stop = RecordingStop()
+    monkeypatch.setattr(agent.store, "data_version", lambda: next(versions))
+    assert agent.sync_once(pull=False).delivered == 60
+    assert agent.stop.waits == [], "`kiosk sync now` is a person waiting: no pauses"
