@@ -33,6 +33,7 @@ HERE = Path(__file__).parent
 KV_DIR = HERE / "screens"
 SCREENS = ("home", "closed", "services", "detail", "priority", "printing", "ticket", "message", "pin", "staff")
 NO_IDLE = ("home", "closed", "printing")
+PREWARM = ("printing", "services", "detail", "ticket", "message", "priority", "closed")
 STAFF_HOLD_SECONDS = 5.0
 DUP_WINDOW_S = 0.25  # a second "tap" this soon and this close, from another device, is the same tap
 DUP_DISTANCE_PX = 40
@@ -168,6 +169,15 @@ class KioskApp(App):
                              lambda fn: Clock.schedule_once(lambda dt: fn(), 0))
         self._ticker = Clock.schedule_interval(self.tick, 0.5)
         self.tick(0)
+        self._prewarm = list(PREWARM)
+        Clock.schedule_once(self._prewarm_next, 1.0)
+
+    def _prewarm_next(self, dt):
+        """After the first frame, build one screen per frame (kv parse + widgets), so that the
+        first tap on each does not pay for it: the tap's feedback must show within 100 ms."""
+        if self._prewarm and self.sm is not None:
+            self.screen(self._prewarm.pop(0))
+            Clock.schedule_once(self._prewarm_next, 0.05)
 
     def on_stop(self):
         self.shutdown()

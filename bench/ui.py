@@ -1,0 +1,207 @@
+"""Touchscreen benchmark: first frame and peak RSS against a bare Kivy app (same Xvfb, one run),
+idle CPU on the home screen, and tap-to-feedback latency.
+
+    .venv/bin/python bench/ui.py [--idle 30] [--taps 10]
+
+Targets (issue 4): first frame <= 1.5x the bare app; peak RSS <= bare + 40 MB; idle CPU < 2% of
+one core; feedback < 100 ms from the tap to the frame showing "printing". Each app runs in its
+own process (Kivy keeps one window per process); times are CLOCK_MONOTONIC, shared by processes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+TARGET_FIRST_FRAME_RATIO = 1.5
+TARGET_RSS_EXTRA_MB = 40
+TARGET_IDLE_CPU = 2.0
+TARGET_FEEDBACK_MS = 100
+
+
+def child(kind: str, start: float, idle: float, taps: int) -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="bench-ui-"))
+    os.environ.setdefault("KIVY_NO_ARGS", "1")
+    os.environ["KIVY_NO_CONSOLELOG"] = "1"
+    os.environ["KIVY_NO_FILELOG"] = "1"
+    os.environ["KIVY_NO_CONFIG"] = "1"
+    os.environ["KIVY_HOME"] = str(tmp / "kivy")
+    result: dict = {"kind": kind}
+    if kind == "kiosk":
+        sys.path.insert(0, str(REPO / "tests" / "ui"))
+        from driver import OPEN_TIME, write_ui_config
+
+        from kiosk.clock import ManualClock
+        from kiosk.config import load_config
+        from kiosk.ui.app import configure_kivy
+
+        config = load_config(write_ui_config(tmp / "etc"))
+        configure_kivy(config, kivy_home=str(tmp / "kivy"))
+        from kiosk.ui.kioskapp import KioskApp
+
+        app = KioskApp(config, clock=ManualClock(OPEN_TIME))
+    else:
+        from kivy.config import Config
+
+        Config.set("graphics", "fullscreen", "0")
+        Config.set("graphics", "width", "800")
+        Config.set("graphics", "height", "480")
+        from kivy.app import App
+        from kivy.uix.label import Label
+
+        class BareApp(App):
+            def build(self):
+                return Label(text="Sentuh untuk mulai / Touch to start", font_size=40)
+
+        app = BareApp()
+
+    from kivy.clock import Clock
+    from kivy.core.window import Window
+
+    state = {"frames": 0, "flip_waiters": []}
+
+    def on_flip(*a):
+        now = time.monotonic()
+        state["frames"] += 1
+        if "first_frame_s" not in result:
+            result["first_frame_s"] = now - start
+            Clock.schedule_once(measure_idle, 1.0)
+        waiters, state["flip_waiters"] = state["flip_waiters"], []
+        for w in waiters:
+            w(now)
+
+    Window.bind(on_flip=on_flip)
+
+    def cpu() -> float:
+        r = resource.getrusage(resource.RUSAGE_SELF)
+        return r.ru_utime + r.ru_stime
+
+    def measure_idle(dt):
+        state["cpu0"], state["wall0"] = cpu(), time.monotonic()
+        Clock.schedule_once(idle_done, idle)
+
+    def idle_done(dt):
+        result["idle_cpu_pct"] = 100.0 * (cpu() - state["cpu0"]) / (time.monotonic() - state["wall0"])
+        result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        if kind == "kiosk" and taps:
+            state["latencies"] = []
+            Clock.schedule_once(lambda dt: tap_cycle(0), 0.2)
+        else:
+            finish()
+
+    def tap_widget(widget):
+        from kivy.tests.common import UnitTestTouch
+
+        x, y = widget.to_window(*widget.center)
+        t = UnitTestTouch(x, y)
+        t.touch_down()
+        t.touch_up()
+
+    def tap_cycle(i):
+        if i >= taps:
+            lat = sorted(state["latencies"])
+            result["feedback_ms_median"] = lat[len(lat) // 2]
+            result["feedback_ms_max"] = lat[-1]
+            result["peak_rss_mb_after_taps"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            finish()
+            return
+        app.go_home()
+        service = config.catalogue.services[6]  # pickup: no priority question for this measurement path
+        detail = app.show("detail", key=service.key)
+        for idx, d in enumerate(service.documents):
+            if d.mandatory and not detail.ticked.get(idx):
+                detail.toggle(idx)
+
+        def go(dt):
+            button = detail.ids.take
+            t0 = time.monotonic()
+
+            def shown(now):
+                if app.sm.current in ("printing", "priority", "ticket"):
+                    state["latencies"].append((now - t0) * 1000)
+                    if app.sm.current == "priority":
+                        app.take_number(service.key)
+                    Clock.schedule_once(lambda dt: wait_done(i), 0.05)
+                else:
+                    state["flip_waiters"].append(shown)
+
+            state["flip_waiters"].append(shown)
+            tap_widget(button)
+
+        Clock.schedule_once(go, 0.3)
+
+    def wait_done(i):
+        if app.worker is not None and app.worker.pending():
+            Clock.schedule_once(lambda dt: wait_done(i), 0.05)
+        else:
+            Clock.schedule_once(lambda dt: tap_cycle(i + 1), 0.1)
+
+    def finish():
+        print("RESULT " + json.dumps(result), flush=True)
+        app.stop()
+
+    app.run()
+
+
+def run_child(kind: str, display: str, idle: float, taps: int) -> dict:
+    env = {**os.environ, "DISPLAY": display}
+    start = time.monotonic()
+    proc = subprocess.run([sys.executable, __file__, "--child", kind, "--start", repr(start), "--idle", str(idle), "--taps", str(taps)],
+                          env=env, capture_output=True, text=True, timeout=idle + 120)
+    for line in proc.stdout.splitlines():
+        if line.startswith("RESULT "):
+            return json.loads(line[7:])
+    raise RuntimeError(f"{kind} app gave no result (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--idle", type=float, default=30.0, help="seconds of idle CPU measurement on the home screen")
+    ap.add_argument("--taps", type=int, default=10)
+    ap.add_argument("--child")
+    ap.add_argument("--start", type=float)
+    args = ap.parse_args()
+    if args.child:
+        child(args.child, args.start, args.idle, args.taps)
+        return 0
+    from kiosk.ui.xvfb import start_xvfb, stop_xvfb
+
+    xvfb, display = start_xvfb("1920x1080x24")
+    try:
+        bare = run_child("bare", display, args.idle, 0)
+        kiosk = run_child("kiosk", display, args.idle, args.taps)
+    finally:
+        stop_xvfb(xvfb)
+    ratio = kiosk["first_frame_s"] / bare["first_frame_s"]
+    extra = kiosk["peak_rss_mb"] - bare["peak_rss_mb"]
+    rows = [
+        ("first frame, bare Kivy", f"{bare['first_frame_s'] * 1000:.0f} ms", ""),
+        ("first frame, kiosk UI", f"{kiosk['first_frame_s'] * 1000:.0f} ms", f"{ratio:.2f}x bare (target <= {TARGET_FIRST_FRAME_RATIO}x)"),
+        ("peak RSS, bare Kivy", f"{bare['peak_rss_mb']:.1f} MB", ""),
+        ("peak RSS, kiosk UI (home, idle)", f"{kiosk['peak_rss_mb']:.1f} MB", f"bare + {extra:.1f} MB (target <= +{TARGET_RSS_EXTRA_MB} MB)"),
+        ("peak RSS, kiosk UI after taps", f"{kiosk.get('peak_rss_mb_after_taps', 0):.1f} MB", "all screens built, printing done"),
+        ("idle CPU, bare Kivy", f"{bare['idle_cpu_pct']:.2f} % of a core", ""),
+        (f"idle CPU, kiosk home ({args.idle:.0f} s)", f"{kiosk['idle_cpu_pct']:.2f} % of a core", f"target < {TARGET_IDLE_CPU} %"),
+        ("tap -> feedback frame", f"median {kiosk.get('feedback_ms_median', 0):.0f} ms, max {kiosk.get('feedback_ms_max', 0):.0f} ms",
+         f"target < {TARGET_FEEDBACK_MS} ms ({args.taps} taps)"),
+    ]
+    for name, value, note in rows:
+        print(f"{name:<36} {value:<28} {note}")
+    ok = (ratio <= TARGET_FIRST_FRAME_RATIO and extra <= TARGET_RSS_EXTRA_MB and kiosk["idle_cpu_pct"] < TARGET_IDLE_CPU
+          and kiosk.get("feedback_ms_max", 0) < TARGET_FEEDBACK_MS)
+    print("targets: " + ("all met" if ok else "NOT all met"))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
