@@ -1,0 +1,243 @@
+"""Security campaign: nobody gets in. Tokens are never logged and are stored 0600; TLS is verified
+by default (a self-signed server is refused until its CA is configured, whatever the environment
+says); the staff PIN is a slow salted hash with a lockout that survives restarts and clock jumps;
+the log API answers nothing without its token; both systemd units are sandboxed (exposure < 4.0).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+import ssl
+import stat
+import subprocess
+import threading
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import requests
+from figures import REPO, record
+from werkzeug.serving import make_server
+
+from support.kiosk_env import make_clock, make_config, write_config
+
+from central.app import create_app
+from central.auth import issue_token
+from central.db import CentralDB
+from kiosk import logapi
+from kiosk.admin_pin import MAX_N, PinGate, hash_pin, parse_hash
+from kiosk.agent.client import CentralClient, CentralError
+from kiosk.agent.loop import Agent
+from kiosk.config import ConfigError, load_config
+from kiosk.issuer import Issuer
+from kiosk.provision import Request, apply, plan
+from kiosk.store import Store
+
+FINDINGS: dict = {}
+MAX_EXPOSURE = 4.0
+
+
+def secret(path: Path, text: str) -> str:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text + "\n")
+    path.chmod(0o600)
+    return text
+
+
+# -- TLS ----------------------------------------------------------------------------------------
+
+def make_ca_and_server_cert(folder: Path) -> tuple[Path, Path, Path]:
+    if shutil.which("openssl") is None:
+        pytest.skip("the openssl command is needed to make a test CA (apt-get install openssl)")
+    ca_key, ca, key, csr, cert = (folder / n for n in ("ca.key", "ca.pem", "server.key", "server.csr", "server.pem"))
+    ext = folder / "san.ext"
+    ext.write_text("subjectAltName = IP:127.0.0.1, DNS:localhost\nbasicConstraints = CA:FALSE\n")
+    run = lambda *a: subprocess.run(["openssl", *a], check=True, capture_output=True, timeout=60)  # noqa: E731
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(ca_key), "-out", str(ca), "-days", "2",
+        "-subj", "/CN=Kiosk Test CA")
+    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(csr), "-subj", "/CN=127.0.0.1")
+    run("x509", "-req", "-in", str(csr), "-CA", str(ca), "-CAkey", str(ca_key), "-CAcreateserial", "-out", str(cert),
+        "-days", "2", "-extfile", str(ext))
+    return ca, cert, key
+
+
+def test_tls_is_verified_by_default_and_a_self_signed_server_is_refused_until_its_ca_is_set(tmp_path, monkeypatch):
+    ca, cert, key = make_ca_and_server_cert(tmp_path)
+    db = CentralDB(tmp_path / "central.db")
+    token = issue_token(db, "kiosk", "test-kiosk")
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    server = make_server("127.0.0.1", 0, create_app(db), ssl_context=ctx, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"https://127.0.0.1:{server.server_port}"
+    attempts = []
+    try:
+        etc = tmp_path / "etc"
+        secret(etc / "central.token", token)
+        central = f'url = "{url}"\ntoken_file = "central.token"\nconnect_timeout = 2\nread_timeout = 5'
+        cfg = make_config(etc, kiosk='id = "test-kiosk"\noffice_code = "TEST"', central=central)
+        # No CA configured: refused, and the environment cannot switch verification off or re-key it.
+        for env in ({}, {"REQUESTS_CA_BUNDLE": str(ca), "SSL_CERT_FILE": str(ca), "CURL_CA_BUNDLE": ""}):
+            for k, v in env.items():
+                monkeypatch.setenv(k, v)
+            client = CentralClient(cfg.central)
+            with pytest.raises(CentralError) as err:
+                client.post_heartbeat({"kiosk_id": "test-kiosk"})
+            attempts.append(str(err.value))
+            assert err.value.kind == "network" and "CERTIFICATE_VERIFY_FAILED" in str(err.value), err.value
+            client.close()
+        assert db.kiosk("test-kiosk").get("last_heartbeat_at") is None, "a refused server received the heartbeat"
+        # The office's CA configured: accepted.
+        cfg = make_config(etc, kiosk='id = "test-kiosk"\noffice_code = "TEST"', central=central + f'\nca_bundle = "{ca}"')
+        client = CentralClient(cfg.central)
+        client.post_heartbeat({"kiosk_id": "test-kiosk"})
+        client.close()
+        assert db.kiosk("test-kiosk")["last_heartbeat_at"]
+    finally:
+        server.shutdown()
+        db.close()
+    FINDINGS["tls"] = {"refused_without_ca": len(attempts), "accepted_with_ca": True}
+
+
+# -- tokens ---------------------------------------------------------------------------------------
+
+def test_tokens_are_stored_0600_and_never_logged(tmp_path, caplog):
+    token = secret(tmp_path / "given.token", "k1.central-secret-central-secret-0123456789")
+    etc = tmp_path / "etc" / "kiosk"
+    apply(plan(Request(config_path=etc / "kiosk.toml", kiosk_id="k1", office="BLITAR", server="http://127.0.0.1:9",
+                       token_file=str(tmp_path / "given.token"), printer="virtual", number_block="1-99",
+                       office_name="Kantor Imigrasi Blitar", data_dir=str(tmp_path / "var"), pin="2468"),
+               hash_pin=lambda pin: hash_pin(pin, n=2**10)))
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in etc.iterdir() if p.name.endswith((".token", ".toml"))}
+    for name in ("central.token", "log.token", "kiosk.toml"):
+        assert modes[name] == 0o600, f"{name} is {modes[name]:04o}"
+    assert token not in (etc / "kiosk.toml").read_text()
+    # A loosened token file is refused with the fix, not used.
+    (etc / "central.token").chmod(0o644)
+    with pytest.raises(ConfigError, match="chmod 600"):
+        load_config(etc / "kiosk.toml")
+    (etc / "central.token").chmod(0o600)
+
+    # The agent against a server that refuses its token, and one that is down: logs at DEBUG.
+    db = CentralDB(tmp_path / "central.db")
+    log_token = (etc / "log.token").read_text().strip()
+    caplog.set_level(logging.DEBUG)
+    from central.server import ServerThread
+
+    with ServerThread(create_app(db)) as srv:
+        for url in (srv.url, "http://127.0.0.1:9"):
+            folder = tmp_path / f"k{len(url)}"
+            secret(folder / "central.token", token)
+            cfg = make_config(folder, central=f'url = "{url}"\ntoken_file = "central.token"\nconnect_timeout = 0.5\n'
+                                              "read_timeout = 1")
+            with Store(cfg.store.path) as store:
+                Issuer(cfg, store, make_clock()).issue("A")
+                report = Agent(cfg, store, CentralClient(cfg.central)).sync_once()
+                assert report.pending == 1 and report.error
+                stored = " ".join(str(r[0]) for r in store.conn.execute("SELECT value FROM state"))
+                assert token not in stored and token not in report.error
+    db.close()
+    logged = caplog.text + " ".join(str(r.args) for r in caplog.records)
+    assert "refused the kiosk token" in caplog.text or "auth" in caplog.text
+    assert token not in logged and log_token not in logged, "a token reached the log"
+    FINDINGS["tokens"] = {"files_0600": sorted(modes), "log_records_checked": len(caplog.records)}
+
+
+# -- the staff PIN --------------------------------------------------------------------------------
+
+def test_admin_pin_is_a_slow_salted_hash_locked_after_failures(tmp_path):
+    default = hash_pin("2468")
+    n, r, p, salt, key = parse_hash(default)
+    assert (n, r) >= (2**14, 8) and n <= MAX_N, "scrypt cost below N=2^14, r=8"
+    assert 128 * r * n >= 16 * 2**20, "scrypt should need at least 16 MiB"
+    assert len(salt) >= 16 and hash_pin("2468") != default, "unsalted"
+    assert "2468" not in default
+    cfg = make_config(tmp_path / "etc", extra=f'[admin]\npin_hash = "{hash_pin("2468", n=2**10)}"\n'
+                                              "max_pin_attempts = 3\nlockout_seconds = 300\n")
+    clock = make_clock()
+    guesses = 0
+    with Store(cfg.store.path) as store:
+        gate = PinGate(cfg.admin, store, clock)
+        for i in range(2):
+            guesses += 1
+            assert gate.check(f"000{i}").reason == "wrong"
+        guesses += 1
+        assert gate.check("1111").reason == "locked"
+        assert gate.check("2468").reason == "locked", "the right PIN must be refused while locked"
+    with Store(cfg.store.path) as store:  # a restart does not reset it
+        gate = PinGate(cfg.admin, store, clock)
+        assert gate.check("2468").reason == "locked"
+        clock.set(clock.now() - timedelta(days=365))  # a clock thrown back cannot stretch the lockout
+        assert gate.locked_seconds() <= 300
+        clock.set(clock.now() + timedelta(days=365, seconds=301))
+        assert gate.check("2468").ok
+    FINDINGS["pin"] = {"kdf": f"scrypt N={n} r={r} p={p}", "lockout_after": 3, "guesses_tried": guesses}
+
+
+# -- the log API ----------------------------------------------------------------------------------
+
+def test_log_api_refuses_every_request_without_a_valid_token(tmp_path):
+    token = secret(tmp_path / "etc" / "log.token", "log-token-0123456789abcdef")
+    cfg = make_config(tmp_path / "etc", extra='[agent]\nlisten = "127.0.0.1:0"\nlog_token_file = "log.token"\n'
+                                              "log_rate_per_second = 10000.0\nlog_rate_burst = 100000\n")
+    with Store(cfg.store.path) as store:
+        Issuer(cfg, store, make_clock()).issue("A")
+    server = logapi.start_server(cfg)
+    bad = [None, "", "Bearer", "Bearer ", f"Basic {token}", f"Bearer {token[:-1]}", f"Bearer {token}x",
+           f"Bearer {token.upper()}", f"Token {token}", f"Bearer  {token} extra", "Bearer \u00e9\u00e9",
+           f"{token}", "Bearer " + "a" * 8000]
+    refused = 0
+    try:
+        for path in ("/api/v1/tickets", "/api/v1/health", "/api/v1/tickets?after=0&limit=1"):
+            for header in bad:
+                headers = {} if header is None else {"Authorization": header.encode("utf-8")}
+                r = requests.get(server.url + path, headers=headers, timeout=5)
+                assert r.status_code in (401, 431), (path, header, r.status_code)
+                assert token not in r.text and "cursor" not in r.text
+                refused += 1
+            r = requests.get(server.url + path, headers={"Authorization": f"Bearer {token}"}, timeout=5)
+            assert r.status_code == 200
+    finally:
+        server.stop()
+    FINDINGS["log_api"] = {"refused": refused}
+
+
+# -- systemd sandboxing ---------------------------------------------------------------------------
+
+UNITS = ("kiosk-agent.service", "kiosk-ui.service")
+
+
+def exposure(unit: str) -> tuple[float | None, str]:
+    """systemd-analyze security --offline=yes on the unit file (no running systemd needed)."""
+    if shutil.which("systemd-analyze") is None:
+        return None, "systemd-analyze is not installed (apt-get install systemd)"
+    r = subprocess.run(["systemd-analyze", "security", "--offline=yes", "--no-pager", str(REPO / "systemd" / unit)],
+                       capture_output=True, text=True, timeout=120)
+    m = re.search(r"Overall exposure level for \S+: ([0-9.]+)", r.stdout)
+    if not m:
+        return None, f"systemd-analyze security --offline=yes gave no exposure level: {(r.stderr or r.stdout)[-300:]}"
+    return float(m.group(1)), ""
+
+
+@pytest.mark.parametrize("unit", UNITS)
+def test_systemd_unit_exposure_is_below_4(unit):
+    level, why = exposure(unit)
+    FINDINGS.setdefault("exposure", {})[unit] = level if level is not None else why
+    if level is None:
+        pytest.skip(why)
+    assert level < MAX_EXPOSURE, f"{unit}: exposure {level} (systemd-analyze security --offline=yes)"
+
+
+def test_zz_record_security_figures():
+    """Runs after the checks above (same module, in order) and publishes what they found."""
+    checks = ("tls", "tokens", "pin", "log_api")
+    exposures = FINDINGS.get("exposure", {})
+    ok = all(c in FINDINGS for c in checks) and all(isinstance(v, float) and v < MAX_EXPOSURE for v in exposures.values())
+    attacks = (FINDINGS.get("log_api", {}).get("refused", 0) + FINDINGS.get("pin", {}).get("guesses_tried", 0)
+               + FINDINGS.get("tls", {}).get("refused_without_ca", 0))
+    record("security", title="Security: tokens, TLS, PIN, log API, units", scale="default", runs=len(checks) + len(exposures),
+           faults=attacks, tickets=0, lost=0, duplicated=0, longest_stall_s=None,
+           stall_means="(not a timing campaign)", passed=ok, details=FINDINGS)
