@@ -91,6 +91,16 @@ def test_agent_unit_is_sandboxed_and_gets_its_token_as_a_credential():
     assert d["ExecStart"] == ["/opt/kiosk/venv/bin/kiosk --config %d/kiosk.toml agent"]
 
 
+def test_ui_unit_is_sandboxed_like_the_agent():
+    """Found by tests/campaigns/test_security.py: kiosk-ui had exposure 7.6 (systemd-analyze security)."""
+    d = directives("kiosk-ui.service")
+    for key, value in (("NoNewPrivileges", "yes"), ("ProtectSystem", "strict"), ("DevicePolicy", "closed"),
+                       ("CapabilityBoundingSet", ""), ("RestrictNamespaces", "yes"), ("SystemCallArchitectures", "native")):
+        assert d[key] == [value], key
+    assert {"char-drm rw", "char-input rw", "char-tty rw", "char-usb_device rw", "char-ttyUSB rw"} <= set(d["DeviceAllow"])
+    assert "AF_PACKET" not in d["RestrictAddressFamilies"][0]
+
+
 def test_a_provisioned_config_loads_from_a_credentials_directory(tmp_path, monkeypatch):
     """What systemd does: copy kiosk.toml and the tokens into $CREDENTIALS_DIRECTORY (mode 0400)."""
     from kiosk.provision import Request, apply, plan
