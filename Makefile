@@ -27,7 +27,10 @@ bench: debs $(STAMP)
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 reliability: debs $(STAMP)
-	$(BIN)/python -m pytest -q -m slow
+	@mkdir -p var/reliability && rm -f var/reliability/results.json
+	KIOSK_RELIABILITY_RESULTS=var/reliability/results.json $(BIN)/python -m pytest -q -m slow; status=$$?; \
+	$(BIN)/python tools/reliability_report.py var/reliability/results.json docs/reliability.md --scale full || status=1; \
+	exit $$status
 
 clean:
 	rm -rf $(VENV) var build *.egg-info .pytest_cache

@@ -37,6 +37,8 @@ from kiosk.store import Store
 
 FINDINGS: dict = {}
 MAX_EXPOSURE = 4.0
+# Cheap checks: the same in both sizes, so `make reliability` (-m slow) runs and publishes them too.
+pytestmark = pytest.mark.usefixtures("scale")
 
 
 def secret(path: Path, text: str) -> str:
@@ -231,13 +233,13 @@ def test_systemd_unit_exposure_is_below_4(unit):
     assert level < MAX_EXPOSURE, f"{unit}: exposure {level} (systemd-analyze security --offline=yes)"
 
 
-def test_zz_record_security_figures():
+def test_zz_record_security_figures(scale):
     """Runs after the checks above (same module, in order) and publishes what they found."""
     checks = ("tls", "tokens", "pin", "log_api")
     exposures = FINDINGS.get("exposure", {})
     ok = all(c in FINDINGS for c in checks) and all(isinstance(v, float) and v < MAX_EXPOSURE for v in exposures.values())
     attacks = (FINDINGS.get("log_api", {}).get("refused", 0) + FINDINGS.get("pin", {}).get("guesses_tried", 0)
                + FINDINGS.get("tls", {}).get("refused_without_ca", 0))
-    record("security", title="Security: tokens, TLS, PIN, log API, units", scale="default", runs=len(checks) + len(exposures),
+    record("security", title="Security: tokens, TLS, PIN, log API, units", scale=scale, runs=len(checks) + len(exposures),
            faults=attacks, tickets=0, lost=0, duplicated=0, longest_stall_s=None,
            stall_means="(not a timing campaign)", passed=ok, details=FINDINGS)

@@ -1,0 +1,138 @@
+#!/usr/bin/env python3
+"""Render docs/reliability.md from the campaigns' own results (var/reliability/results.json).
+
+    python tools/reliability_report.py [RESULTS_JSON] [OUTPUT_MD] [--scale full|default|any]
+
+`make reliability` runs the full campaigns (pytest -m slow), then this. Each campaign test records
+its figures with tests/campaigns/figures.py; nothing in the document is typed by hand. Campaigns
+with no recorded row are listed as not run. Exit 0 when every reported campaign passed, else 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+# The order and the one-line claim of each campaign (what "passed" means for it).
+CAMPAIGNS = [
+    ("crash", "SIGKILL of the issuing process and the agent at random points of issue, print and sync; after "
+              "each restart: integrity check, no repeated or skipped number, every shown number stored; after "
+              "sync the server holds every committed ticket and event exactly once"),
+    ("network", "a simulated office day through the fault proxy (refuse, reset, black hole, delay, dropped or "
+                "cut or malformed replies, 5xx/429, part of a batch), the link flapping every few minutes: "
+                "nothing lost or duplicated, issue latency unchanged, agent memory flat"),
+    ("printer", "every fake-printer fault (paper out/near end, cover open, offline, silent, stall, garbage, "
+                "unplug, unplug or paper out mid-ticket) over a day: each ticket printed or print_failed, staff "
+                "reprint puts every number on paper, no call past its timeouts"),
+    ("clock", "one day behind, a year ahead, NTP jumps back and forth, reboots, the day boundary at "
+              "day_starts_at, server time checks: no repeated number, no early reset, trust reported right"),
+    ("fuzz-config", "hypothesis: mutated, random and deeply nested kiosk.toml: only ConfigError(file, key, "
+                    "message), and every accepted config prints"),
+    ("fuzz-catalogue", "hypothesis: mutated, random and deeply nested services.toml: only ConfigError, and every "
+                       "accepted catalogue prints"),
+    ("fuzz-server-replies", "hypothesis: any status, headers, bytes or JSON from the central server: no exception "
+                            "escapes a sync, nothing marked delivered unless listed, the next ticket still prints"),
+    ("openapi-central", "schemathesis: docs/openapi.yaml against the running reference server"),
+    ("openapi-kiosk-log", "schemathesis: docs/openapi-kiosk.yaml against the running kiosk log API"),
+    ("print-any-script-58mm", "emoji, right-to-left, control characters, long words on 58 mm paper: plain ASCII"),
+    ("print-any-script-80mm", "the same on 80 mm paper"),
+    ("ui-any-script", "the touchscreen (Kivy under Xvfb) shows a catalogue in any script"),
+    ("security", "TLS verified by default, tokens 0600 and never logged, scrypt PIN with lockout, log API "
+                 "refuses bad tokens, systemd exposure of both units"),
+]
+
+
+def fmt_stall(row: dict) -> str:
+    value = row.get("longest_stall_s")
+    return "-" if value is None else f"{value:.3f} s"
+
+
+def render(data: dict, scale: str) -> tuple[str, bool]:
+    rows = data.get("rows", {})
+    chosen: dict[str, dict] = {}
+    for key, row in rows.items():
+        name = row["campaign"]
+        if scale != "any" and row["scale"] != scale:
+            continue
+        old = chosen.get(name)
+        if old is None or (row["scale"] == "full") > (old["scale"] == "full") or row["at"] > old["at"]:
+            chosen[name] = row
+    known = [name for name, _ in CAMPAIGNS]
+    order = known + sorted(set(chosen) - set(known))
+    claims = dict(CAMPAIGNS)
+    all_ok = True
+    hosts = sorted({r["host"] for r in chosen.values()})
+    times = sorted(r["at"] for r in chosen.values())
+    out = [
+        "# Reliability: campaigns and their figures",
+        "",
+        "<!-- Written by `make reliability` (tools/reliability_report.py) from var/reliability/results.json."
+        " Do not edit by hand: run `make reliability`. -->",
+        "",
+        "Every failure a lobby meets must end the same way: the applicant still gets a number or a clear "
+        "reason, nothing is lost, nothing is delivered twice, nobody gets in. The campaigns in "
+        "`tests/campaigns/` try to break that; this page is what their last full run measured.",
+        "",
+        f"Run: {times[0] if times else '-'} to {times[-1] if times else '-'} on {'; '.join(hosts) or '-'}; "
+        f"sizes: {scale} (`KIOSK_CAMPAIGN_SCALE` multiplies them).",
+        "",
+        "| campaign | runs | faults injected | tickets issued | lost | duplicated | longest stall | result |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for name in order:
+        row = chosen.get(name)
+        if row is None:
+            out.append(f"| {name} | - | - | - | - | - | - | not run |")
+            continue
+        ok = row["passed"] and row["lost"] == 0 and row["duplicated"] == 0
+        all_ok &= ok
+        mult = f" x{row['multiplier']:g}" if row.get("multiplier", 1) != 1 else ""
+        out.append(f"| {row['title']} ({row['scale']}{mult}) | {row['runs']:,} | {row['faults']:,} | "
+                   f"{row['tickets']:,} | {row['lost']:,} | {row['duplicated']:,} | {fmt_stall(row)} | "
+                   f"{'passed' if ok else '**FAILED**'} |")
+    out += ["", "Columns: *runs* = kill rounds, fault episodes, fuzz examples or checks; *faults injected* = "
+            "kills, faulted requests, injected faults, rejected inputs or attacks; *lost* = committed tickets "
+            "or events missing at the end (or, for replies, events wrongly marked delivered); *duplicated* = "
+            "tickets or events held twice, or numbers repeated within a service day; *longest stall* = see "
+            "each campaign below.", ""]
+    out += ["## Campaigns", ""]
+    for name in order:
+        row = chosen.get(name)
+        out.append(f"### {name}")
+        out.append("")
+        if name in claims:
+            out.append(claims[name] + ".")
+            out.append("")
+        if row is None:
+            out.append("Not run in this report (see the test for why: a missing tool is a skip with its reason).")
+            out.append("")
+            continue
+        out.append(f"- longest stall: {fmt_stall(row)} ({row['stall_means']})")
+        for key, value in row.get("details", {}).items():
+            out.append(f"- {key}: `{json.dumps(value, sort_keys=True, ensure_ascii=False)}`")
+        out.append("")
+    return "\n".join(out).rstrip() + "\n", all_ok
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("results", nargs="?", default=str(REPO / "var" / "reliability" / "results.json"))
+    ap.add_argument("output", nargs="?", default=str(REPO / "docs" / "reliability.md"))
+    ap.add_argument("--scale", choices=("full", "default", "any"), default="full")
+    args = ap.parse_args(argv)
+    path = Path(args.results)
+    if not path.exists():
+        print(f"no results at {path}: run the campaigns first (make reliability)", file=sys.stderr)
+        return 2
+    text, ok = render(json.loads(path.read_text()), args.scale)
+    Path(args.output).write_text(text)
+    print(f"wrote {args.output} ({'all campaigns passed' if ok else 'SOME CAMPAIGNS FAILED'})")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
