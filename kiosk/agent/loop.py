@@ -125,10 +125,9 @@ class Agent:
         result = self._drain(deadline=time.monotonic() + DRAIN_SLICE_S)
         if result.error is not None:
             delay = self.push_backoff.failure(result.error.retry_after)
-            depth = self.store.outbox_stats().depth
             self._error("push", result.error)
-            log.warning("push failed (%s): %s; %d pending, next attempt in %.1f s",
-                        result.error.kind, result.error, depth, delay)
+            log.warning("push failed (%s): %s; %d+ events pending, next attempt in %.1f s",
+                        result.error.kind, result.error, len(pending), delay)
             return delay
         if self.push_backoff.failures:
             log.info("central server reachable again")
