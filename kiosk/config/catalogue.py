@@ -214,7 +214,7 @@ def parse_catalogue(source_text: str, source: str = "services.toml") -> Catalogu
         for i, g in enumerate(_entries(col, doc, "priority_groups", "priority_groups"))
     )
     raw_services = _entries(col, doc, "services", "services")
-    if not raw_services and "services" not in doc:
+    if not raw_services and doc.get("services", []) == []:  # absent, or `services = []`
         col.add("services", "is required: at least one [[services]] entry")
     services = tuple(_read_service(col, raw, f"services[{i}]") for i, raw in enumerate(raw_services))
 

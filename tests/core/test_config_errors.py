@@ -164,3 +164,8 @@ def test_deeply_nested_toml_is_a_config_error_not_a_traceback(tmp_path):
     path.write_text(deep)
     assert problems(path) == [f"{path}: not valid TOML: arrays or tables nested too deeply"]
     assert catalogue_problems(deep) == ["services.toml: not valid TOML: arrays or tables nested too deeply"]
+
+
+def test_an_empty_service_list_is_refused_like_a_missing_one():
+    """Found by tests/campaigns (catalogue fuzzing): `services = []` loaded a kiosk with nothing to offer."""
+    assert catalogue_problems("services = []\n") == ["services.toml: services: is required: at least one [[services]] entry"]
