@@ -29,6 +29,10 @@ from .store import Store, Ticket
 AGENT_LAST_SYNC = "agent.last_sync"    # {"at": iso, "delivered": int, "pending": int}
 AGENT_LAST_ERROR = "agent.last_error"  # {"at": iso, "during": str, "error": str}
 PRINTER_STATES = ("ready", "paper_near_end", "paper_out", "cover_open", "offline", "unknown")
+# A print takes at most a few seconds (status, write_timeout, confirmation); a ticket still
+# 'pending' this long after it was issued belongs to a process that died while printing it.
+INTERRUPTED_PRINT_S = 60
+INTERRUPTED_REASON = "printing was interrupted (the kiosk restarted); reprint if the applicant has no ticket"
 
 
 @dataclass(frozen=True)
@@ -244,6 +248,19 @@ class Lobby:
                 self.store.set_state(PRINTER, {"state": "offline", "detail": reason, "at": now})
             return "offline", reason
 
+    def recover_interrupted_prints(self) -> list[str]:
+        """Mark tickets whose print was cut off by a crash or power cut as print_failed, so staff see
+        them among the failed prints and can reprint; the central server hears of it too.
+        Returns their numbers."""
+        before = self.clock.monotonic_ns() - INTERRUPTED_PRINT_S * 1_000_000_000
+        now = self.clock.now().isoformat(timespec="milliseconds")
+        with self.store.transaction():
+            stale = self.store.stale_pending(self.clock.boot_id(), before)
+            for ticket in stale:
+                updated = self.store.set_print_state(ticket.id, "print_failed", error=INTERRUPTED_REASON, at=now)
+                self.store.add_event("ticket.print_failed", updated, now)
+        return [t.number for t in stale]
+
     def print_requirements(self, service_key: str) -> PrintReport:
         service = self.config.catalogue.find(service_key)
         if service is None:
@@ -264,6 +281,7 @@ class Lobby:
         return self.pins.check(pin)
 
     def staff_info(self) -> StaffInfo:
+        self.recover_interrupted_prints()
         now = self.clock.now()
         stats = self.store.outbox_stats()
         day = self.issuer.service_day(now).isoformat()
@@ -337,4 +355,6 @@ class Lobby:
 def open_lobby(config: KioskConfig, clock: Clock | None = None, printing: TicketPrinting | None = None) -> Lobby:
     """A Lobby with its own Store, for the thread that calls this."""
     Path(config.store.path).parent.mkdir(parents=True, exist_ok=True)
-    return Lobby(config, Store(config.store.path), clock, printing)
+    lobby = Lobby(config, Store(config.store.path), clock, printing)
+    lobby.recover_interrupted_prints()  # the UI starting again after a crash or power cut
+    return lobby

@@ -195,6 +195,16 @@ class Store:
             raise KeyError(ticket_id)
         return ticket
 
+    def stale_pending(self, boot_id: str, before_mono_ns: int) -> list[Ticket]:
+        """Tickets still 'pending' whose print cannot be running any more: issued on another boot,
+        or on this one before `before_mono_ns` (a process killed between issue and print outcome)."""
+        rows = self.conn.execute(
+            f"SELECT {TICKET_COLUMNS} FROM tickets WHERE print_state = 'pending' AND (boot_id != ? OR mono_ns < ?) "
+            "ORDER BY cursor",
+            (boot_id, before_mono_ns),
+        ).fetchall()
+        return [Ticket.from_values(tuple(r)) for r in rows]
+
     # outbox --------------------------------------------------------------------------------
 
     def add_event(self, kind: str, ticket: Ticket, created_at: str) -> str:

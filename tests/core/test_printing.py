@@ -133,3 +133,34 @@ def test_bad_printer_settings_are_config_errors(tmp_path):
     assert "printer.device: invalid printer device 'lpt:1'" in r.stderr
     assert "printer.model: unknown printer profile 'NoSuchPrinter'" in r.stderr
     assert 'printer.columns: 99 is out of range 24-48 (or "auto")' in r.stderr
+
+
+def test_a_print_cut_off_by_a_crash_ends_print_failed_for_staff_to_reprint(tmp_path, fake):
+    """Found by tests/campaigns/test_crash.py: a ticket whose process was killed between issue and
+    print outcome stayed 'pending' forever, invisible on the staff screen's failed list."""
+    from kiosk.clock import ManualClock
+    from kiosk.lobby import Lobby, open_lobby
+
+    cfg = make_config(tmp_path / "etc", printer=f'device = "serial:{fake.link}@115200"')
+    with Store(cfg.store.path) as store:
+        crashed = Issuer(cfg, store, ManualClock(make_clock().now(), boot_id="old-boot")).issue("A")  # never printed
+        clock = make_clock(boot_id="old-boot")
+        printing = TicketPrinting(cfg, clock)
+        lobby = Lobby(cfg, store, clock, printing)
+        fresh = lobby.issuer.issue("G")  # pending, but its print may still be running: left alone
+        assert lobby.recover_interrupted_prints() == []
+        clock.advance(seconds=61)
+        assert lobby.recover_interrupted_prints() == ["A001", "G001"]
+        assert lobby.staff_info().failed_today == ["A001", "G001"]
+        assert store.ticket(crashed.id).print_state == "print_failed"
+        assert "interrupted" in store.ticket(crashed.id).print_error
+        assert [e.kind for e in store.events_for(fresh.id)] == ["ticket.issued", "ticket.print_failed"]
+        assert lobby.reprint("A001").ok and store.ticket(crashed.id).print_state == "printed"
+        printing.close()
+    # and a restart on another boot recovers at once
+    with Store(cfg.store.path) as store:
+        again = Issuer(cfg, store, ManualClock(make_clock().now(), boot_id="before-power-cut")).issue("A")
+    lobby = open_lobby(cfg, make_clock(boot_id="after-power-cut"), TicketPrinting(cfg, make_clock()))
+    assert lobby.store.ticket(again.id).print_state == "print_failed"
+    lobby.printing.close()
+    lobby.store.close()
