@@ -186,14 +186,15 @@ def catalogue_documents(draw) -> str:
                                       "bogus"]))] = value
         elif where == "hours" and isinstance(doc.get("hours"), dict):
             doc["hours"][draw(st.sampled_from(["mon", "sat", "sun", "holiday"]))] = value
-        elif where == "group" and isinstance(doc.get("priority_groups"), list) and doc["priority_groups"]:
+        elif where == "group" and isinstance(doc.get("priority_groups"), list) and doc["priority_groups"] \
+                and isinstance(doc["priority_groups"][0], dict):
             doc["priority_groups"][0][draw(st.sampled_from(["key", "id", "en", "bogus"]))] = value
-        elif isinstance(doc.get("services"), list) and doc["services"] and isinstance(doc["services"][0], dict):
+        elif isinstance(doc.get("services"), list) and doc["services"] and all(isinstance(x, dict) for x in doc["services"]):
             service = doc["services"][draw(st.integers(0, len(doc["services"]) - 1))]
             if where == "service":
                 service[draw(st.sampled_from(SERVICE_KEYS))] = value
             else:
-                items = service.setdefault("documents" if where == "document" else "fees", [])
+                items = service.get("documents" if where == "document" else "fees")
                 if isinstance(items, list) and items and isinstance(items[0], dict):
                     items[0][draw(st.sampled_from(["id", "en", "mandatory", "note_id", "amount", "bogus"]))] = value
     try:
