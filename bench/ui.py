@@ -99,9 +99,9 @@ def child(kind: str, start: float, idle: float, taps: int) -> None:
         else:
             finish()
 
-    def tap_widget(widget):
-        from kivy.tests.common import UnitTestTouch
+    from kivy.tests.common import UnitTestTouch  # imported here, not inside the timed tap
 
+    def tap_widget(widget):
         x, y = widget.to_window(*widget.center)
         t = UnitTestTouch(x, y)
         t.touch_down()
@@ -112,6 +112,8 @@ def child(kind: str, start: float, idle: float, taps: int) -> None:
             lat = sorted(state["latencies"])
             result["feedback_ms_median"] = lat[len(lat) // 2]
             result["feedback_ms_max"] = lat[-1]
+            result["feedback_ms_all"] = [round(v) for v in state["latencies"]]
+            result["feedback_ms_max_after_first"] = max(state["latencies"][1:] or [0])
             result["peak_rss_mb_after_taps"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             finish()
             return
@@ -197,6 +199,7 @@ def main() -> int:
     ]
     for name, value, note in rows:
         print(f"{name:<36} {value:<28} {note}")
+    print(f"feedback per tap, ms (the first is the first tap after start): {kiosk.get('feedback_ms_all')}")
     ok = (ratio <= TARGET_FIRST_FRAME_RATIO and extra <= TARGET_RSS_EXTRA_MB and kiosk["idle_cpu_pct"] < TARGET_IDLE_CPU
           and kiosk.get("feedback_ms_max", 0) < TARGET_FEEDBACK_MS)
     print("targets: " + ("all met" if ok else "NOT all met"))

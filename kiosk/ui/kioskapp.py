@@ -176,7 +176,14 @@ class KioskApp(App):
         """After the first frame, build one screen per frame (kv parse + widgets), so that the
         first tap on each does not pay for it: the tap's feedback must show within 100 ms."""
         if self._prewarm and self.sm is not None:
-            self.screen(self._prewarm.pop(0))
+            from kivy.uix.label import Label
+
+            scr = self.screen(self._prewarm.pop(0))
+            if scr.parent is None:
+                scr.size = self.sm.size
+            for w in scr.walk(restrict=True):
+                if isinstance(w, Label):
+                    w.texture_update()  # the glyphs are rendered now, not on the first tap
             Clock.schedule_once(self._prewarm_next, 0.05)
 
     def on_stop(self):
