@@ -80,7 +80,19 @@ MIGRATIONS = [
         updated_at TEXT NOT NULL
     );
     """,
+    # 2: a ticket's record is read from its latest event instead of being stored a second time
+    # (one JSON encoding per event instead of two when a batch arrives).
+    """
+    ALTER TABLE tickets ADD COLUMN event_id TEXT;
+    UPDATE tickets SET event_id = (
+        SELECT event_id FROM events WHERE events.ticket_id = tickets.id ORDER BY rowid DESC LIMIT 1
+    );
+    ALTER TABLE tickets DROP COLUMN record;
+    """,
 ]
+
+# The ticket as its latest event carried it, with the server's own columns.
+TICKETS = "SELECT t.*, json_extract(e.payload, '$.ticket') AS record FROM tickets t JOIN events e ON e.event_id = t.event_id"
 
 
 @dataclass(frozen=True)
@@ -257,8 +269,8 @@ class CentralDB:
             )
             conn.executemany(
                 "INSERT INTO tickets(id, kiosk_id, office, number, service, prefix, seq, priority, service_day, "
-                "issued_at, print_state, record, received_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) "
-                "ON CONFLICT(id) DO UPDATE SET print_state = excluded.print_state, record = excluded.record",
+                "issued_at, print_state, event_id, received_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) "
+                "ON CONFLICT(id) DO UPDATE SET print_state = excluded.print_state, event_id = excluded.event_id",
                 new_tickets,
             )
         return accepted, rejected
@@ -287,7 +299,7 @@ class CentralDB:
                 ticket["id"], kiosk_id, ticket.get("office") or office, ticket["number"], ticket.get("service"),
                 ticket["prefix"], ticket.get("seq"), int(bool(ticket.get("priority"))), ticket["service_day"],
                 ticket.get("issued_at"), ticket.get("print_state"),
-                _compact(ticket), now,
+                event["event_id"], now,
             ))
 
     def events(self, kiosk_id: str | None = None) -> list[dict]:
@@ -299,16 +311,16 @@ class CentralDB:
         """Tickets in the order the server received them, in constant memory."""
         where, args = [], []
         if office:
-            where.append("office = ?")
+            where.append("t.office = ?")
             args.append(office)
         if kiosk_id:
-            where.append("kiosk_id = ?")
+            where.append("t.kiosk_id = ?")
             args.append(kiosk_id)
         clause = (" AND " + " AND ".join(where)) if where else ""
         after = 0
         while True:
             rows = self.conn().execute(
-                f"SELECT * FROM tickets WHERE cursor > ?{clause} ORDER BY cursor LIMIT ?", (after, *args, batch)
+                f"{TICKETS} WHERE t.cursor > ?{clause} ORDER BY t.cursor LIMIT ?", (after, *args, batch)
             ).fetchall()
             if not rows:
                 return
@@ -364,8 +376,8 @@ class CentralDB:
             )
             day = self.current_service_day(office)
             row = conn.execute(
-                "SELECT * FROM tickets WHERE office = ? AND service_day = ? AND prefix = ? AND called_at IS NULL "
-                "ORDER BY priority DESC, issued_at, cursor LIMIT 1",
+                f"{TICKETS} WHERE t.office = ? AND t.service_day = ? AND t.prefix = ? AND t.called_at IS NULL "
+                "ORDER BY t.priority DESC, t.issued_at, t.cursor LIMIT 1",
                 (office, day, prefix),
             ).fetchone()
             if row is None:
