@@ -25,6 +25,7 @@ from ..clock import Clock as KioskClock
 from ..config import KioskConfig
 from ..lobby import open_lobby
 from ..printing import TicketPrinting
+from ..sdnotify import Notifier, WatchdogPinger
 from . import screens  # noqa: F401  (registers the Screen classes with the Factory)
 from .worker import Worker
 
@@ -171,6 +172,11 @@ class KioskApp(App):
         self.tick(0)
         self._prewarm = list(PREWARM)
         Clock.schedule_once(self._prewarm_next, 1.0)
+        # systemd: READY once the first frame is up; the watchdog is pinged from the Kivy loop, so
+        # a frozen screen stops the pings and systemd restarts the UI.
+        self.notifier = Notifier()
+        self.watchdog = WatchdogPinger(self.notifier)
+        Clock.schedule_once(lambda dt: self.notifier.ready("touchscreen running"), 0)
 
     def _prewarm_next(self, dt):
         """After the first frame, build one screen per frame (kv parse + widgets), so that the
@@ -190,6 +196,8 @@ class KioskApp(App):
         self.shutdown()
 
     def shutdown(self):
+        if getattr(self, "notifier", None) is not None:
+            self.notifier.stopping()
         if getattr(self, "_ticker", None) is not None:
             self._ticker.cancel()
             self._ticker = None
@@ -291,6 +299,8 @@ class KioskApp(App):
 
     def tick(self, dt):
         """Twice a second: the clock on the home screen, idle return, the staff gesture, polling."""
+        if getattr(self, "watchdog", None) is not None:
+            self.watchdog.tick()
         now = self.monotonic()
         local = self.kclock.now().astimezone(self.printing.tz)
         minute = local.strftime("%Y-%m-%d %H:%M")
