@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import unicodedata
 from datetime import time
 from typing import Any, Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -47,6 +48,10 @@ def text(*, max_len: int = 200, pattern: str | None = None, hint: str = "", allo
             raise Invalid("must not be empty")
         if len(value) > max_len:
             raise Invalid(f"is {len(value)} characters long; at most {max_len} allowed")
+        control = next((ch for ch in value if unicodedata.category(ch) == "Cc" and ch not in "\n\t"), None)
+        if control is not None:
+            # ESC, NUL...: the screen shows them as boxes and cuts the text at a NUL; never intended.
+            raise Invalid(f"contains the control character U+{ord(control):04X}; remove it")
         if regex and value and not regex.fullmatch(value):
             raise Invalid(f"{_show(value)} {hint or 'does not match ' + pattern}")
         return value

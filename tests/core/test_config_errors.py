@@ -169,3 +169,11 @@ def test_deeply_nested_toml_is_a_config_error_not_a_traceback(tmp_path):
 def test_an_empty_service_list_is_refused_like_a_missing_one():
     """Found by tests/campaigns (catalogue fuzzing): `services = []` loaded a kiosk with nothing to offer."""
     assert catalogue_problems("services = []\n") == ["services.toml: services: is required: at least one [[services]] entry"]
+
+
+def test_control_characters_in_text_are_refused():
+    """Found by tests/campaigns (any script on the touchscreen): an ESC or NUL in a service name was
+    accepted; the screen drew boxes and cut the name at the NUL (paper dropped them)."""
+    text = good_catalogue().replace('name_en = "New passport"', 'name_en = "New\\u001b pass\\u0000port"')
+    assert catalogue_problems(text) == ["services.toml: services[0].name_en: contains the control character U+001B; remove it"]
+    assert parse_catalogue(good_catalogue().replace('name_en = "New passport"', 'name_en = "New\\tpassport"'))
