@@ -61,6 +61,7 @@ class Agent:
         self.next_push = self.next_pull = self.next_heartbeat = 0.0
         self._recorded_sample: DateSample | None = None
         self._seen_version: int | None = None
+        self._watchdog = sdnotify.WatchdogPinger()
 
     @property
     def _who(self) -> dict:
@@ -74,7 +75,7 @@ class Agent:
                  self.config.kiosk.id, self.config.kiosk.office_code, c.url, c.batch_size, c.batch_linger_seconds)
         self._status("running")
         # systemd (Type=notify, WatchdogSec): ready now, then a ping from every turn of this loop.
-        watchdog = sdnotify.WatchdogPinger()
+        watchdog = self._watchdog
         watchdog.notifier.ready(f"syncing with {c.url}")
         try:
             while not self.stop.is_set():
@@ -103,9 +104,13 @@ class Agent:
         now = time.monotonic()
         if now >= self.next_push:
             self.next_push = time.monotonic() + self.push_step()
+        # Each step may wait out a request timeout against a black-holed server: ping between
+        # them so three timeouts in a row do not add up past WatchdogSec.
+        self._watchdog.tick()
         if now >= self.next_pull:
             self.pull()
             self.next_pull = time.monotonic() + self.config.central.pull_seconds
+        self._watchdog.tick()
         if now >= self.next_heartbeat:
             self.heartbeat()
             self._status("running")
