@@ -62,7 +62,6 @@ def _start_log_api(config):
     except LogApiError as e:
         log.error("log API not started: %s", e)
         return None
-    log.info("log API listening on %s", server.url)
     return server
 
 
