@@ -41,9 +41,14 @@ class ServerThread:
         self._stopped = True
         server = self._server
         if self._thread.is_alive():
-            server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map, ignore_all=True))
+            try:
+                server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map, ignore_all=True))
+            except OSError:
+                # The trigger is already closed: the loop is ending on its own, nothing to wake.
+                pass
             self._thread.join(timeout)
-        else:
+        if not self._thread.is_alive():
+            # Whatever the loop did not close (or all of it, if it never ran); safe once it is gone.
             wasyncore.close_all(server._map, ignore_all=True)
         server.task_dispatcher.shutdown(timeout=timeout)
 
