@@ -25,9 +25,9 @@ from datetime import datetime, timedelta
 
 from .clock import Clock
 from .config.schema import AdminSection
+from .state_keys import ADMIN_PIN_ATTEMPTS as PIN_ATTEMPTS
 from .store import Store
 
-PIN_ATTEMPTS = "admin.pin_attempts"  # {"failures": int, "locked_until": iso | null}
 N, R, P = 2**14, 8, 1
 SALT_BYTES, KEY_BYTES = 16, 32
 MAX_N = 2**20

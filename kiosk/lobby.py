@@ -22,12 +22,10 @@ from .config import KioskConfig, Service
 from .issuer import Issuer, Refused
 from .locale import both
 from .printing import REFUSE_STATES, TicketPrinting, queue_estimate
-from .state_keys import LOCK, PRINTER, QUEUE_STATS
+from .state_keys import AGENT_LAST_ERROR, AGENT_LAST_SYNC, LOCK, PRINTER, QUEUE_STATS
 from .store import Store, Ticket
 
 # Written by the sync agent (names as in kiosk/agent/state.py); read here for the staff screen only.
-AGENT_LAST_SYNC = "agent.last_sync"    # {"at": iso, "delivered": int, "pending": int}
-AGENT_LAST_ERROR = "agent.last_error"  # {"at": iso, "during": str, "error": str}
 PRINTER_STATES = ("ready", "paper_near_end", "paper_out", "cover_open", "offline", "unknown")
 # A print takes at most a few seconds (status, write_timeout, confirmation); a ticket still
 # 'pending' this long after it was issued belongs to a process that died while printing it.
@@ -167,15 +165,8 @@ class Lobby:
 
     def refresh_printer(self) -> PrinterView:
         """Ask the printer now (up to status_timeout, twice after a reconnect) and remember it."""
-        try:
-            self.printing.status(self.store)
-        except Exception as e:  # a broken device string or driver: the kiosk keeps running
-            self._remember_printer("offline", f"cannot open the printer: {e}")
+        self.printing.status(self.store)
         return self.printer_state()
-
-    def _remember_printer(self, state: str, detail: str) -> None:
-        with self.store.transaction():
-            self.store.set_state(PRINTER, {"state": state, "detail": detail, "at": self.clock.now().isoformat(timespec="seconds")})
 
     def locked(self) -> bool:
         return self.issuer.locked() is not None
@@ -236,17 +227,8 @@ class Lobby:
         )
 
     def _print_ticket(self, ticket: Ticket, *, reprint: bool = False) -> tuple[str, str]:
-        try:
-            outcome = self.printing.print_ticket(self.store, ticket, reprint=reprint)
-            return outcome.state, outcome.reason
-        except Exception as e:  # the printer could not even be opened: record it as a failed print
-            reason = f"printer error: {e}"
-            now = self.clock.now().isoformat(timespec="milliseconds")
-            with self.store.transaction():
-                updated = self.store.set_print_state(ticket.id, "print_failed", error=reason, at=now)
-                self.store.add_event("ticket.print_failed", updated, now)
-                self.store.set_state(PRINTER, {"state": "offline", "detail": reason, "at": now})
-            return "offline", reason
+        outcome = self.printing.print_ticket(self.store, ticket, reprint=reprint)
+        return outcome.state, outcome.reason
 
     def recover_interrupted_prints(self) -> list[str]:
         """Mark tickets whose print was cut off by a crash or power cut as print_failed, so staff see
@@ -266,12 +248,8 @@ class Lobby:
         if service is None:
             mid, men = both("error.unknown_service")
             return PrintReport(False, "unknown", service_key, mid, men)
-        try:
-            result = self.printing.print_requirements(service, self.store)
-            ok, state, reason = result.outcome == "printed", result.state, result.reason
-        except Exception as e:
-            ok, state, reason = False, "offline", f"printer error: {e}"
-            self._remember_printer(state, reason)
+        result = self.printing.print_requirements(service, self.store)
+        ok, state, reason = result.outcome == "printed", result.state, result.reason
         mid, men = both("requirements.printed" if ok else "requirements.failed")
         return PrintReport(ok, state, reason, mid, men)
 
@@ -317,12 +295,8 @@ class Lobby:
         )
 
     def test_print(self) -> PrintReport:
-        try:
-            result = self.printing.print_test_page([f"host {socket.gethostname()}"])
-            ok, state, reason = result.outcome == "printed", result.state, result.reason
-        except Exception as e:
-            ok, state, reason = False, "offline", f"printer error: {e}"
-        self._remember_printer(state, reason)
+        result = self.printing.print_test_page([f"host {socket.gethostname()}"], self.store)
+        ok, state, reason = result.outcome == "printed", result.state, result.reason
         mid, men = both("staff.test_printed" if ok else "staff.print_failed")
         return PrintReport(ok, state, reason, mid, men)
 

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import printer as escpos_printer
 from printer import DocumentLine, RequirementsContent, TestPageContent, TicketContent
-from printer.status import REFUSE
+from printer.status import FAILED, OFFLINE, REFUSE, PrinterStatus, PrintResult
 
 from .clock import Clock
 from .config import KioskConfig, Service
@@ -143,8 +143,16 @@ class TicketPrinting:
 
     # printing -----------------------------------------------------------------------------
 
+    def _device_call(self, call, failed):
+        """Run one printer call; a device that cannot even be opened (bad driver, vanished pty)
+        becomes the `failed` answer with the reason, never an exception on the print path."""
+        try:
+            return call(self.printer)
+        except Exception as e:  # noqa: BLE001 - whatever the driver raises, the applicant gets an answer
+            return failed(f"printer error: {e}")
+
     def status(self, store: Store | None = None):
-        status = self.printer.status()
+        status = self._device_call(lambda p: p.status(), lambda why: PrinterStatus(OFFLINE, why))
         if store is not None:
             self._remember(store, status.state, status.detail)
         return status
@@ -155,7 +163,7 @@ class TicketPrinting:
 
     def print_ticket(self, store: Store, ticket: Ticket, *, reprint: bool = False) -> PrintOutcome:
         data = escpos_printer.encode_ticket(self.ticket_content(ticket, store.get_state(QUEUE_STATS)), self.model)
-        result = self.printer.print(data)
+        result = self._print(data)
         outcome = PrintOutcome(self._printed(result), result.state, result.reason)
         kind = "ticket.reprinted" if reprint and outcome.printed else ("ticket.printed" if outcome.printed else "ticket.print_failed")
         now = self.clock.now().isoformat(timespec="milliseconds")
@@ -167,26 +175,32 @@ class TicketPrinting:
             store.set_state(PRINTER, {"state": result.state, "detail": result.reason, "at": now})
         return outcome
 
+    def _print(self, data: bytes) -> PrintResult:
+        return self._device_call(lambda p: p.print(data), lambda why: PrintResult(FAILED, OFFLINE, why))
+
     def _printed(self, result) -> bool:
         """A printer that could have confirmed and did not counts as failed: staff can reprint.
         One that cannot confirm by its nature (model without status, write-only device) printed
         if every byte went out."""
         if result.outcome == "printed":
             return True
-        can_confirm = self.model.status and self.printer.transport.can_read
+        can_confirm = self.model.status and self._printer is not None and self._printer.transport.can_read
         return result.outcome == "unknown" and not can_confirm
 
     def print_requirements(self, service: Service, store: Store | None = None):
-        result = self.printer.print(escpos_printer.encode_requirements(self.requirements_content(service), self.model))
+        result = self._print(escpos_printer.encode_requirements(self.requirements_content(service), self.model))
         if store is not None:
             self._remember(store, result.state, result.reason)
         return result
 
-    def print_test_page(self, extra_lines: list[str] | None = None):
+    def print_test_page(self, extra_lines: list[str] | None = None, store: Store | None = None):
         content = TestPageContent(
             kiosk_id=self.config.kiosk.id,
             device=self.config.printer.device,
             printed_at=self.clock.now().astimezone(self.tz),
             extra_lines=list(extra_lines or []),
         )
-        return self.printer.print(escpos_printer.encode_test_page(content, self.model))
+        result = self._print(escpos_printer.encode_test_page(content, self.model))
+        if store is not None:
+            self._remember(store, result.state, result.reason)
+        return result

@@ -1,6 +1,6 @@
-"""State keys the agent writes (JSON values in the store's `state` table), beside kiosk.state_keys."""
+"""The agent's state keys, under the short names its modules use (declared in kiosk.state_keys)."""
 
-LAST_SYNC = "agent.last_sync"          # {"at": iso, "delivered": int, "pending": int}
-LAST_ERROR = "agent.last_error"        # {"at": iso, "during": "push"|"pull"|"heartbeat", "error": str}
-STATUS = "agent.status"                # {"state": "running"|"stopped", "pid": int, "started_at": iso, "alive_at": iso}
-CATALOGUE = "catalogue.remote"         # {"etag", "applied_at", "checked_at", "rejected_etag", "error"}
+from ..state_keys import AGENT_LAST_ERROR as LAST_ERROR  # noqa: F401
+from ..state_keys import AGENT_LAST_SYNC as LAST_SYNC  # noqa: F401
+from ..state_keys import AGENT_STATUS as STATUS  # noqa: F401
+from ..state_keys import REMOTE_CATALOGUE as CATALOGUE  # noqa: F401

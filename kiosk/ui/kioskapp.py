@@ -201,6 +201,11 @@ class KioskApp(App):
         if getattr(self, "_ticker", None) is not None:
             self._ticker.cancel()
             self._ticker = None
+        # Nothing of this app may run after it stops: a late prewarm or refresh would evaluate kv
+        # rules, and kv's `app` proxy would cache this stopped app for every widget built later.
+        self._prewarm = []
+        Clock.unschedule(self._prewarm_next)
+        self._refresh_trigger.cancel()
         Window.unbind(on_request_close=self.on_request_close)
         if self.worker is not None:
             self.worker.stop()

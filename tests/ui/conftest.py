@@ -18,11 +18,7 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-REPO = Path(__file__).resolve().parents[2]
-if str(REPO) not in sys.path:  # `pytest` (not `python -m pytest`): tests/printer must not shadow printer/
-    sys.path.append(str(REPO))
+sys.path.append(str(Path(__file__).parent))  # for `driver`
 XVFB_HINT = "Xvfb is required for the UI tests: sudo apt-get install -y xvfb"
 
 

@@ -4,4 +4,4 @@ def test_home_then_services(ui):
     ui.tap_text("Sentuh untuk mulai")
     ui.settle()
     assert ui.screen == "services"
-    assert ui.has("Paspor Baru Dewasa")
+    ui.wait_for(lambda: ui.has("Paspor Baru Dewasa"), what="the first service tile")
