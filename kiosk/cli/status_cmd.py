@@ -6,6 +6,7 @@ import json
 
 from .. import __version__
 from .. import state_keys
+from ..agent.backlog import backlog_level, backlog_reasons
 from ..issuer import Issuer
 from .common import Context, emit_json
 
@@ -43,6 +44,8 @@ def collect(ctx: Context) -> dict:
                 "depth": stats.depth,
                 "oldest_age_seconds": None if age is None else round(age, 1),
                 "delivered": stats.delivered,
+                "backlog": backlog_level(stats, cfg, now),
+                "backlog_reasons": backlog_reasons(stats, cfg, now),
             },
             "printer": store.get_state(state_keys.PRINTER),
             "database": {"path": str(store.path), "size_bytes": store.size_bytes(), "schema_version": store.schema_version()},
@@ -77,6 +80,8 @@ def status(ctx: Context, args) -> int:
         print("  no tickets yet today")
     age = "-" if out["oldest_age_seconds"] is None else f"{out['oldest_age_seconds']:.0f} s"
     print(f"Outbox       {out['depth']} pending (oldest {age}), {out['delivered']} delivered; central: {info['central'] or 'standalone'}")
+    for reason in out["backlog_reasons"]:
+        print(f"  WARNING backlog: {reason}; nothing is dropped, check the network and `kiosk sync now`")
     agent = info["agent"]
     sync, error, run = agent.get("last_sync") or {}, agent.get("last_error") or {}, agent.get("status") or {}
     print(f"Agent        {run.get('state', 'never ran')}; last sync {sync.get('at', 'never')}"

@@ -1,13 +1,8 @@
-import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
-
-# tests/conftest.py puts tests/ first on sys.path, where tests/central would pass for the
-# `central` package: put the repo root ahead of it.
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from central.app import create_app  # noqa: E402
 from central.auth import issue_token  # noqa: E402

@@ -1,12 +1,6 @@
-import sys
 import uuid
-from pathlib import Path
 
 import pytest
-
-# tests/conftest.py puts tests/ first on sys.path, where this folder would pass for the `central`
-# package (a namespace package found before the installed one): put the repo root ahead of it.
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from central.app import create_app
 from central.auth import issue_token

@@ -78,3 +78,15 @@ def test_unreadable_database_is_a_clear_error(tmp_path):
     r = kiosk(cfg, "status")
     assert r.returncode == 1
     assert "cannot open database" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_status_warns_of_a_backlog_and_drops_nothing(tmp_path):
+    cfg = write_config(tmp_path, central="backlog_warn_events = 3")
+    for _ in range(2):
+        kiosk(cfg, "issue", "A", "--no-print")
+    assert json.loads(kiosk(cfg, "status", "--json").stdout)["outbox"]["backlog"] == "ok"
+    kiosk(cfg, "issue", "A", "--no-print")
+    status = json.loads(kiosk(cfg, "status", "--json").stdout)
+    assert status["outbox"]["backlog"] == "warn"
+    assert status["outbox"]["depth"] == 3
+    assert "3 events not delivered (warning at 3)" in kiosk(cfg, "status").stdout

@@ -3,10 +3,7 @@ from pathlib import Path
 
 import pytest
 
-# tests/conftest.py puts tests/ first on sys.path, where tests/central would pass for the
-# `central` package: put the repo root ahead of it, and this folder for opskit.
-HERE = Path(__file__).resolve().parent
-sys.path[:0] = [str(HERE.parents[1]), str(HERE)]
+sys.path.append(str(Path(__file__).resolve().parent))  # for `opskit`
 
 from opskit import write_secret  # noqa: E402
 from support.kiosk_env import make_config  # noqa: E402
