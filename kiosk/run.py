@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import re
 import secrets
-import shutil
 import signal
 import subprocess
 import sys
@@ -21,12 +20,16 @@ import requests
 
 from .config import load_config
 
-CENTRAL_LISTEN = "127.0.0.1:8471"
+CENTRAL_PORT = 8471
+LOG_API_PORT = 8470
 STARTUP_TIMEOUT = 15.0
 
 
 class Launcher:
-    def __init__(self, base_config: Path, var: Path, *, demo_hours: bool = True, headless: bool = False):
+    def __init__(self, base_config: Path, var: Path, *, demo_hours: bool = True, headless: bool = False,
+                 central_port: int = CENTRAL_PORT, log_api_port: int = LOG_API_PORT):
+        self.central_listen = f"127.0.0.1:{central_port}"
+        self.log_api_listen = f"127.0.0.1:{log_api_port}"
         self.base_config = base_config
         self.var = var
         self.run_dir = var / "run"
@@ -70,8 +73,8 @@ class Launcher:
     def start_central(self, office: str, kiosk_id: str) -> str:
         db = self.var / "central.db"
         central = [sys.executable, "-m", "central"]
-        proc = self.spawn("central server", [*central, "serve", "--db", str(db), "--listen", CENTRAL_LISTEN])
-        url = f"http://{CENTRAL_LISTEN}"
+        proc = self.spawn("central server", [*central, "serve", "--db", str(db), "--listen", self.central_listen])
+        url = f"http://{self.central_listen}"
 
         def up() -> bool:
             try:
@@ -122,6 +125,7 @@ class Launcher:
         text = _set(text, "central", "url", f'"{url}"')
         text = _set(text, "central", "token_file", f'"{self.run_dir / "central.token"}"')
         text = _set(text, "agent", "log_token_file", f'"{log_token}"')
+        text = _set(text, "agent", "listen", f'"{self.log_api_listen}"')
         path = self.run_dir / "kiosk.toml"
         path.write_text("# Written by `kiosk run` from " + str(self.base_config) + "; edits are overwritten.\n" + text)
         load_config(path)
@@ -130,15 +134,13 @@ class Launcher:
     def display_env(self) -> dict:
         if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
             return {}
-        xvfb = shutil.which("Xvfb")
-        if not xvfb:
-            raise RuntimeError("no display and no Xvfb: run `sudo apt-get install -y xvfb` or start from a desktop session")
-        number = next(n for n in range(90, 200) if not Path(f"/tmp/.X11-unix/X{n}").exists() and not Path(f"/tmp/.X{n}-lock").exists())
-        proc = self.spawn("Xvfb", [xvfb, f":{number}", "-screen", "0", "1024x600x24", "-nolisten", "tcp"])
-        self.wait_until("Xvfb", lambda: Path(f"/tmp/.X11-unix/X{number}").exists(), proc)
-        self.say(f"no display found: started a virtual one (Xvfb :{number}, 1024x600). "
-                 f"Look at it with `kiosk screenshots` or a VNC server on DISPLAY=:{number}.")
-        return {"DISPLAY": f":{number}"}
+        from .ui.xvfb import start_xvfb
+
+        proc, display = start_xvfb("1024x600x24")
+        self.children.append(("Xvfb", proc))
+        self.say(f"no display found: started a virtual one (Xvfb {display}, 1024x600). "
+                 f"Look at it with `kiosk screenshots` or a VNC server on DISPLAY={display}.")
+        return {"DISPLAY": display}
 
     def run(self) -> int:
         self.run_dir.mkdir(parents=True, exist_ok=True)

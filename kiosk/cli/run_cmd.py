@@ -16,6 +16,8 @@ def register(sub) -> None:
     p.add_argument("--var", metavar="DIR", default=str(REPO_CONFIG.parents[1] / "var"), help="where to keep databases, tokens and previews")
     p.add_argument("--real-hours", action="store_true", help="keep the catalogue's opening hours (default: open around the clock)")
     p.add_argument("--headless", action="store_true", help="no touchscreen: issue with `kiosk issue`")
+    p.add_argument("--central-port", type=int, default=8471, metavar="PORT", help="reference central server port (default 8471)")
+    p.add_argument("--log-api-port", type=int, default=8470, metavar="PORT", help="the agent's log API port (default 8470)")
     p.set_defaults(func=run)
 
 
@@ -23,4 +25,7 @@ def run(ctx, args) -> int:
     from ..run import Launcher
 
     base = Path(ctx.config_path) if ctx.config_path else REPO_CONFIG
-    return Launcher(base, Path(args.var).resolve(), demo_hours=not args.real_hours, headless=args.headless).run()
+    return Launcher(
+        base, Path(args.var).resolve(), demo_hours=not args.real_hours, headless=args.headless,
+        central_port=args.central_port, log_api_port=args.log_api_port,
+    ).run()

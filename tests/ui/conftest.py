@@ -9,43 +9,23 @@ fake printer, ManualClock) on the one shared Window.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
 
 sys.path.append(str(Path(__file__).parent))  # for `driver`
-XVFB_HINT = "Xvfb is required for the UI tests: sudo apt-get install -y xvfb"
-
-
-def _free_display() -> int:
-    for n in range(90, 400):
-        if not Path(f"/tmp/.X{n}-lock").exists() and not Path(f"/tmp/.X11-unix/X{n}").exists():
-            return n
-    raise RuntimeError("no free X display number between :90 and :399")
 
 
 def start_xvfb(screen: str = "1920x1920x24") -> tuple[subprocess.Popen, str]:
-    if shutil.which("Xvfb") is None:
-        pytest.fail(XVFB_HINT, pytrace=False)
-    for _ in range(5):
-        n = _free_display()
-        proc = subprocess.Popen(["Xvfb", f":{n}", "-screen", "0", screen, "-nolisten", "tcp"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            if Path(f"/tmp/.X11-unix/X{n}").exists():
-                return proc, f":{n}"
-            if proc.poll() is not None:
-                break
-            time.sleep(0.05)
-        proc.kill()
-        proc.wait()
-    pytest.fail(f"Xvfb did not start. {XVFB_HINT}", pytrace=False)
+    from kiosk.ui import xvfb
+
+    try:
+        return xvfb.start_xvfb(screen)
+    except RuntimeError as e:
+        pytest.fail(str(e), pytrace=False)
 
 
 @pytest.fixture(scope="session")
