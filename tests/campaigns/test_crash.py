@@ -85,39 +85,43 @@ class Ledger:
 
     def __init__(self):
         self.shown: dict[str, tuple[str, str]] = {}
+        self.new: dict[str, tuple[str, str]] = {}
         self.longest = 0.0
+
+    def take_new(self) -> dict[str, tuple[str, str]]:
+        new, self.new = self.new, {}
+        return new
 
     def read(self, rfd: int) -> None:
         with os.fdopen(rfd) as f:
             for line in f:
                 parts = line.split()
                 if len(parts) == 5 and parts[0] == "T":  # a half-written last line is ignored
-                    self.shown[parts[1]] = (parts[2], parts[3])
+                    self.shown[parts[1]] = self.new[parts[1]] = (parts[2], parts[3])
                     self.longest = max(self.longest, float(parts[4]))
 
 
-def check_database(db: Store, ledger: Ledger, full: bool) -> dict:
+def check_database(db: Store, ledger: Ledger, full: bool) -> None:
     assert db.quick_check() == "ok"
     if full:
         assert db.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     c = db.conn
     dup = c.execute("SELECT service_day, number, count(*) FROM tickets GROUP BY 1, 2 HAVING count(*) > 1").fetchall()
     assert not dup, f"duplicate numbers: {[tuple(r) for r in dup]}"
-    for day, prefix in c.execute("SELECT DISTINCT service_day, prefix FROM tickets").fetchall():
-        seqs = [r[0] for r in c.execute("SELECT seq FROM tickets WHERE service_day = ? AND prefix = ? ORDER BY cursor",
-                                        (day, prefix))]
-        assert seqs == list(range(seqs[0], seqs[0] + len(seqs))), f"{day} {prefix}: numbering skipped or went back"
-        last = db.last_seq(day, prefix)
-        assert last == seqs[-1], f"counter {last} does not match the last ticket {seqs[-1]}"
+    # Per series: numbers contiguous (no gap, no repeat), rising in issue order, counter at the last one.
+    for day, prefix, n, first, last, ordered in c.execute(
+            "SELECT service_day, prefix, count(*), min(seq), max(seq), "
+            "max(seq) = (SELECT seq FROM tickets t2 WHERE t2.service_day = t.service_day AND t2.prefix = t.prefix "
+            "ORDER BY cursor DESC LIMIT 1) FROM tickets t GROUP BY 1, 2").fetchall():
+        assert last - first + 1 == n and ordered, f"{day} {prefix}: numbering skipped or went back"
+        assert db.last_seq(day, prefix) == last, f"counter {db.last_seq(day, prefix)} is not the last ticket {last}"
     orphans = c.execute("SELECT count(*) FROM tickets t WHERE NOT EXISTS (SELECT 1 FROM outbox o "
                         "WHERE o.ticket_id = t.id AND o.kind = 'ticket.issued')").fetchone()[0]
     assert orphans == 0, "a ticket without its ticket.issued event"
-    stored = {r[0]: r[1] for r in c.execute("SELECT id, number FROM tickets")}
-    lost = [tid for tid, (number, _) in ledger.shown.items() if stored.get(tid) != number]
-    assert not lost, f"numbers shown to applicants but not stored: {lost[:5]}"
-    for tid, (_, state) in ledger.shown.items():
-        assert db.ticket(tid).print_state in (state, "printed"), "the print outcome shown is not the one stored"
-    return {"tickets": len(stored)}
+    for tid, (number, state) in ledger.take_new().items():  # what this round's applicants were shown
+        ticket = db.ticket(tid)
+        assert ticket is not None and ticket.number == number, f"number {number} was shown but not stored"
+        assert ticket.print_state in (state, "printed"), "the print outcome shown is not the one stored"
 
 
 def final_sync(cfg, deadline_s: float = 120.0) -> None:
