@@ -24,6 +24,8 @@ from .fields import (
 )
 
 KIOSK_ID = r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}"
+_QR_PART = r"(?:[^\s{}]|\{(?:id|number|kiosk|day)\})*"
+QR_TEMPLATE = rf"ticket-id|none|https?://{_QR_PART}\{{(?:id|number)\}}{_QR_PART}"
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,9 @@ class PrinterSection:
     nv_logo_key: str = option("", text(max_len=2, pattern=r"[ -~]{2}", hint="must be two printable ASCII characters"))
     qr: str = option(
         "ticket-id",
-        text(max_len=256, pattern=r"ticket-id|none|https?://\S*\{(id|number)\}\S*", hint='must be "ticket-id", "none" or a URL containing {id} or {number}', allow_empty=False),
+        # Braces only as the four fields kiosk/printing.py fills: "{foo}" or a lone "{" would fail every print.
+        text(max_len=256, pattern=QR_TEMPLATE, hint='must be "ticket-id", "none" or a URL containing {id} or {number} '
+             "(and no other {...} than {kiosk} and {day})", allow_empty=False),
     )
     footer: tuple = option([], list_of(text(max_len=64), max_len=6))
     preview_dir: str = option("", text(max_len=4096))

@@ -177,3 +177,12 @@ def test_control_characters_in_text_are_refused():
     text = good_catalogue().replace('name_en = "New passport"', 'name_en = "New\\u001b pass\\u0000port"')
     assert catalogue_problems(text) == ["services.toml: services[0].name_en: contains the control character U+001B; remove it"]
     assert parse_catalogue(good_catalogue().replace('name_en = "New passport"', 'name_en = "New\\tpassport"'))
+
+
+@pytest.mark.parametrize("qr", ["https://q.example/{id}/{0}", "https://q.example/{id}{foo}", "https://q.example/{id}{",
+                                "https://q.example/{day}"])
+def test_a_qr_template_that_could_not_print_is_refused(tmp_path, qr):
+    """Found by tests/campaigns (config fuzzing): these loaded, then every ticket's print failed."""
+    [problem] = problems(write_config(tmp_path, printer=f'qr = "{qr}"'))
+    assert "printer.qr" in problem and "{id} or {number}" in problem
+    assert load_config(write_config(tmp_path, printer='qr = "https://q.example/{kiosk}/{day}/{number}"'))
