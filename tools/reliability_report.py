@@ -130,7 +130,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     text, ok = render(json.loads(path.read_text()), args.scale)
     Path(args.output).write_text(text)
-    print(f"wrote {args.output} ({'all campaigns passed' if ok else 'SOME CAMPAIGNS FAILED'})")
+    missing = text.count("| not run |")
+    print(f"wrote {args.output} ({'every campaign run passed' if ok else 'SOME CAMPAIGNS FAILED'}"
+          f"{f'; {missing} not run' if missing else ''})")
     return 0 if ok else 1
 
 
