@@ -99,7 +99,23 @@ def render(data: dict, scale: str) -> tuple[str, bool]:
             "or events missing at the end (or, for replies, events wrongly marked delivered); *duplicated* = "
             "tickets or events held twice, or numbers repeated within a service day; *longest stall* = see "
             "each campaign below.", ""]
-    out += ["## Campaigns", ""]
+    out += [
+        "## Running them",
+        "",
+        "- `make test` runs every campaign at its default size (about a minute in all); `make reliability` runs "
+        "the full sizes (`pytest -m slow`) and rewrites this page from `var/reliability/results.json`.",
+        "- `KIOSK_CAMPAIGN_SCALE=0.5 make reliability` halves every size (2 doubles it); `KIOSK_CAMPAIGN_SEED=N` "
+        "changes the random order of kills and faults. The fuzzers are seeded by hypothesis (derandomized in the "
+        "default suite, random in the full run).",
+        "- The OpenAPI campaigns need `schemathesis` (a test dependency) and are skipped without it; the TLS check "
+        "needs the `openssl` command, the unit exposure `systemd-analyze` (it runs with `--offline=yes` on the unit "
+        "files, no running systemd needed), the touchscreen check `Xvfb`. A skipped check shows as *not run* above.",
+        "- A campaign that finds a bug fails with the smallest example it found; the fix goes into the owning module "
+        "with a regression test beside that module's tests.",
+        "",
+        "## Campaigns",
+        "",
+    ]
     for name in order:
         row = chosen.get(name)
         out.append(f"### {name}")
