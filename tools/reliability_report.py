@@ -107,7 +107,7 @@ def render(data: dict, scale: str) -> tuple[str, bool]:
         "- `KIOSK_CAMPAIGN_SCALE=0.5 make reliability` halves every size (2 doubles it); `KIOSK_CAMPAIGN_SEED=N` "
         "changes the random order of kills and faults. The fuzzers are seeded by hypothesis (derandomized in the "
         "default suite, random in the full run).",
-        "- The OpenAPI campaigns need `schemathesis` (a test dependency) and are skipped without it; the TLS check "
+        "- The OpenAPI campaigns use `schemathesis` (a test dependency, installed by make); the TLS check "
         "needs the `openssl` command, the unit exposure `systemd-analyze` (it runs with `--offline=yes` on the unit "
         "files, no running systemd needed), the touchscreen check `Xvfb`. A skipped check shows as *not run* above.",
         "- A campaign that finds a bug fails with the smallest example it found; the fix goes into the owning module "
