@@ -98,12 +98,17 @@ def ticket(content: TicketContent, model: PrinterModel) -> Document:
             # No native QR on this model, and no QR as an image on the hot path: print it as text.
             doc.para(content.qr_payload, Style(align=CENTER))
     doc.para(f"{content.ticket_id} / {content.kiosk_id}", Style(align=CENTER))
-    if content.footer_lines:
+    _footer(doc, content.footer_lines, model)
+    return doc
+
+
+def _footer(doc: Document, lines: list[str], model: PrinterModel) -> None:
+    """The configured footer lines, then feed to the cutter and cut."""
+    if lines:
         doc.rule()
-        for line in content.footer_lines:
+        for line in lines:
             doc.para(line, Style(align=CENTER))
     doc.cut(model.cutter)
-    return doc
 
 
 def requirements(content: RequirementsContent, model: PrinterModel) -> Document:
@@ -140,11 +145,7 @@ def requirements(content: RequirementsContent, model: PrinterModel) -> Document:
         doc.blank()
     doc.para("Bukan nomor antrean / Not a queue ticket", Style(align=CENTER, bold=True))
     doc.para(f"Dicetak / Printed: {local_time(content.printed_at)}", Style(align=CENTER))
-    if content.footer_lines:
-        doc.rule()
-        for line in content.footer_lines:
-            doc.para(line, Style(align=CENTER))
-    doc.cut(model.cutter)
+    _footer(doc, content.footer_lines, model)
     return doc
 
 
