@@ -3,27 +3,13 @@
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
-from pathlib import Path
+from support.waiting import free_port, wait_for
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
-def wait_for(predicate, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_kiosk_run_issues_prints_and_syncs(tmp_path):
@@ -36,25 +22,25 @@ def test_kiosk_run_issues_prints_and_syncs(tmp_path):
     )
     config = var / "run" / "kiosk.toml"
     try:
-        wait_for(lambda: config.exists() and (var / "printer.tty").exists(), 60, "the launcher to write its config")
+        wait_for("the launcher to write its config", lambda: config.exists() and (var / "printer.tty").exists(), 60)
         kiosk = [sys.executable, "-m", "kiosk", "--config", str(config)]
 
         def issued():
             r = subprocess.run([*kiosk, "issue", "A", "--json"], capture_output=True, text=True, timeout=60)
             return r if r.returncode == 0 else None
 
-        ticket = json.loads(wait_for(issued, 30, "a printed ticket").stdout)
+        ticket = json.loads(wait_for("a printed ticket", issued, 30).stdout)
         assert ticket["print_state"] == "printed"
-        wait_for(lambda: list((var / "previews").glob("*.png")), 30, "the ticket's PNG preview")
+        wait_for("the ticket's PNG preview", lambda: list((var / "previews").glob("*.png")), 30)
 
         def on_central():
             r = subprocess.run([sys.executable, "-m", "central", "export", "--db", str(var / "central.db")], capture_output=True, text=True, timeout=60)
             return [json.loads(line) for line in r.stdout.splitlines()]
 
-        held = wait_for(on_central, 30, "the central server to hold the ticket")
+        held = wait_for("the central server to hold the ticket", on_central, 30)
         assert [t["number"] for t in held] == [ticket["number"]]
         # the touchscreen came up on a virtual display, since this environment has none
-        wait_for(lambda: subprocess.run(["pgrep", "-f", "--", f"--config {config} ui"], capture_output=True).returncode == 0, 30, "the touchscreen")
+        wait_for("the touchscreen", lambda: subprocess.run(["pgrep", "-f", "--", f"--config {config} ui"], capture_output=True).returncode == 0, 30)
     finally:
         os.killpg(launcher.pid, signal.SIGINT)
         out, _ = launcher.communicate(timeout=30)

@@ -28,6 +28,7 @@ from printer import COVER_OPEN
 from printer.fake import FakePrinter
 from kiosk.config import load_config
 from support.kiosk_env import make_config, write_config
+from support.waiting import free_port
 
 USER = getpass.getuser()
 TOUCH = """I: Bus=0003 Vendor=0eef Product=0005 Version=0111
@@ -44,10 +45,6 @@ B: EV=3
 UNITS = ("systemctl", "is-active", "kiosk-ui.service", "kiosk-agent.service")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def fake_root(root: Path) -> Path:

@@ -4,7 +4,6 @@ its ticket log on a schedule, keeping a cursor per kiosk."""
 from __future__ import annotations
 
 import json
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -19,28 +18,17 @@ from kiosk.config import load_config
 from kiosk.issuer import Issuer
 from kiosk.store import Store
 from support.kiosk_env import TEST_CATALOGUE, ALL_DAY, make_clock
+from support.waiting import free_port, wait_for
 
 KIOSK = "test-kiosk"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def central_cmd(*args: str) -> list[str]:
     return [sys.executable, "-m", "central", *args]
 
 
-def wait_for(what: str, predicate, timeout: float = 20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def up(url: str, headers=None) -> bool:

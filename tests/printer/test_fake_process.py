@@ -11,16 +11,11 @@ from PIL import Image
 
 from printer import PRINTED, encode_ticket, open_printer
 
+from support.waiting import wait_for
+
 ROOT = str(Path(__file__).resolve().parents[2])
 
 
-def wait_for(predicate, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 @pytest.fixture
@@ -48,21 +43,21 @@ def test_fake_printer_process_prints_previews_unplugs_and_stops_on_sigterm(fake_
     ticket = encode_ticket(make_ticket(), model80)
     with open_printer(f"serial:{link}@115200", model80, confirm_timeout=1.0) as p:
         assert p.print(ticket).outcome == PRINTED
-        assert wait_for(lambda: len(list(previews.glob("*.png"))) == 1)
+        wait_for("the fake printer", lambda: len(list(previews.glob("*.png"))) == 1, 5)
         png = next(previews.glob("*.png"))
-        assert wait_for(lambda: png.stat().st_size > 0)
+        wait_for("the fake printer", lambda: png.stat().st_size > 0, 5)
         time.sleep(0.2)
         with Image.open(png) as img:
             assert img.width == 640 and img.height > 800
 
         control.write_text("cover_open\n")
-        assert wait_for(lambda: p.status().state == "cover_open")
+        wait_for("the fake printer", lambda: p.status().state == "cover_open", 5)
         control.write_text("ready\n")
-        assert wait_for(lambda: p.status().state == "ready")
+        wait_for("the fake printer", lambda: p.status().state == "ready", 5)
 
         proc.send_signal(signal.SIGUSR1)  # unplug; the pty comes back at the same link after ~1 s
-        assert wait_for(lambda: p.status().state == "offline", timeout=3)
-        assert wait_for(lambda: p.status().state == "ready", timeout=5)
+        wait_for("the fake printer", lambda: p.status().state == "offline", 3)
+        wait_for("the fake printer", lambda: p.status().state == "ready", 5)
         assert p.print(ticket).outcome == PRINTED
 
     proc.send_signal(signal.SIGTERM)
