@@ -33,7 +33,7 @@ import sys
 import threading
 import time
 import tty
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from .decode import (
