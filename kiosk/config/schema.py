@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import time
 
+from ..locale import LANGS
 from .fields import (
     REQUIRED,
     auto_or,
@@ -123,7 +124,7 @@ class AgentSection:
 
 @dataclass(frozen=True)
 class UiSection:
-    languages: tuple = option(["id", "en"], list_of(choice("id", "en"), min_len=1, max_len=2, unique=True))
+    languages: tuple = option(["id", "en"], list_of(choice(*LANGS), min_len=1, max_len=len(LANGS), unique=True))
     idle_seconds: int = option(45, integer(10, 600))
     ticket_seconds: int = option(15, integer(5, 120))
     rotation: int = option(0, choice(0, 90, 180, 270))

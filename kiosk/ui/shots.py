@@ -6,6 +6,7 @@ data (a real snapshot from the worker; a made-up ticket result, so nothing is pr
 
 from __future__ import annotations
 
+from ..issuer import Refusal
 from ..lobby import IssueResult
 from ..locale import both
 
@@ -65,9 +66,9 @@ def _result(printed: bool, priority: str | None = None):
 def _refused(app):
     service = app.kiosk_config.catalogue.services[0]
     hours = app.kiosk_config.catalogue.hours
-    app.show("message", title_key="issue.refused",
-             bilingual=(f"Layanan {service.name_id} sedang tutup. Jam layanan: {hours.summary('id')}.",
-                        f"{service.name_en} is closed now. Opening hours: {hours.summary('en')}."),
+    refusal = Refusal("closed", "refusal.closed", {"service": {"id": service.name_id, "en": service.name_en},
+                                                   "hours": {lang: hours.summary(lang) for lang in ("id", "en")}})
+    app.show("message", title_key="issue.refused", refusal=refusal,
              buttons=[("common.back", lambda: None), ("common.home", lambda: None)])
 
 

@@ -24,8 +24,12 @@ def test_issue_json_and_exit_codes(tmp_path):
     assert set(ticket) >= {"id", "number", "service", "priority", "service_day", "issued_at", "print_state"}
     r = kiosk(cfg, "issue", "paspor-baru", "--no-print", "--json")
     assert r.returncode == 4
-    assert json.loads(r.stdout)["code"] == "quota_full"
+    refused = json.loads(r.stdout)
+    assert refused["code"] == "quota_full" and refused["key"] == "refusal.quota_full"
+    assert refused["messages"]["id"] == "Kuota Paspor Baru hari ini sudah habis. Silakan datang kembali besok."
     assert "refused: Today's quota for New passport is full" in r.stderr
+    r = kiosk(cfg, "issue", "A", "--no-print", "--lang", "id")  # the touchscreen's own catalogue
+    assert r.returncode == 4 and "refused: Kuota Paspor Baru hari ini sudah habis" in r.stderr
     r = kiosk(cfg, "issue", "A", "--priority", "lansia", "--no-print")
     assert r.returncode == 0 and r.stdout.startswith("P001")
 
