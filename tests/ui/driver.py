@@ -188,7 +188,7 @@ class Driver:
         img = widget.export_as_image()
         w, h = img.texture.size
         px = img.texture.pixels
-        x, y = min(w - 1, int(w * fx)), min(h - 1, int(h * fy))
+        x, y = min(w - 1, int(w * fx)), min(h - 1, int(h * (1 - fy)))  # the export is upside down
         i = (y * w + x) * 4
         return tuple(px[i:i + 4])
 
