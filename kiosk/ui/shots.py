@@ -59,6 +59,7 @@ def _result(printed: bool, priority: str | None = None):
                              service=service.key, priority=group, print_state="printed" if printed else "print_failed",
                              people_ahead=12, wait_minutes=35)
         app.show("ticket", result=result)
+        app.idle_left = app.idle_limit("ticket")  # the countdown as it starts
 
     return setup
 
@@ -76,6 +77,17 @@ def _closed(app):
     app.show("closed")
 
 
+def _locked(app):
+    app.snapshot = type(app.snapshot)(**{**app.snapshot.__dict__, "open": False, "locked": True})
+    app.show("closed")
+
+
+def _still_there(app):
+    _detail(app)
+    app.last_touch = app.monotonic() - (app.kiosk_config.ui.idle_seconds - 12)  # the ticks agree
+    app.warn_left = 12
+
+
 def _pin(app):
     scr = app.show("pin")
     scr.pin = "12"
@@ -89,6 +101,7 @@ def _staff(app):
 STATES = [
     ("home", lambda app: app.show("home")),
     ("closed", _closed),
+    ("closed-locked", _locked),
     ("services", _services),
     ("detail", _detail),
     ("detail-last", _detail_last),
@@ -100,6 +113,7 @@ STATES = [
     ("ticket-priority", _result(True, priority="yes")),
     ("ticket-print-failed", _result(False)),
     ("refused", _refused),
+    ("still-there", _still_there),
     ("pin", _pin),
     ("staff", _staff),
 ]
