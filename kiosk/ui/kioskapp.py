@@ -41,7 +41,7 @@ WARN_IDLE = APPLICANT  # these warn "Still there?" before going home; the ticket
 IDLE_WARNING_S = 15  # the warning shows for the last 15 s of ui.idle_seconds
 FAILED_TICKET_S = 60  # a number that did not print stays up this long: the applicant writes it down
 TAP_GUARD_S = 0.7  # taps this soon after a screen change are dropped: a double tap cannot answer unseen
-WATCH_S = 0.5  # how often the worker asks SQLite whether another process wrote (lock, agent)
+WATCH_S = 0.25  # how often the worker asks SQLite whether another process wrote (lock, agent)
 PREWARM = ("printing", "services", "detail", "ticket", "message", "priority", "closed")
 STAFF_HOLD_SECONDS = 5.0
 DUP_WINDOW_S = 0.25  # a second "tap" this soon and this close, from another device, is the same tap
@@ -207,6 +207,7 @@ class KioskApp(App):
         self.worker = Worker(lambda: open_lobby(self.kiosk_config, self.kclock, self.printing),
                              lambda fn: Clock.schedule_once(lambda dt: fn(), 0))
         self._ticker = Clock.schedule_interval(self.tick, 0.5)
+        self._watcher = Clock.schedule_interval(lambda dt: self.watch(), WATCH_S)
         self.tick(0)
         self._prewarm = list(PREWARM)
         Clock.schedule_once(self._prewarm_next, 1.0)
@@ -236,9 +237,10 @@ class KioskApp(App):
     def shutdown(self):
         if getattr(self, "notifier", None) is not None:
             self.notifier.stopping()
-        if getattr(self, "_ticker", None) is not None:
-            self._ticker.cancel()
-            self._ticker = None
+        for name in ("_ticker", "_watcher"):
+            if getattr(self, name, None) is not None:
+                getattr(self, name).cancel()
+                setattr(self, name, None)
         # Nothing of this app may run after it stops: a late prewarm or refresh would evaluate kv
         # rules, and kv's `app` proxy would cache this stopped app for every widget built later.
         self._prewarm = []
@@ -400,7 +402,6 @@ class KioskApp(App):
             if now - self._last_poll >= self.kiosk_config.ui.status_poll_seconds:
                 self._last_poll = now
                 self.poll()
-        self.watch()
 
     def idle_limit(self, current: str) -> float:
         ui = self.kiosk_config.ui
@@ -445,7 +446,7 @@ class KioskApp(App):
         self._refresh_trigger()
 
     def watch(self):
-        """Twice a second: has another process written to the database (a `kiosk lock`, the agent's
+        """Every WATCH_S: has another process written to the database (a `kiosk lock`, the agent's
         sync or catalogue)? One job at a time, so a long print does not pile them up."""
         if self._watching or self.worker is None:
             return
@@ -483,7 +484,7 @@ class KioskApp(App):
             self.show("closed")
         elif self.current == "closed" and snap.open:
             self.show("home")
-        elif self.current in APPLICANT and snap.locked:
+        elif self.current in APPLICANT and snap.locked and not self.staff_open:
             log.info("locked by staff while an applicant was on %s: closed screen", self.current)
             self.go_home()
 
