@@ -1,8 +1,11 @@
 """From a stored ticket to paper: builds the printer's content, prints, records the outcome.
 
 The print happens after the ticket's COMMIT; its outcome is a second short transaction that moves
-the ticket pending -> printed | print_failed and queues the matching outbox event. A printer that
-does not confirm counts as failed, so staff can reprint; the number on screen stays valid.
+the ticket pending -> printed | print_failed and queues the matching outbox event
+(Store.record_print). Every job (ticket, requirements slip, test page) answers with one
+`PrintOutcome`. A printer that could confirm and did not counts as failed, so staff can reprint; one
+that cannot confirm by its nature (no status support, a write-only device) has printed once it took
+every byte. The number on screen stays valid either way.
 """
 
 from __future__ import annotations
@@ -15,12 +18,12 @@ from zoneinfo import ZoneInfo
 
 import printer as escpos_printer
 from printer import DocumentLine, RequirementsContent, TestPageContent, TicketContent
-from printer.status import FAILED, OFFLINE, REFUSE, PrinterStatus, PrintResult
+from printer.status import FAILED, OFFLINE, PRINTED as CONFIRMED, REFUSE, PrinterStatus, PrintResult
 
 from .clock import Clock
 from .config import KioskConfig, Service
 from .state_keys import PRINTER, QUEUE_STATS
-from .store import Store, Ticket
+from .store import PRINT_FAILED, PRINTED, Store, Ticket
 
 STATS_FRESH_SECONDS = 600
 REFUSE_STATES = REFUSE
@@ -28,13 +31,32 @@ REFUSE_STATES = REFUSE
 
 @dataclass(frozen=True)
 class PrintOutcome:
-    printed: bool
-    state: str
+    """What became of one print job, whatever it was (ticket, slip, test page, logo upload)."""
+
+    delivered: bool  # on paper as far as anyone can know (see PrintResult.delivered)
+    confirmed: bool  # the printer itself reported the job done
+    state: str  # the printer's state afterwards (printer.status.STATES)
     reason: str
+
+    @classmethod
+    def of(cls, result: PrintResult) -> "PrintOutcome":
+        return cls(result.delivered, result.outcome == CONFIRMED, result.state, result.reason)
+
+    @property
+    def ok(self) -> bool:
+        return self.delivered
 
     @property
     def print_state(self) -> str:
-        return "printed" if self.printed else "print_failed"
+        return PRINTED if self.delivered else PRINT_FAILED
+
+    def describe(self) -> str:
+        """One line for a technician: 'printed', 'printed (unconfirmed: ...)' or 'not printed: ...'."""
+        if self.confirmed:
+            return "printed"
+        if self.delivered:
+            return f"printed (unconfirmed: {self.reason or self.state})"
+        return f"not printed: {self.reason or self.state}"
 
 
 def rupiah(amount: int) -> str:
@@ -163,44 +185,31 @@ class TicketPrinting:
 
     def print_ticket(self, store: Store, ticket: Ticket, *, reprint: bool = False) -> PrintOutcome:
         data = escpos_printer.encode_ticket(self.ticket_content(ticket, store.get_state(QUEUE_STATS)), self.model)
-        result = self._print(data)
-        outcome = PrintOutcome(self._printed(result), result.state, result.reason)
-        kind = "ticket.reprinted" if reprint and outcome.printed else ("ticket.printed" if outcome.printed else "ticket.print_failed")
+        outcome = self._print(data)
         now = self.clock.now().isoformat(timespec="milliseconds")
         with store.transaction():
-            updated = store.set_print_state(
-                ticket.id, outcome.print_state, error=None if outcome.printed else (outcome.reason or outcome.state), at=now, reprint=reprint and outcome.printed
-            )
-            store.add_event(kind, updated, now)
-            store.set_state(PRINTER, {"state": result.state, "detail": result.reason, "at": now})
+            store.record_print(ticket.id, outcome.delivered, error=outcome.reason or outcome.state, at=now, reprint=reprint)
+            store.set_state(PRINTER, {"state": outcome.state, "detail": outcome.reason, "at": now})
         return outcome
 
-    def _print(self, data: bytes) -> PrintResult:
-        return self._device_call(lambda p: p.print(data), lambda why: PrintResult(FAILED, OFFLINE, why))
+    def _print(self, data: bytes) -> PrintOutcome:
+        result = self._device_call(lambda p: p.print(data), lambda why: PrintResult(FAILED, OFFLINE, why))
+        return PrintOutcome.of(result)
 
-    def _printed(self, result) -> bool:
-        """A printer that could have confirmed and did not counts as failed: staff can reprint.
-        One that cannot confirm by its nature (model without status, write-only device) printed
-        if every byte went out."""
-        if result.outcome == "printed":
-            return True
-        can_confirm = self.model.status and self._printer is not None and self._printer.transport.can_read
-        return result.outcome == "unknown" and not can_confirm
-
-    def print_requirements(self, service: Service, store: Store | None = None):
-        result = self._print(escpos_printer.encode_requirements(self.requirements_content(service), self.model))
+    def _finish(self, outcome: PrintOutcome, store: Store | None) -> PrintOutcome:
         if store is not None:
-            self._remember(store, result.state, result.reason)
-        return result
+            self._remember(store, outcome.state, outcome.reason)
+        return outcome
 
-    def print_test_page(self, extra_lines: list[str] | None = None, store: Store | None = None):
+    def print_requirements(self, service: Service, store: Store | None = None) -> PrintOutcome:
+        data = escpos_printer.encode_requirements(self.requirements_content(service), self.model)
+        return self._finish(self._print(data), store)
+
+    def print_test_page(self, extra_lines: list[str] | None = None, store: Store | None = None) -> PrintOutcome:
         content = TestPageContent(
             kiosk_id=self.config.kiosk.id,
             device=self.config.printer.device,
             printed_at=self.clock.now().astimezone(self.tz),
             extra_lines=list(extra_lines or []),
         )
-        result = self._print(escpos_printer.encode_test_page(content, self.model))
-        if store is not None:
-            self._remember(store, result.state, result.reason)
-        return result
+        return self._finish(self._print(escpos_printer.encode_test_page(content, self.model)), store)

@@ -58,11 +58,11 @@ def test_page(ctx: Context, args) -> int:
 
     printing = _printing(ctx)
     try:
-        result = printing.print_test_page([f"kiosk {__version__}", f"config {ctx.config.path}"])
+        outcome = printing.print_test_page([f"kiosk {__version__}", f"config {ctx.config.path}"])
     finally:
         printing.close()
-    print(f"{result.outcome}: {result.reason or result.state}")
-    return EXIT_OK if result.outcome == "printed" else EXIT_FAIL
+    print(outcome.describe())
+    return EXIT_OK if outcome.delivered else EXIT_FAIL
 
 
 def preview(ctx: Context, args) -> int:
@@ -95,6 +95,8 @@ def preview(ctx: Context, args) -> int:
 def upload_logo(ctx: Context, args) -> int:
     from printer import upload_logo as upload
 
+    from ..printing import PrintOutcome
+
     key = args.key or ctx.config.printer.nv_logo_key
     if not key:
         raise CommandError("no NV key: pass --key XX or set printer.nv_logo_key", EXIT_USAGE)
@@ -107,5 +109,6 @@ def upload_logo(ctx: Context, args) -> int:
         raise CommandError(str(e), EXIT_USAGE) from None
     finally:
         printing.close()
-    print(f"{result.outcome}: {result.reason or result.state}")
-    return EXIT_OK if result.outcome == "printed" else EXIT_FAIL
+    outcome = PrintOutcome.of(result)
+    print(outcome.describe())
+    return EXIT_OK if outcome.delivered else EXIT_FAIL

@@ -64,12 +64,12 @@ def test_print_outcome_and_reprint_are_events(tmp_path, fake):
         ticket = Issuer(cfg, store, make_clock()).issue("A", "lansia")
         fake.set_state("cover_open")
         first = printing.print_ticket(store, ticket)
-        assert not first.printed and first.state == "cover_open"
+        assert not first.delivered and first.state == "cover_open"
         assert store.ticket(ticket.id).print_state == "print_failed"
         assert "cover" in store.ticket(ticket.id).print_error
         fake.set_state("ready")
         again = printing.print_ticket(store, store.ticket(ticket.id), reprint=True)
-        assert again.printed
+        assert again.delivered
         stored = store.ticket(ticket.id)
         assert (stored.print_state, stored.reprints, stored.print_error) == ("printed", 1, None)
         assert [e.kind for e in store.events_for(ticket.id)] == ["ticket.issued", "ticket.print_failed", "ticket.reprinted"]
@@ -89,7 +89,7 @@ def test_silent_printer_is_failed_not_hung(tmp_path, fake):
         t0 = time.monotonic()
         outcome = printing.print_ticket(store, ticket)
         assert time.monotonic() - t0 < 10
-        assert not outcome.printed
+        assert not outcome.delivered
         assert store.ticket(ticket.id).print_state == "print_failed"
     printing.close()
 
@@ -101,7 +101,7 @@ def test_queue_statistics_reach_the_ticket(tmp_path, fake):
     with Store(cfg.store.path) as store:
         with store.transaction():
             store.set_state("queue.stats", {"fetched_at": clock.now().isoformat(), "A": {"waiting": 7, "avg_service_s": 300}})
-        assert printing.print_ticket(store, Issuer(cfg, store, clock).issue("A")).printed
+        assert printing.print_ticket(store, Issuer(cfg, store, clock).issue("A")).delivered
     printing.close()
     lines = texts(fake.jobs[-1])
     assert "7" in " ".join(lines) and "35" in " ".join(lines)
@@ -164,3 +164,86 @@ def test_a_print_cut_off_by_a_crash_ends_print_failed_for_staff_to_reprint(tmp_p
     assert lobby.store.ticket(again.id).print_state == "print_failed"
     lobby.printing.close()
     lobby.store.close()
+
+
+NON_CONFIRMING = {
+    # a write-only device node (the usblp driver's /dev/usb/lp0, here a plain file)
+    "file": lambda tmp_path, fake: 'device = "file:jobs.bin"',
+    # a printer whose profile/config says it has no status replies, on a real serial line
+    "status-false": lambda tmp_path, fake: f'device = "serial:{fake.link}@115200"\nstatus = false',
+}
+
+
+@pytest.mark.parametrize("kind", sorted(NON_CONFIRMING))
+def test_every_job_on_a_printer_that_cannot_confirm_counts_as_printed(tmp_path, fake, kind):
+    """Issue 16 item 1: the slip and the staff test print said "could not be printed" on paper the
+    applicant/staff was holding. Each job kind: what the person reads, the store, and the paper."""
+    from printer.decode import decode
+
+    from kiosk.lobby import Lobby
+    from kiosk.locale import both
+
+    cfg = make_config(tmp_path / "etc", printer=NON_CONFIRMING[kind](tmp_path, fake))
+    clock = make_clock()
+    printing = TicketPrinting(cfg, clock)
+    with Store(cfg.store.path) as store:
+        lobby = Lobby(cfg, store, clock, printing)
+        ticket = lobby.issue_and_print("A")
+        assert ticket.printed and (ticket.message_id, ticket.message_en) == both("ticket.take")
+        assert store.ticket(ticket.ticket_id).print_state == "printed"
+
+        slip = lobby.print_requirements("A")
+        assert slip.ok and (slip.message_id, slip.message_en) == both("requirements.printed"), slip.reason
+
+        test = lobby.test_print()
+        assert test.ok and (test.message_id, test.message_en) == both("staff.test_printed"), test.reason
+
+        again = lobby.reprint("A001")
+        assert again.ok and (again.message_id, again.message_en) == both("staff.reprinted", number="A001")
+        stored = store.ticket(ticket.ticket_id)
+        assert (stored.print_state, stored.reprints) == ("printed", 1)
+        kinds = [e.kind for e in store.events_for(ticket.ticket_id)]
+        assert kinds == ["ticket.issued", "ticket.printed", "ticket.reprinted"]
+    printing.close()
+    if kind == "file":
+        jobs = decode((tmp_path / "etc" / "jobs.bin").read_bytes())
+    else:
+        assert fake.wait_for_jobs(4)
+        jobs = decode(b"".join(job.data for job in fake.jobs))
+    text = jobs.text
+    assert text.count("A001") >= 2 and "PERSYARATAN / REQUIREMENTS" in text and "TEST PAGE / HALAMAN UJI" in text
+    assert jobs.status_queries == [] or all(q.command != "GS r" for q in jobs.status_queries)
+
+
+def test_a_printer_that_can_confirm_and_stays_silent_is_not_delivered(tmp_path, fake):
+    """The other side of the rule: status supported, readable line, no answer -> failed, reprintable."""
+    cfg = make_config(tmp_path / "etc", printer=f'device = "serial:{fake.link}@115200"')
+    printing = TicketPrinting(cfg, make_clock())
+    fake.silent = True
+    try:
+        outcome = printing.print_requirements(cfg.catalogue.find("A"))
+        assert printing.printer.can_confirm
+        assert not outcome.delivered and not outcome.confirmed
+        assert outcome.describe().startswith("not printed: ")
+    finally:
+        printing.close()
+
+
+def test_print_state_constants_are_the_schema_check(tmp_path):
+    import re
+    import sqlite3
+
+    from kiosk.store import PRINT_STATES
+    from kiosk.store.schema import MIGRATIONS
+
+    check = re.search(r"CHECK \(print_state IN \(([^)]*)\)\)", MIGRATIONS[0]).group(1)
+    assert tuple(v.strip().strip("'") for v in check.split(",")) == PRINT_STATES
+    cfg = make_config(tmp_path / "etc")
+    with Store(cfg.store.path) as store:
+        ticket = Issuer(cfg, store, make_clock()).issue("A")
+        with pytest.raises(ValueError, match="print state must be one of pending, printed, print_failed"):
+            with store.transaction():
+                store.set_print_state(ticket.id, "done", error=None, at="2026-11-27T12:00:00")
+        with pytest.raises(sqlite3.IntegrityError):  # and the database itself refuses a stray value
+            with store.transaction():
+                store.conn.execute("UPDATE tickets SET print_state = 'done' WHERE id = ?", (ticket.id,))
