@@ -153,12 +153,13 @@ class TicketPrinting:
             service_id=service.name_id,
             service_en=service.name_en,
             documents=[
-                DocumentLine(text_id=d.id, text_en=d.en, mandatory=d.mandatory, note=" / ".join(n for n in (d.note_id, d.note_en) if n))
+                DocumentLine(text_id=d.id, text_en=d.en, mandatory=d.mandatory, note=d.note_id, note_en=d.note_en)
                 for d in service.documents
             ],
             fees=[f"{f.id} / {f.en}: {rupiah(f.amount)}" for f in service.fees],
             processing_time=" / ".join(t for t in (service.processing_id, service.processing_en) if t),
-            notes=[*service.notes_id, *service.notes_en],
+            notes=list(service.notes_id),
+            notes_en=list(service.notes_en),
             footer_lines=list(self.config.printer.footer),
             printed_at=self.clock.now().astimezone(self.tz),
         )

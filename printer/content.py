@@ -27,7 +27,8 @@ class DocumentLine:
     text_id: str
     text_en: str
     mandatory: bool
-    note: str = ""
+    note: str = ""  # in Indonesian, or both languages when note_en is empty
+    note_en: str = ""
 
 
 @dataclass
@@ -38,9 +39,10 @@ class RequirementsContent:
     documents: list[DocumentLine]
     fees: list[str]
     processing_time: str
-    notes: list[str]
+    notes: list[str]  # in Indonesian, or both languages when notes_en is empty
     footer_lines: list[str]
     printed_at: datetime
+    notes_en: list[str] = field(default_factory=list)  # notes_en[i] translates notes[i]
 
 
 @dataclass

@@ -6,10 +6,11 @@ Bilingual texts are printed Indonesian first, then English.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from .content import RequirementsContent, TestPageContent, TicketContent
-from .document import CENTER, LEFT, RIGHT, Document, Style
+from .document import CENTER, FONT_B, LEFT, RIGHT, Document, Style
 from .model import PrinterModel
 from .text import to_ascii
 
@@ -111,40 +112,63 @@ def _footer(doc: Document, lines: list[str], model: PrinterModel) -> None:
     doc.cut(model.cutter)
 
 
+# The slip is reference material read at arm's length: Font B (9x17 dots) with a tight line feed
+# of about 2.35 mm (19 dots at 203 dpi: 2 dots between lines) keeps the longest service of the
+# default catalogue under 15 cm on 80 mm paper and 20 cm on 58 mm (tests/printer/test_slip_length.py).
+SLIP_LINE_MM = 2.35
+TWO_COLUMN_MIN = 56  # Font B columns from which a bilingual pair sits side by side (80 mm)
+
+
+def slip_spacing(model: PrinterModel) -> int:
+    return max(18, round(SLIP_LINE_MM * model.dpi / 25.4))
+
+
+def _pairs(first: list[str], second: list[str]) -> list[tuple[str, str]]:
+    """Indonesian/English pairs; an unpaired text stands alone."""
+    n = max(len(first), len(second))
+    return [(first[i] if i < len(first) else "", second[i] if i < len(second) else "") for i in range(n)]
+
+
+def _joined(*parts: str) -> str:
+    return " - ".join(p for p in parts if p)
+
+
 def requirements(content: RequirementsContent, model: PrinterModel) -> Document:
-    doc = Document(model.columns)
+    doc = Document(model.columns, model.font_b_columns)
+    small = Style(font=FONT_B, spacing=slip_spacing(model))
+    heading = replace(small, bold=True)
+    two_columns = (model.font_b_columns or 0) >= TWO_COLUMN_MIN
     _header(doc, model, content.office_name, [])
-    doc.rule()
-    doc.para("PERSYARATAN / REQUIREMENTS", Style(align=CENTER, bold=True, height=2))
+    doc.para("PERSYARATAN / REQUIREMENTS", Style(align=CENTER, bold=True))
     doc.para(content.service_id, Style(align=CENTER, bold=True))
-    doc.para(content.service_en, Style(align=CENTER))
-    doc.rule()
+    doc.para(content.service_en, replace(small, align=CENTER))
     if content.documents:
-        doc.para("Dokumen / Documents:", Style(bold=True))
-        doc.para("(* wajib / mandatory)", Style())
+        doc.para("Dokumen / Documents (* wajib / mandatory):", heading)
         for item in content.documents:
-            mark = "*" if item.mandatory else " "
-            doc.para(item.text_id, Style(), indent=5, first_prefix=f"[ ]{mark} ")
-            doc.para(item.text_en, Style(), indent=5, first_prefix="     ")
-            if item.note:
-                doc.para(item.note, Style(), indent=7, first_prefix="     - ")
-        doc.blank()
+            prefix = f"[ ]{'*' if item.mandatory else ' '} "
+            if item.note_en:
+                left, right = _joined(item.text_id, item.note), _joined(item.text_en, item.note_en)
+            else:
+                left, right = item.text_id, _joined(item.text_en, item.note)
+            if two_columns:
+                doc.columns2(left, right, small, prefix=prefix)
+            else:  # narrow paper: one paragraph per document, both languages, no half-empty lines
+                doc.para(f"{left} / {right}", small, indent=2, first_prefix=prefix)
     if content.fees:
-        doc.para("Biaya / Fees:", Style(bold=True))
+        doc.para("Biaya / Fees:", heading)
         for fee in content.fees:
-            doc.para(fee, Style(), indent=2, first_prefix="- ")
-        doc.blank()
+            doc.para(fee, small, indent=2, first_prefix="- ")
     if content.processing_time:
-        doc.para("Waktu proses / Processing time:", Style(bold=True))
-        doc.para(content.processing_time, Style(), indent=2, first_prefix="  ")
-        doc.blank()
-    if content.notes:
-        doc.para("Catatan / Notes:", Style(bold=True))
-        for note in content.notes:
-            doc.para(note, Style(), indent=2, first_prefix="- ")
-        doc.blank()
-    doc.para("Bukan nomor antrean / Not a queue ticket", Style(align=CENTER, bold=True))
-    doc.para(f"Dicetak / Printed: {local_time(content.printed_at)}", Style(align=CENTER))
+        doc.para("Waktu proses / Processing time: " + content.processing_time, small, indent=2)
+    if content.notes or content.notes_en:
+        doc.para("Catatan / Notes:", heading)
+        for note_id, note_en in _pairs(content.notes, content.notes_en):
+            if two_columns and note_id and note_en:
+                doc.columns2(note_id, note_en, small, prefix="- ")
+            else:
+                doc.para(" / ".join(n for n in (note_id, note_en) if n), small, indent=2, first_prefix="- ")
+    doc.para("Bukan nomor antrean / Not a queue ticket", replace(small, align=CENTER, bold=True))
+    doc.para(f"Dicetak / Printed: {local_time(content.printed_at)}", replace(small, align=CENTER))
     _footer(doc, content.footer_lines, model)
     return doc
 

@@ -95,8 +95,8 @@ def _check_printer(col: Collector, section) -> None:
         col.add("printer.device", str(e))
     try:
         section.printer_model()
-    except ValueError as e:
-        col.add("printer.model", str(e))
+    except ValueError as e:  # printer.model.ModelOptionError names the option it is about
+        col.add(f"printer.{getattr(e, 'option', 'model')}", str(e))
 
 
 def _systemd_credential(path: str) -> bool:

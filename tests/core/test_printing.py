@@ -247,3 +247,12 @@ def test_print_state_constants_are_the_schema_check(tmp_path):
         with pytest.raises(sqlite3.IntegrityError):  # and the database itself refuses a stray value
             with store.transaction():
                 store.conn.execute("UPDATE tickets SET print_state = 'done' WHERE id = ?", (ticket.id,))
+
+
+def test_config_validate_rejects_columns_wider_than_the_profile(tmp_path):
+    cfg = write_config(tmp_path, printer='model = "TM-T88V"\npaper_mm = 80\ncolumns = 48')
+    r = kiosk(cfg, "config", "validate")
+    assert r.returncode == 2
+    assert "printer.columns: columns must be an integer from 24 to 42, got 48: the TM-T88V profile prints 42" in r.stderr
+    ok = write_config(tmp_path / "ok", printer='model = "TM-T88V"\npaper_mm = 80')
+    assert kiosk(ok, "config", "validate").returncode == 0

@@ -113,8 +113,9 @@ def test_naive_datetime_is_refused(make_ticket, model80):
 
 def test_requirements_slip_has_checklist_fees_time_notes_and_no_number(make_requirements, model80):
     job = decode(encode_requirements(make_requirements(), model80))
-    assert job.find("[ ]* KTP elektronik asli")
-    assert job.find("Original electronic ID card (KTP)")
+    first = job.find("[ ]* KTP elektronik asli")
+    assert "Original electronic ID card" in first.text  # side by side on 80 mm: one band per document
+    assert first.style.font == 1 and first.style.spacing == 19
     assert job.find("[ ]  Akta kelahiran atau ijazah")  # optional: no "*"
     assert job.find("Rp 350.000") and job.find("4 hari kerja / 4 working days")
     assert job.find("Bukan nomor antrean / Not a queue ticket")
