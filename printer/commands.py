@@ -79,6 +79,10 @@ def smoothing(on: bool) -> bytes:  # GS b n: smooth the edges of enlarged charac
     return GS + b"b" + (b"\x01" if on else b"\x00")
 
 
+def feed_dots(n: int) -> bytes:  # ESC J n: print the buffer and feed n dots
+    return ESC + b"J" + _u8(n, "feed dots")
+
+
 def feed_lines(n: int) -> bytes:  # ESC d n: print the buffer and feed n lines
     return ESC + b"d" + _u8(n, "feed lines")
 

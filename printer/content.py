@@ -20,6 +20,9 @@ class TicketContent:
     footer_lines: list[str]
     ticket_id: str
     kiosk_id: str
+    # A priority ticket without statistics of its own series: say it is served first rather than
+    # quote the regular queue's wait.
+    served_first: bool = False
 
 
 @dataclass
@@ -51,5 +54,6 @@ class TestPageContent:
     device: str
     printed_at: datetime
     extra_lines: list[str] = field(default_factory=list)
+    logo_note: str = ""  # whether the configured NV logo is known to be in this printer
 
     __test__ = False  # not a pytest test class despite the name

@@ -188,7 +188,7 @@ class _NeedMore(Exception):
 
 
 # ESC x with a fixed number of parameter bytes that we only need to skip.
-_ESC_SKIP = {b"G": 1, b"{": 1, b"V": 1, b"p": 3, b"c": 2, b"J": 1, b"e": 1,
+_ESC_SKIP = {b"G": 1, b"{": 1, b"V": 1, b"p": 3, b"c": 2, b"e": 1,
              b"r": 1, b"U": 1, b" ": 1, b"$": 2, b"\\": 2, b"L": 0, b"S": 0, b"T": 1, b"W": 8,
              b"=": 1, b"%": 1}
 _GS_SKIP = {b"a": 1, b"L": 2, b"W": 2, b"H": 1, b"h": 1, b"w": 1, b"f": 1, b"P": 2,
@@ -293,7 +293,7 @@ class Parser:
         if c == b"2":
             self.style = replace(self.style, spacing=None)
             return pos + 2
-        one = {b"t", b"R", b"!", b"E", b"-", b"a", b"d", b"G", b"M", b"3"}
+        one = {b"t", b"R", b"!", b"E", b"-", b"a", b"d", b"G", b"M", b"3", b"J"}
         if c in one:
             n = self._need(buf, pos, 3)[2]
             s = self.style
@@ -313,6 +313,9 @@ class Parser:
             elif c == b"d":
                 self._flush_line(items)
                 items.append(Feed(lines=n))
+            elif c == b"J":
+                self._flush_line(items)
+                items.append(Feed(dots=n))
             self.style = s
             return pos + 3
         if c in _ESC_SKIP:

@@ -128,6 +128,9 @@ class Document:
         self._apply(Style(align=align))
         self._out += cmd.raster_image(width, height, raster)
 
+    def feed_dots(self, n: int) -> None:
+        self._out += cmd.feed_dots(n)
+
     def raw(self, data: bytes) -> None:
         self._out += data
 
