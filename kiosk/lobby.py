@@ -215,8 +215,7 @@ class Lobby:
             return IssueResult(False, r.code, r.message_id, r.message_en, service=service_key, priority=priority)
         outcome = self.printing.print_ticket(self.store, ticket)
         ticket = self.store.ticket(ticket.id) or ticket
-        service = self.config.catalogue.find(ticket.service)
-        ahead, minutes = queue_estimate(self.store.get_state(QUEUE_STATS), service, self.clock.now()) if service else (None, None)
+        ahead, minutes, _ = self.printing.estimate(ticket, self.store.get_state(QUEUE_STATS))
         mid, men = both("ticket.take" if outcome.delivered else "ticket.print_failed")
         return IssueResult(
             True, outcome.print_state, mid, men,

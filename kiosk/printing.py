@@ -10,6 +10,7 @@ every byte. The number on screen stays valid either way.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import threading
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from printer.status import FAILED, OFFLINE, PRINTED as CONFIRMED, REFUSE, Printe
 
 from .clock import Clock
 from .config import KioskConfig, Service
-from .state_keys import PRINTER, QUEUE_STATS
+from .state_keys import PRINTER, PRINTER_LOGO, QUEUE_STATS
 from .store import PRINT_FAILED, PRINTED, Store, Ticket
 
 STATS_FRESH_SECONDS = 600
@@ -64,12 +65,19 @@ def rupiah(amount: int) -> str:
 
 
 def queue_estimate(stats: dict | None, service: Service, now: datetime) -> tuple[int | None, int | None]:
-    """(people ahead, minutes of wait) from the central server's last statistics, if fresh."""
+    """(people ahead, minutes of wait) in a service's regular queue, from the central server's last
+    statistics, if fresh."""
+    return series_estimate(stats, service.prefix, now)
+
+
+def series_estimate(stats: dict | None, prefix: str, now: datetime) -> tuple[int | None, int | None]:
+    """(people ahead, minutes of wait) in the number series `prefix` (a service's letter, or the
+    shared priority series), if the statistics are fresh."""
     if not isinstance(stats, dict):
         return None, None
     try:
         fetched = datetime.fromisoformat(stats["fetched_at"])
-        entry = stats.get(service.prefix)
+        entry = stats.get(prefix)
         if entry is None or not 0 <= (now - fetched).total_seconds() <= STATS_FRESH_SECONDS:
             return None, None
         waiting = int(entry["waiting"])
@@ -121,12 +129,24 @@ class TicketPrinting:
             return ticket.id
         return qr.format(id=ticket.id, number=ticket.number, kiosk=ticket.kiosk_id, day=ticket.service_day)
 
+    def estimate(self, ticket: Ticket, stats: dict | None) -> tuple[int | None, int | None, bool]:
+        """(people ahead, minutes, served first) for this ticket. A priority ticket is called before
+        the regular queue: it is estimated from the priority series' own statistics, or said to be
+        served first, never given the regular queue's wait."""
+        now = self.clock.now()
+        if ticket.priority:
+            ahead, wait = series_estimate(stats, self.config.catalogue.priority_prefix, now)
+            return ahead, wait, ahead is None and wait is None
+        service = self.config.catalogue.find(ticket.service)
+        ahead, wait = queue_estimate(stats, service, now) if service else (None, None)
+        return ahead, wait, False
+
     def ticket_content(self, ticket: Ticket, stats: dict | None) -> TicketContent:
         cat = self.config.catalogue
         service = cat.find(ticket.service)
         name_id = service.name_id if service else ticket.service
         name_en = service.name_en if service else ticket.service
-        ahead, wait = queue_estimate(stats, service, self.clock.now()) if service else (None, None)
+        ahead, wait, served_first = self.estimate(ticket, stats)
         label = None
         if ticket.priority:
             group = cat.priority_group(ticket.priority)
@@ -145,6 +165,7 @@ class TicketPrinting:
             footer_lines=list(self.config.printer.footer),
             ticket_id=ticket.id,
             kiosk_id=ticket.kiosk_id,
+            served_first=served_first,
         )
 
     def requirements_content(self, service: Service) -> RequirementsContent:
@@ -184,8 +205,44 @@ class TicketPrinting:
         with store.transaction():
             store.set_state(PRINTER, {"state": state, "detail": detail, "at": self.clock.now().isoformat(timespec="seconds")})
 
+    # The NV logo: printed only once `kiosk printer upload-logo` has put it into this printer. A
+    # replacement printer has an empty NV memory, and a ticket without a header names no office.
+
+    def logo_uploaded(self, store: Store | None) -> bool:
+        key = self.model.nv_logo_key
+        if not key or store is None:
+            return False
+        record = store.get_state(PRINTER_LOGO)
+        return (isinstance(record, dict) and record.get("key") == key
+                and record.get("device") == self.config.printer.device and bool(record.get("delivered")))
+
+    def record_logo_upload(self, store: Store, key: str, outcome: PrintOutcome) -> None:
+        with store.transaction():
+            store.set_state(PRINTER_LOGO, {
+                "key": key, "device": self.config.printer.device, "delivered": outcome.delivered,
+                "confirmed": outcome.confirmed, "at": self.clock.now().isoformat(timespec="seconds"),
+            })
+
+    def job_model(self, store: Store | None):
+        """The model tickets and slips are encoded for: the configured one, without the NV logo
+        unless its upload to this printer is on record (then the office name prints as text)."""
+        if self.model.nv_logo_key and not self.logo_uploaded(store):
+            return dataclasses.replace(self.model, nv_logo_key=None)
+        return self.model
+
+    def logo_note(self, store: Store | None) -> str:
+        key = self.model.nv_logo_key
+        if not key:
+            return ""
+        if self.logo_uploaded(store):
+            at = store.get_state(PRINTER_LOGO).get("at", "?")
+            return f"NV logo '{key}' uploaded {at}: tickets print it"
+        return (f"NV logo '{key}' not uploaded to this printer: tickets print the office name as text "
+                "(kiosk printer upload-logo)")
+
     def print_ticket(self, store: Store, ticket: Ticket, *, reprint: bool = False) -> PrintOutcome:
-        data = escpos_printer.encode_ticket(self.ticket_content(ticket, store.get_state(QUEUE_STATS)), self.model)
+        content = self.ticket_content(ticket, store.get_state(QUEUE_STATS))
+        data = escpos_printer.encode_ticket(content, self.job_model(store))
         outcome = self._print(data)
         now = self.clock.now().isoformat(timespec="milliseconds")
         with store.transaction():
@@ -203,7 +260,7 @@ class TicketPrinting:
         return outcome
 
     def print_requirements(self, service: Service, store: Store | None = None) -> PrintOutcome:
-        data = escpos_printer.encode_requirements(self.requirements_content(service), self.model)
+        data = escpos_printer.encode_requirements(self.requirements_content(service), self.job_model(store))
         return self._finish(self._print(data), store)
 
     def print_test_page(self, extra_lines: list[str] | None = None, store: Store | None = None) -> PrintOutcome:
@@ -212,5 +269,6 @@ class TicketPrinting:
             device=self.config.printer.device,
             printed_at=self.clock.now().astimezone(self.tz),
             extra_lines=list(extra_lines or []),
+            logo_note=self.logo_note(store),
         )
         return self._finish(self._print(escpos_printer.encode_test_page(content, self.model)), store)

@@ -67,6 +67,15 @@ def to_ascii(text: str) -> str:
     return " ".join("".join(out).split())
 
 
+def unprintable(text: str) -> list[str]:
+    """The characters of `text` that print as "?" (no ASCII spelling), in order, each once."""
+    found: list[str] = []
+    for ch in str(text):
+        if ch != REPLACEMENT and to_ascii(ch) == REPLACEMENT and ch not in found:
+            found.append(ch)
+    return found
+
+
 def wrap(text: str, width: int, *, first_prefix: str = "", indent: int = 0, hyphens: bool = True) -> list[str]:
     """Normalise and wrap to at most `width` columns; words longer than a line are split.
 

@@ -46,10 +46,15 @@ def status(ctx: Context, args) -> int:
             st = printing.status(store)
     finally:
         printing.close()
+    model = printing.model
+    qr = "native" if model.native_qr else "raster (GS v 0: this model has no native QR)"
     if args.json:
-        emit_json({"state": st.state, "detail": st.detail, "device": ctx.config.printer.device, "model": ctx.config.printer.model})
+        emit_json({"state": st.state, "detail": st.detail, "device": ctx.config.printer.device, "model": ctx.config.printer.model,
+                   "columns": model.columns, "dots": model.dots, "dpi": model.dpi, "qr": qr.split()[0],
+                   "can_confirm": model.status})
     else:
         print(f"{st.state}: {st.detail}  ({ctx.config.printer.device}, {ctx.config.printer.model})")
+        print(f"  {model.describe()}; QR {qr}")
     return EXIT_OK if st.state in ("ready", "paper_near_end") else EXIT_FAIL
 
 
@@ -58,7 +63,8 @@ def test_page(ctx: Context, args) -> int:
 
     printing = _printing(ctx)
     try:
-        outcome = printing.print_test_page([f"kiosk {__version__}", f"config {ctx.config.path}"])
+        with ctx.open_store() as store:
+            outcome = printing.print_test_page([f"kiosk {__version__}", f"config {ctx.config.path}"], store)
     finally:
         printing.close()
     print(outcome.describe())
@@ -110,5 +116,7 @@ def upload_logo(ctx: Context, args) -> int:
     finally:
         printing.close()
     outcome = PrintOutcome.of(result)
+    with ctx.open_store() as store:  # tickets print the logo only once it is known to be there
+        printing.record_logo_upload(store, key, outcome)
     print(outcome.describe())
     return EXIT_OK if outcome.delivered else EXIT_FAIL

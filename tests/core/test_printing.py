@@ -256,3 +256,81 @@ def test_config_validate_rejects_columns_wider_than_the_profile(tmp_path):
     assert "printer.columns: columns must be an integer from 24 to 42, got 48: the TM-T88V profile prints 42" in r.stderr
     ok = write_config(tmp_path / "ok", printer='model = "TM-T88V"\npaper_mm = 80')
     assert kiosk(ok, "config", "validate").returncode == 0
+
+
+def test_config_validate_warns_about_characters_the_printer_lacks(tmp_path):
+    from support.kiosk_env import TEST_CATALOGUE
+
+    catalogue = TEST_CATALOGUE.format(hours='["00:00-24:00"]', quota=10, priority_quota=5).replace(
+        'name_en = "Passport pickup"', 'name_en = "Passport pickup ✓ 护照"')
+    cfg = write_config(tmp_path, catalogue=catalogue, printer='footer = ["Terima kasih ★"]')
+    r = kiosk(cfg, "config", "validate", "--json")
+    assert r.returncode == 0, r.stderr  # a warning, not an error: the kiosk still runs
+    warnings = json.loads(r.stdout)["warnings"]
+    assert any(w.startswith("services[1].name_en: '✓' (U+2713), '护' (U+62A4), '照' (U+7167) cannot be printed")
+               for w in warnings), warnings
+    assert any(w.startswith("printer.footer[0]: '★' (U+2605)") for w in warnings), warnings
+    assert "warning: services[1].name_en" in r.stderr
+
+
+def test_cli_print_slip_and_ticket_exit_like_issue(tmp_path, fake):
+    cfg = write_config(tmp_path / "etc", printer=f'device = "serial:{fake.link}@115200"')
+    r = kiosk(cfg, "print", "slip", "A", "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["printed"] is True
+    assert fake.wait_for_jobs(1) and "PERSYARATAN / REQUIREMENTS" in fake.jobs[0].decoded.text
+    assert kiosk(cfg, "print", "slip", "Z").returncode == 4  # refused: no such service
+    assert kiosk(cfg, "print", "ticket", "A001").returncode == 4  # refused: nothing issued yet today
+    assert kiosk(cfg, "issue", "A").returncode == 0
+    r = kiosk(cfg, "print", "ticket", "a001", "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout) | {"reason": None} == {
+        "job": "ticket A001", "printed": True, "printer_state": "ready", "reason": None,
+        "print_state": "printed", "reprints": 1}
+    assert fake.wait_for_jobs(3) and "A001" in fake.jobs[2].decoded.texts
+    fake.set_state("paper_out")
+    r = kiosk(cfg, "print", "slip", "G")
+    assert r.returncode == 3 and "paper" in r.stderr.lower()
+
+
+def test_priority_ticket_is_estimated_from_its_own_series_or_served_first(tmp_path, fake):
+    cfg = make_config(tmp_path / "etc", printer=f'device = "serial:{fake.link}@115200"')
+    clock = make_clock()
+    printing = TicketPrinting(cfg, clock)
+    with Store(cfg.store.path) as store:
+        with store.transaction():
+            store.set_state("queue.stats", {"fetched_at": clock.now().isoformat(), "A": {"waiting": 12, "avg_service_s": 180}})
+        assert printing.print_ticket(store, Issuer(cfg, store, clock).issue("A", "lansia")).delivered
+        first = fake.jobs[-1].decoded
+        assert first.find("Dilayani lebih dulu / Served first")
+        assert "Ahead" not in first.text and "menit" not in first.text  # not the A queue's 12 / 36 min
+        with store.transaction():
+            store.set_state("queue.stats", {"fetched_at": clock.now().isoformat(), "A": {"waiting": 12, "avg_service_s": 180},
+                                            "P": {"waiting": 2, "avg_service_s": 240}})
+        printing.print_ticket(store, Issuer(cfg, store, clock).issue("A", "lansia"))
+        assert fake.wait_for_jobs(2)
+        second = fake.jobs[-1].decoded
+        assert second.find("Ahead of you: 2") and "8 menit/min" in second.text
+    printing.close()
+
+
+def test_nv_logo_prints_only_once_its_upload_is_on_record(tmp_path, fake):
+    """Issue 16 item 5: a replacement printer never received the logo: print the office name."""
+    from kiosk.printing import PrintOutcome
+
+    cfg = make_config(tmp_path / "etc", printer=f'device = "serial:{fake.link}@115200"\nnv_logo_key = "LG"')
+    clock = make_clock()
+    printing = TicketPrinting(cfg, clock)
+    with Store(cfg.store.path) as store:
+        printing.print_ticket(store, Issuer(cfg, store, clock).issue("A"))
+        printing.print_test_page([], store)
+        assert fake.wait_for_jobs(2)
+        plain, page = fake.jobs[0].decoded, fake.jobs[1].decoded
+        assert plain.logos == [] and plain.find("Kantor Imigrasi Uji")
+        assert page.logos == ["LG"] and page.find("not uploaded to this printer")
+        printing.record_logo_upload(store, "LG", PrintOutcome(True, True, "ready", ""))
+        printing.print_ticket(store, Issuer(cfg, store, clock).issue("A"))
+        assert fake.wait_for_jobs(3)
+        logo = fake.jobs[2].decoded
+        assert logo.logos == ["LG"] and not logo.find("Kantor Imigrasi Uji")
+    printing.close()
