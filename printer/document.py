@@ -88,8 +88,8 @@ class Document:
 
     def rule(self, char: str = "-") -> None:
         # Full width, so alignment is irrelevant: keep the current one rather than pay to change it.
-        style = Style(align=self._style.align, font=self._style.font, spacing=self._style.spacing)
-        self.line(char * self.width_at(1, style.font), style)
+        # Font A: the same length on paper in fewer bytes than Font B; the line spacing stays.
+        self.line(char * self.columns, Style(align=self._style.align, spacing=self._style.spacing))
 
     def columns2(self, left: str, right: str, style: Style, prefix: str = "", indent: int = 2, gap: int = 2) -> None:
         """Two texts side by side, each wrapped in its own half (a bilingual pair on one band);
@@ -117,8 +117,8 @@ class Document:
         self._out += cmd.nv_graphics_print(key)
 
     def cut(self, cutter: bool, feed_after: int = 4) -> None:
-        """Feed the last printed line past the tear bar or cutter, then (partial) cut."""
-        self._apply(Style())
+        """Feed the last printed line past the tear bar or cutter, then (partial) cut. The style is
+        left as it is: the next job starts with ESC @."""
         if cutter:
             self._out += cmd.feed_and_partial_cut(0)
         else:
