@@ -23,7 +23,7 @@ from .issuer import Issuer, Refused
 from .locale import both
 from .printing import REFUSE_STATES, TicketPrinting, queue_estimate
 from .state_keys import AGENT_LAST_ERROR, AGENT_LAST_SYNC, LOCK, PRINTER, QUEUE_STATS
-from .store import PRINT_FAILED, PRINTED, Store, Ticket
+from .store import PRINT_FAILED, PRINTED, Store
 
 # Written by the sync agent (names as in kiosk/agent/state.py); read here for the staff screen only.
 PRINTER_STATES = ("ready", "paper_near_end", "paper_out", "cover_open", "offline", "unknown")

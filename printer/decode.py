@@ -225,7 +225,7 @@ class Parser:
             pass
         del buf[:pos]
         self.offset += pos
-        return list(zip(items, ends))
+        return list(zip(items, ends, strict=True))
 
     def finish(self) -> list:
         """End of stream: flush a last unterminated line and report a truncated command."""

@@ -93,7 +93,7 @@ def preview(ctx: Context, args) -> int:
             issued_at=now.isoformat(timespec="seconds"), mono_ns=0, boot_id="preview", clock_trusted=True,
         )
         data = printer.encode_ticket(printing.ticket_content(sample, None), printing.model)
-    out = render_png(data, Path(args.out), cfg.printer.paper_mm)
+    out = render_png(data, Path(args.out), cfg.printer.paper_mm, dots=printing.model.dots)
     print(f"{out} ({len(data)} bytes of ESC/POS)")
     return EXIT_OK
 

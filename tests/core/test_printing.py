@@ -178,8 +178,6 @@ NON_CONFIRMING = {
 def test_every_job_on_a_printer_that_cannot_confirm_counts_as_printed(tmp_path, fake, kind):
     """Issue 16 item 1: the slip and the staff test print said "could not be printed" on paper the
     applicant/staff was holding. Each job kind: what the person reads, the store, and the paper."""
-    from printer.decode import decode
-
     from kiosk.lobby import Lobby
     from kiosk.locale import both
 
@@ -334,3 +332,13 @@ def test_nv_logo_prints_only_once_its_upload_is_on_record(tmp_path, fake):
         logo = fake.jobs[2].decoded
         assert logo.logos == ["LG"] and not logo.find("Kantor Imigrasi Uji")
     printing.close()
+
+
+def test_printer_status_says_the_clone_prints_a_raster_qr(tmp_path):
+    cfg = write_config(tmp_path, printer='model = "POS-5890"\npaper_mm = 58\nstatus = false')
+    r = kiosk(cfg, "printer", "status", "--json")
+    assert r.returncode == 0, r.stderr  # no status support: assumed ready
+    st = json.loads(r.stdout)
+    assert (st["qr"], st["columns"], st["dots"], st["can_confirm"]) == ("raster", 32, 384, False)
+    text = kiosk(cfg, "printer", "status").stdout
+    assert "QR raster (GS v 0: this model has no native QR)" in text
