@@ -79,10 +79,13 @@ def _resolve(base: Path, value: str) -> str:
 
 
 def _resolve_device(base: Path, device: str) -> str:
-    """file: and serial: paths are relative to the config file, like every other path."""
-    kind, sep, rest = device.partition(":")
-    if sep and kind in ("file", "serial") and rest and not rest.startswith("/"):
-        return f"{kind}:{_resolve(base, rest)}"
+    """A device path (file:, serial:) is relative to the config file, like every other path."""
+    from printer.device import device_kind
+
+    kind = device_kind(device)
+    name, sep, rest = device.partition(":")
+    if sep and kind is not None and kind.path_argument and rest and not rest.startswith("/"):
+        return f"{name}:{_resolve(base, rest)}"
     return device
 
 

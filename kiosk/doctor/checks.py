@@ -144,30 +144,38 @@ def _read_state(db_path: str, key: str):
 
 def printer(scene: Scene) -> Result:
     import printer as escpos
+    from printer.device import make_transport
+    from printer.transports import DeviceBusy, OpenError
 
     p = scene.config.printer
     if p.device == "virtual":
         return warn("printer", "virtual printer: tickets are only previews (development setting)",
                     "sudo kiosk provision ... --printer usb:VID:PID (see docs/raspberry-pi.md)")
-    dev = escpos.open_printer(p.device, escpos.PrinterModel.from_config(p.model, p.paper_mm),
-                              status_timeout=min(p.status_timeout, scene.timeout),
-                              write_timeout=min(p.write_timeout, scene.timeout))
+    # The model exactly as the kiosk builds it: its status/cutter/columns overrides decide what to ask.
+    model = p.printer_model()
+    timeout = min(p.status_timeout, scene.timeout)
+    transport = make_transport(escpos.parse_device(p.device))
+    dev = escpos.Printer(transport, model, device=p.device, status_timeout=timeout,
+                         write_timeout=min(p.write_timeout, scene.timeout))
     try:
+        transport.open(dev.open_timeout)
         status = dev.status()
-    finally:
-        dev.close()
-    if "lock" in status.detail and status.state == escpos.OFFLINE:
+    except DeviceBusy:
         recorded = _read_state(scene.config.store.path, state_keys.PRINTER) or {}
         return warn("printer", f"{p.device} is in use by the touchscreen; its last status: "
                     f"{recorded.get('state', 'unknown')} {recorded.get('detail', '')} ({recorded.get('at', 'never')})".rstrip(),
                     "for a live check: sudo systemctl stop kiosk-ui; sudo kiosk doctor; sudo systemctl start kiosk-ui")
+    except OpenError as e:
+        status = escpos.PrinterStatus(escpos.OFFLINE, e.detail)
+    finally:
+        dev.close()
     fixes = {
         escpos.PAPER_OUT: "load a new paper roll",
         escpos.COVER_OPEN: "close the printer cover",
         escpos.OFFLINE: "check the printer is on and its cable; then see 'printer access'",
     }
     if status.state == escpos.READY:
-        return ok("printer", f"{p.device}: ready")
+        return ok("printer", f"{p.device}: {status.detail}")
     if status.state == escpos.PAPER_NEAR_END:
         return warn("printer", f"{p.device}: {status.detail}", "replace the paper roll soon")
     if status.state in fixes:
@@ -176,38 +184,16 @@ def printer(scene: Scene) -> Result:
                 "check the baud rate and that status replies are on (docs/raspberry-pi.md, 'Printer')")
 
 
-def _usb_node(host: Host, vendor: int, product: int) -> Path | None:
-    for dev in sorted(glob.glob(str(host.path("/sys/bus/usb/devices/*/idVendor")))):
-        folder = Path(dev).parent
-        try:
-            vid = int((folder / "idVendor").read_text(), 16)
-            pid = int((folder / "idProduct").read_text(), 16)
-            if (vid, pid) == (vendor, product):
-                bus, num = int((folder / "busnum").read_text()), int((folder / "devnum").read_text())
-                return host.path(f"/dev/bus/usb/{bus:03d}/{num:03d}")
-        except (OSError, ValueError):
-            continue
-    return None
-
-
 def printer_access(scene: Scene) -> Result:
-    from printer import parse_device
+    from printer.device import KINDS, parse_device
 
     spec = parse_device(scene.config.printer.device)
-    if spec.kind in ("virtual", "tcp"):
-        return ok("printer access", f"{spec.kind} printer: no device node to open")
-    if spec.kind == "usb":
-        node = _usb_node(scene.host, spec.vendor, spec.product)
-        if node is None:
-            return fail("printer access", f"no USB device {spec.vendor:04x}:{spec.product:04x} is connected",
-                        "plug the printer in and switch it on; `lsusb` must list it (docs/raspberry-pi.md)")
-    else:
-        node = scene.host.path(spec.path)
-        if spec.kind == "file" and not spec.path.startswith("/dev/"):
-            return ok("printer access", f"writes to the file {spec.path}")
-        if not node.exists():
-            return fail("printer access", f"{spec.path} does not exist",
-                        "plug the printer in; list serial adapters with: ls -l /dev/serial/by-id/")
+    access = KINDS[spec.kind].access(spec, scene.host.path)
+    if access.missing:
+        return fail("printer access", *access.missing)
+    if access.node is None:
+        return ok("printer access", access.note)
+    node = access.node
     st = node.stat()
     group = scene.host.group_name(st.st_gid)
     user = scene.user
