@@ -394,42 +394,39 @@ def loopback(url: str) -> bool:
 # optional steps after writing -------------------------------------------------------------
 
 
-def register(config, timeout: tuple[float, float] | None = None) -> str:
+def register(config, timeout: float | None = None) -> str:
     """Introduce the kiosk to the central server with one heartbeat; return what happened.
 
     A 200 proves at once that the server is reachable (with TLS verified) and accepts the token.
     """
-    import requests
-
-    from . import __version__
+    from .agent import client as central
 
     c = config.central
-    token = Path(c.token_file).read_text(encoding="utf-8").strip()
-    session = requests.Session()
-    session.trust_env = False  # a proxy or CA bundle from the technician's shell must not change the answer
+    kiosk = config.kiosk
     try:
-        r = session.post(
-            c.url.rstrip("/") + "/api/v1/heartbeat",
-            json={"kiosk_id": config.kiosk.id, "office": config.kiosk.office_code, "version": __version__,
-                  "provisioned": True},
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=timeout or (c.connect_timeout, c.read_timeout),
-            verify=c.ca_bundle or True,
-        )
-    except requests.exceptions.SSLError as e:
-        raise ProvisionError([f"{c.url}: TLS certificate not accepted ({e.__class__.__name__}); "
-                              "set central.ca_bundle to the office CA, or check the server's certificate"]) from None
-    except requests.RequestException as e:
-        raise ProvisionError([f"{c.url}: not reachable ({e.__class__.__name__}); check the network and the URL. "
-                              "The configuration was written; run provision again with --register later"]) from None
+        client = central.CentralClient(c, timeout=timeout, user_agent="kiosk-provision")
+    except central.CentralError as e:
+        raise ProvisionError([f"{c.url}: {e}"]) from None
+    try:
+        client.register(kiosk_id=kiosk.id, office=kiosk.office_code)
+    except central.CentralError as e:
+        if e.kind == central.TLS:
+            problem = (f"{c.url}: TLS certificate not accepted ({e.cause}); install the office CA "
+                       "(sudo update-ca-certificates) or set central.ca_bundle to its file, or check the server's certificate")
+        elif e.kind in central.UNREACHABLE:
+            problem = (f"{c.url}: not reachable ({e.cause}); check the network and the URL. "
+                       "The configuration was written; run provision again with --register later")
+        elif e.kind == central.AUTH:
+            problem = (f"{c.url}: the server refused the token (HTTP {e.status}); issue a new one with "
+                       f"`kiosk-central tokens add {kiosk.id} --office {kiosk.office_code}`")
+        elif e.kind == central.HTTP:
+            problem = f"{c.url}: registration answered HTTP {e.status}; try again later"
+        else:
+            problem = f"{c.url}: registration failed ({e})"
+        raise ProvisionError([problem]) from None
     finally:
-        session.close()
-    if r.status_code in (401, 403):
-        raise ProvisionError([f"{c.url}: the server refused the token (HTTP {r.status_code}); issue a new one with "
-                              f"`kiosk-central tokens add {config.kiosk.id} --office {config.kiosk.office_code}`"])
-    if r.status_code != 200:
-        raise ProvisionError([f"{c.url}: registration answered HTTP {r.status_code}; try again later"])
-    return f"registered with {c.url} as {config.kiosk.id} (office {config.kiosk.office_code})"
+        client.close()
+    return f"registered with {c.url} as {kiosk.id} (office {kiosk.office_code})"
 
 
 def print_test_page(config) -> tuple[bool, str]:

@@ -24,7 +24,7 @@ from ..store import Store
 from . import state
 from .backoff import Backoff
 from .backlog import backlog_level
-from .client import CentralClient, CentralError, DateSample
+from .client import UNREACHABLE, CentralClient, CentralError, DateSample
 from .heartbeat import heartbeat_body
 from .pull import pull_catalogue, pull_queue, record_clock
 from .push import DrainResult, drain
@@ -223,7 +223,7 @@ class Agent:
         if result.error is not None:
             self._error("push", result.error)
         pulls = {}
-        unreachable = result.error is not None and result.error.kind in ("network", "timeout")
+        unreachable = result.error is not None and result.error.kind in UNREACHABLE
         if pull and not unreachable:
             pulls = self.pull()
             pulls["heartbeat"] = "sent" if self.heartbeat() else "failed"

@@ -218,7 +218,7 @@ def _private_or_loopback(host: str) -> bool:
 
 
 def server(scene: Scene) -> list[Result]:
-    import requests
+    from ..agent import client as central
 
     c = scene.config.central
     if not c.url:
@@ -228,55 +228,51 @@ def server(scene: Scene) -> list[Result]:
     if parts.scheme == "http" and not _private_or_loopback(parts.hostname or ""):
         out.append(warn("tls", f"{c.url} is plain http: the token and tickets cross the network unencrypted",
                         "serve the central server over https and provision with --server https://..."))
-    timeout = (min(c.connect_timeout, scene.timeout), min(c.read_timeout, scene.timeout))
-    session = requests.Session()
-    session.trust_env = False
+    kiosk = scene.config.kiosk
+    client = None
     try:
-        try:
-            session.get(c.url.rstrip("/") + "/api/v1/health", timeout=timeout, verify=c.ca_bundle or True)
-        except requests.exceptions.SSLError as e:
-            return out + [fail("server", f"{c.url}: TLS certificate not accepted ({_reason(e)})",
-                               "set central.ca_bundle to the office CA file, or renew the server's certificate")]
-        except requests.Timeout:
-            return out + [fail("server", f"{c.url}: no answer within {timeout[1]:g} s",
-                               "check the network (ping the server) and that kiosk-central is running")]
-        except requests.RequestException as e:
-            return out + [fail("server", f"{c.url}: not reachable ({_reason(e)})",
-                               "check the network cable/Wi-Fi, DNS and the URL in central.url")]
-        try:
-            token = Path(c.token_file).read_text(encoding="utf-8").strip()
-        except OSError as e:
-            return out + [fail("server", f"cannot read {c.token_file}: {e.strerror}", "run doctor as root: sudo kiosk doctor")]
-        r = session.get(f"{c.url.rstrip('/')}/api/v1/offices/{quote(scene.config.kiosk.office_code)}/queue",
-                        headers={"Authorization": f"Bearer {token}"}, timeout=timeout, verify=c.ca_bundle or True)
-    except requests.RequestException as e:
-        return out + [fail("server", f"{c.url}: failed during the token check ({_reason(e)})", "try again; check the network")]
+        client = central.CentralClient(c, timeout=scene.timeout, user_agent="kiosk-doctor")
+        client.health()
+        client.get_queue(kiosk.office_code)  # needs the token: proves the server accepts it
+    except central.CentralError as e:
+        return out + [_server_problem(e, c, kiosk, wait=min(c.read_timeout, scene.timeout))]
     finally:
-        session.close()
+        if client is not None:
+            client.close()
     tls = "TLS verified, " if parts.scheme == "https" else ""
-    if r.status_code == 200:
-        return out + [ok("server", f"{c.url}: reachable, {tls}token accepted")]
-    if r.status_code == 401:
-        return out + [fail("server", f"{c.url}: the server refused the kiosk's token (HTTP 401)",
-                           f"issue a new one: kiosk-central tokens add {scene.config.kiosk.id} --office "
-                           f"{scene.config.kiosk.office_code} > t; sudo kiosk provision ... --token-file t")]
-    if r.status_code == 403:
-        return out + [fail("server", f"{c.url}: the token belongs to another kiosk or office (HTTP 403): {r.text[:200]}",
-                           "check kiosk.id / kiosk.office_code against the server's `kiosk-central kiosks`")]
-    return out + [warn("server", f"{c.url}: reachable, but the token check answered HTTP {r.status_code}",
-                       "look at the central server's log")]
+    return out + [ok("server", f"{c.url}: reachable, {tls}token accepted")]
 
 
-def _reason(e: Exception) -> str:
-    text = str(e)
-    for marker in ("CERTIFICATE_VERIFY_FAILED", "Connection refused", "Name or service not known", "timed out"):
-        if marker in text:
-            return marker
-    return e.__class__.__name__
+def _server_problem(e, c, kiosk, wait: float) -> Result:
+    """The client's error kind -> what the technician reads and does."""
+    from ..agent import client as central
+
+    if e.kind == central.CONFIG:
+        return fail("server", f"cannot read {c.token_file}: {e.cause}", "run doctor as root: sudo kiosk doctor")
+    if e.kind == central.TLS:
+        return fail("server", f"{c.url}: TLS certificate not accepted ({e.cause})",
+                    "install the office CA (sudo update-ca-certificates) or set central.ca_bundle to its file; "
+                    "or renew the server's certificate")
+    if e.kind == central.TIMEOUT:
+        return fail("server", f"{c.url}: no answer within {wait:g} s",
+                    "check the network (ping the server) and that kiosk-central is running")
+    if e.kind == central.NETWORK:
+        return fail("server", f"{c.url}: not reachable ({e.cause})",
+                    "check the network cable/Wi-Fi, DNS and the URL in central.url")
+    if e.kind == central.AUTH and e.status == 401:
+        return fail("server", f"{c.url}: the server refused the kiosk's token (HTTP 401)",
+                    f"issue a new one: kiosk-central tokens add {kiosk.id} --office {kiosk.office_code} > t; "
+                    "sudo kiosk provision ... --token-file t")
+    if e.kind == central.AUTH:
+        return fail("server", f"{c.url}: the token belongs to another kiosk or office (HTTP {e.status}): {e.cause}",
+                    "check kiosk.id / kiosk.office_code against the server's `kiosk-central kiosks`")
+    return warn("server", f"{c.url}: reachable, but it answered: {e}", "look at the central server's log")
 
 
 def log_api(scene: Scene) -> Result:
     import requests
+
+    from ..agent.client import cause
 
     a = scene.config.agent
     if not a.log_token_file:
@@ -293,7 +289,7 @@ def log_api(scene: Scene) -> Result:
     try:
         r = requests.get(url, headers={"Authorization": f"Bearer {token}"}, timeout=min(2.0, scene.timeout))
     except requests.RequestException as e:
-        return warn("log api", f"nothing answers on {a.listen} ({_reason(e)})",
+        return warn("log api", f"nothing answers on {a.listen} ({cause(e)})",
                     "the agent serves it: sudo systemctl status kiosk-agent")
     if r.status_code == 200:
         return ok("log api", f"serving on {a.listen}, newest cursor {r.json().get('last_cursor')}")
