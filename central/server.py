@@ -1,17 +1,13 @@
-"""Run a WSGI app under waitress in a background thread, with a shutdown that returns.
-
-Waitress has no public way to stop a server from another thread (Pylons/waitress#58, #372):
-closing its sockets from outside races the asyncore loop. Instead we ask the loop thread itself
-to close every dispatcher through waitress's trigger, which empties the socket map and so ends
-the loop; then the worker threads are stopped.
-"""
+"""Run a WSGI app under waitress in a background thread, with a shutdown that returns
+(shared/waitress_thread.py says how)."""
 
 from __future__ import annotations
 
 import threading
 
-from waitress import wasyncore
 from waitress.server import create_server
+
+from shared.waitress_thread import http_url, stop_server
 
 
 class ServerThread:
@@ -28,8 +24,7 @@ class ServerThread:
 
     @property
     def url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return http_url(self.host, self.port)
 
     def start(self) -> "ServerThread":
         self._thread.start()
@@ -39,18 +34,7 @@ class ServerThread:
         if self._stopped:
             return
         self._stopped = True
-        server = self._server
-        if self._thread.is_alive():
-            try:
-                server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map, ignore_all=True))
-            except OSError:
-                # The trigger is already closed: the loop is ending on its own, nothing to wake.
-                pass
-            self._thread.join(timeout)
-        if not self._thread.is_alive():
-            # Whatever the loop did not close (or all of it, if it never ran); safe once it is gone.
-            wasyncore.close_all(server._map, ignore_all=True)
-        server.task_dispatcher.shutdown(timeout=timeout)
+        stop_server(self._server, self._thread, timeout)
 
     def __enter__(self) -> "ServerThread":
         return self.start()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from .. import __version__
 from .. import state_keys
 from ..agent.backlog import backlog_level, backlog_reasons
@@ -56,8 +54,7 @@ def collect(ctx: Context) -> dict:
 
 def agent_state(store) -> dict:
     """Every `agent.*` state key the sync agent wrote (see kiosk/agent/state.py), without the prefix."""
-    rows = store.conn.execute("SELECT key, value FROM state WHERE key LIKE 'agent.%' ORDER BY key")
-    return {key.removeprefix("agent."): json.loads(value) for key, value in rows}
+    return store.states("agent.")
 
 
 def status(ctx: Context, args) -> int:

@@ -10,11 +10,12 @@ import sqlite3
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 from .. import state_keys
 from ..clock import Clock, clock_trusted
 from ..config import KioskConfig
+from ..store import Store
 from .host import Host
 from .result import Result, fail, ok, warn
 
@@ -58,12 +59,10 @@ def database(scene: Scene) -> Result:
         return warn("database", f"{path} does not exist yet", "start the touchscreen (it creates the database): "
                     "sudo systemctl start kiosk-ui")
     try:
-        conn = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True, timeout=min(scene.timeout, 5.0))
-        try:
-            verdict = conn.execute("PRAGMA quick_check").fetchone()[0]
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-        finally:
-            conn.close()
+        with Store.open_readonly(path, busy_timeout=min(scene.timeout, 5.0)) as store:
+            verdict = store.quick_check()
+            version = store.schema_version()
+            too_new = store.newer_than_code()
     except sqlite3.Error as e:
         return fail("database", f"{path} cannot be read: {e}",
                     "check the file's owner (kiosk) and mode; if it is damaged, stop the units and restore it "
@@ -72,6 +71,8 @@ def database(scene: Scene) -> Result:
         return fail("database", f"{path}: integrity check failed: {verdict[:200]}",
                     "stop the units, keep a copy, then recover: sqlite3 kiosk.db '.recover' | sqlite3 fixed.db "
                     "(docs/operations.md, 'Database')")
+    if too_new:
+        return fail("database", too_new, "install the kiosk version that wrote it (docs/operations.md, 'Database')")
     return ok("database", f"{path}: integrity ok, schema v{version}")
 
 
@@ -126,17 +127,11 @@ def timezone_check(scene: Scene) -> Result:
 
 
 def _read_state(db_path: str, key: str):
-    import json
-
     try:
-        conn = sqlite3.connect(f"file:{quote(db_path)}?mode=ro", uri=True, timeout=2)
-        try:
-            row = conn.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
-        finally:
-            conn.close()
+        with Store.open_readonly(db_path, busy_timeout=2) as store:
+            return store.get_state(key)
     except sqlite3.Error:
         return None
-    return json.loads(row[0]) if row else None
 
 
 # printer ----------------------------------------------------------------------------------

@@ -1,9 +1,7 @@
-"""Serving the log API from a background thread of the agent, on waitress, with a stop that returns.
-
-Waitress has no public way to stop a server from another thread: we ask its own loop thread (via
-its trigger) to close every dispatcher, which ends the loop, then stop the worker threads. The
-adjustments below are the API's request limits: small headers, no body, few connections, and idle
-connections dropped, so a misbehaving client cannot hold the kiosk's memory or threads.
+"""Serving the log API from a background thread of the agent, on waitress, with a stop that returns
+(shared/waitress_thread.py). The adjustments below are the API's request limits: small headers, no
+body, few connections, and idle connections dropped, so a misbehaving client cannot hold the
+kiosk's memory or threads.
 """
 
 from __future__ import annotations
@@ -13,8 +11,9 @@ import re
 import threading
 from typing import Callable
 
-from waitress import wasyncore
 from waitress.server import create_server
+
+from shared.waitress_thread import http_url, stop_server
 
 from ..config import KioskConfig
 from ..store import Store
@@ -66,8 +65,7 @@ class LogServer:
 
     @property
     def url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return http_url(self.host, self.port)
 
     def _run(self) -> None:
         try:
@@ -84,13 +82,7 @@ class LogServer:
         if self._stopped:
             return
         self._stopped = True
-        server = self._server
-        if self._thread.is_alive():
-            server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map, ignore_all=True))
-            self._thread.join(timeout)
-        else:
-            wasyncore.close_all(server._map, ignore_all=True)
-        server.task_dispatcher.shutdown(timeout=timeout)
+        stop_server(self._server, self._thread, timeout)
 
     def __enter__(self) -> "LogServer":
         return self

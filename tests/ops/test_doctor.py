@@ -254,6 +254,19 @@ def test_corrupt_database(kiosk):
     assert "sqlite3 kiosk.db '.recover'" in fails["database"].fix or "restore" in fails["database"].fix
 
 
+def test_a_database_written_by_newer_software(kiosk):
+    import sqlite3
+
+    from kiosk.store.db import SCHEMA_VERSION
+
+    with sqlite3.connect(kiosk.config.store.path) as conn:
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.close()
+    fails = failing(kiosk)
+    assert set(fails) == {"database", "log api"}  # the running agent's log API refuses it too
+    assert f"schema version {SCHEMA_VERSION + 1}, newer than this kiosk software" in fails["database"].detail
+
+
 def test_units_display_touch_groups(kiosk):
     kiosk.host.commands[UNITS] = CommandResult(3, "active\nfailed\n", "")
     (kiosk.root / "dev/dri/card0").unlink()
