@@ -48,13 +48,8 @@ def collect(ctx: Context) -> dict:
             "printer": store.get_state(state_keys.PRINTER),
             "database": {"path": str(store.path), "size_bytes": store.size_bytes(), "schema_version": store.schema_version()},
             "central": cfg.central.url or None,
-            "agent": agent_state(store),
+            "agent": store.states("agent."),  # every key the sync agent writes (kiosk/agent/state.py)
         }
-
-
-def agent_state(store) -> dict:
-    """Every `agent.*` state key the sync agent wrote (see kiosk/agent/state.py), without the prefix."""
-    return store.states("agent.")
 
 
 def status(ctx: Context, args) -> int:
