@@ -6,13 +6,14 @@ access exclusive; the kernel's usblp driver is detached first if it holds the de
 """
 from __future__ import annotations
 
+import errno
 import glob
 import math
 import re
 from pathlib import Path
 from typing import Callable
 
-from .base import OpenError, Transport, TransportError, WriteTimeout
+from .base import DeviceBusy, OpenError, Transport, TransportError, WriteTimeout
 from .kind import Access, BadDevice, DeviceSpec, OpenOptions, TransportKind
 
 try:
@@ -70,6 +71,8 @@ class UsbTransport(Transport):
             if self._in is None or self._out is None:
                 self._find_endpoints(dev)
         except usb.core.USBError as e:
+            if e.errno == errno.EBUSY:  # another program has claimed the interface
+                raise DeviceBusy(f"cannot open {self.describe()}: in use by another program") from e
             raise OpenError(f"cannot open {self.describe()}: {e} "
                             "(permission? add a udev rule for the kiosk user)") from e
         self._dev = dev
