@@ -342,3 +342,22 @@ def test_printer_status_says_the_clone_prints_a_raster_qr(tmp_path):
     assert (st["qr"], st["columns"], st["dots"], st["can_confirm"]) == ("raster", 32, 384, False)
     text = kiosk(cfg, "printer", "status").stdout
     assert "QR raster (GS v 0: this model has no native QR)" in text
+
+
+def test_cli_upload_logo_is_what_switches_tickets_to_the_logo(tmp_path, fake):
+    from PIL import Image, ImageDraw
+
+    logo = tmp_path / "logo.png"
+    img = Image.new("1", (400, 100), 1)
+    ImageDraw.Draw(img).rectangle((0, 0, 399, 99), outline=0, width=8)
+    img.save(logo)
+    cfg = write_config(tmp_path / "etc", printer=f'device = "serial:{fake.link}@115200"\nnv_logo_key = "LG"')
+    assert kiosk(cfg, "issue", "A").returncode == 0
+    r = kiosk(cfg, "printer", "upload-logo", str(logo))
+    assert r.returncode == 0 and r.stdout.startswith("printed"), r.stdout + r.stderr
+    assert kiosk(cfg, "issue", "A").returncode == 0
+    assert fake.wait_for_jobs(2)  # the upload stores the logo; it prints nothing
+    assert "LG" in fake.nv_logos
+    before, after = fake.jobs[0].decoded, fake.jobs[-1].decoded
+    assert before.logos == [] and before.find("Kantor Imigrasi Uji")
+    assert after.logos == ["LG"] and not after.find("Kantor Imigrasi Uji")
