@@ -9,6 +9,7 @@ from __future__ import annotations
 from ..issuer import Refusal
 from ..lobby import IssueResult
 from ..locale import both
+from ..store import PRINT_FAILED, PRINTED
 
 
 def _services(app):
@@ -55,8 +56,9 @@ def _result(printed: bool, priority: str | None = None):
         mid, men = both("ticket.take" if printed else "ticket.print_failed")
         group = cat.priority_groups[-1].key if priority and cat.priority_groups else None
         number = (cat.priority_prefix if group else service.prefix) + "123"
-        result = IssueResult(True, "printed" if printed else "print_failed", mid, men, number=number, ticket_id="x",
-                             service=service.key, priority=group, print_state="printed" if printed else "print_failed",
+        state = PRINTED if printed else PRINT_FAILED
+        result = IssueResult(True, state, mid, men, number=number, ticket_id="x",
+                             service=service.key, priority=group, print_state=state,
                              people_ahead=12, wait_minutes=35)
         app.show("ticket", result=result)
         app.idle_left = app.idle_limit("ticket")  # the countdown as it starts
