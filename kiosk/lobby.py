@@ -235,7 +235,8 @@ class Lobby:
         except (OSError, UnicodeDecodeError, ConfigError) as e:
             log.warning("kept the running catalogue: %s cannot be used: %s", path, e)
             return None
-        return None if catalogue == self.config.catalogue else catalogue
+        current = self.config.catalogue
+        return None if dataclasses.replace(catalogue, source=current.source) == current else catalogue
 
     def use_catalogue(self, catalogue: Catalogue) -> KioskConfig:
         """Switch issuing and printing to `catalogue` in one step (this thread runs every issue)."""

@@ -10,7 +10,6 @@ from pathlib import Path
 
 from kiosk.admin_pin import hash_pin
 from kiosk.clock import ManualClock
-from kiosk.config import load_config
 
 REPO = Path(__file__).resolve().parents[2]
 SERVICES = REPO / "config" / "services.toml"
