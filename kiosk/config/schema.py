@@ -107,6 +107,9 @@ class CentralSection:
     pull_seconds: float = option(60.0, number(1.0, 3600.0))
     backlog_warn_events: int = option(500, integer(1, 10_000_000))
     backlog_warn_age_minutes: float = option(30.0, number(1.0, 100_000.0))
+    # An event the server refuses for good this many times is quarantined (kept, no longer sent)
+    # so the events after it flow; `kiosk sync quarantine retry` queues it again.
+    quarantine_after_rejections: int = option(5, integer(1, 1000))
 
 
 @dataclass(frozen=True)

@@ -90,6 +90,38 @@ def disk(scene: Scene) -> Result:
     return ok("disk", detail)
 
 
+def quarantine(scene: Scene) -> Result:
+    """Events the central server refused for good: kept, but the server will not see them until a
+    technician acts (docs/sync.md, "Quarantine")."""
+    from ..store.db import quarantine_count, quarantined_events
+
+    path = Path(scene.config.store.path)
+    if not scene.config.central.url:
+        return ok("quarantine", "standalone kiosk: nothing is sent")
+    if not path.exists():
+        return ok("quarantine", "no database yet")
+    try:
+        conn = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True, timeout=min(scene.timeout, 5.0))
+        try:
+            columns = {row[1] for row in conn.execute("PRAGMA table_info(outbox)")}
+            if "quarantined_at" not in columns:  # not yet upgraded by this version: it cannot hold any
+                return ok("quarantine", "no quarantined events (the database predates quarantine)")
+            count = quarantine_count(conn)
+            oldest = quarantined_events(conn, 1)
+        finally:
+            conn.close()
+    except sqlite3.Error as e:
+        return warn("quarantine", f"{path}: cannot read the outbox: {e}", "see the database check")
+    if not count:
+        return ok("quarantine", "no quarantined events: every event is delivered or on its way")
+    first = oldest[0]
+    number = (first.payload.get("ticket") or {}).get("number") or first.ticket_id
+    return fail("quarantine", f"{count} event(s) refused for good by the central server and set aside (kept, not "
+                f"sent); oldest: seq {first.seq} {first.kind} {number}: {first.last_error}",
+                "read the reasons with `kiosk sync quarantine list`, fix the cause on the central server or in "
+                "kiosk.toml, then: sudo kiosk sync quarantine retry --all")
+
+
 # time -------------------------------------------------------------------------------------
 
 
@@ -404,5 +436,6 @@ def _group_exists(name: str) -> bool:
         return False
 
 
-CONFIG_CHECKS = (secrets, database, disk, clock, timezone_check, printer, printer_access, server, log_api)
+CONFIG_CHECKS = (secrets, database, disk, clock, timezone_check, printer, printer_access, server, log_api,
+                 quarantine)
 HOST_CHECKS = (units, display, touch, groups)

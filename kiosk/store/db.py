@@ -21,6 +21,26 @@ from .schema import MIGRATIONS
 EXPORT_CHUNK = 500
 
 
+# The quarantine's two reads also work on a read-only connection (`kiosk doctor` opens one so it
+# never writes to the kiosk's database).
+
+
+def quarantine_count(conn: sqlite3.Connection) -> int:
+    return conn.execute(
+        "SELECT count(*) FROM outbox WHERE quarantined_at IS NOT NULL AND delivered_at IS NULL"
+    ).fetchone()[0]
+
+
+def quarantined_events(conn: sqlite3.Connection, limit: int | None = None) -> list[OutboxEvent]:
+    cur = conn.cursor()
+    cur.row_factory = sqlite3.Row
+    rows = cur.execute(
+        "SELECT * FROM outbox WHERE quarantined_at IS NOT NULL AND delivered_at IS NULL ORDER BY seq LIMIT ?",
+        (-1 if limit is None else limit,),
+    ).fetchall()
+    return [OutboxEvent.from_row(r) for r in rows]
+
+
 class StoreError(Exception):
     """The database cannot be opened or used; the message names the file and what to do."""
 
@@ -223,8 +243,9 @@ class Store:
         return event_id
 
     def pending_events(self, limit: int) -> list[OutboxEvent]:
+        """The oldest events due to be sent: undelivered and not quarantined."""
         rows = self.conn.execute(
-            "SELECT * FROM outbox WHERE delivered_at IS NULL ORDER BY seq LIMIT ?", (limit,)
+            "SELECT * FROM outbox WHERE delivered_at IS NULL AND quarantined_at IS NULL ORDER BY seq LIMIT ?", (limit,)
         ).fetchall()
         return [OutboxEvent.from_row(r) for r in rows]
 
@@ -234,8 +255,8 @@ class Store:
         The agent sends these as they are: SQLite adds `seq` to the stored payload, so a backlog
         drains without decoding and re-encoding every event in Python."""
         rows = self.conn.execute(
-            "SELECT event_id, json_set(payload, '$.seq', seq) FROM outbox WHERE delivered_at IS NULL "
-            "ORDER BY seq LIMIT ?",
+            "SELECT event_id, json_set(payload, '$.seq', seq) FROM outbox "
+            "WHERE delivered_at IS NULL AND quarantined_at IS NULL ORDER BY seq LIMIT ?",
             (limit,),
         ).fetchall()
         return [(r[0], r[1]) for r in rows]
@@ -269,12 +290,67 @@ class Store:
             )
 
     def outbox_stats(self) -> OutboxStats:
-        depth = self.conn.execute("SELECT count(*) FROM outbox WHERE delivered_at IS NULL").fetchone()[0]
+        undelivered = self.conn.execute("SELECT count(*) FROM outbox WHERE delivered_at IS NULL").fetchone()[0]
+        quarantined = self.quarantine_count()
         oldest = self.conn.execute(
-            "SELECT created_at FROM outbox WHERE delivered_at IS NULL ORDER BY seq LIMIT 1"
+            "SELECT created_at FROM outbox WHERE delivered_at IS NULL AND quarantined_at IS NULL ORDER BY seq LIMIT 1"
         ).fetchone()
         total = self.conn.execute("SELECT count(*) FROM outbox").fetchone()[0]
-        return OutboxStats(depth=depth, oldest_created_at=oldest and oldest[0], delivered=total - depth)
+        return OutboxStats(depth=undelivered - quarantined, oldest_created_at=oldest and oldest[0],
+                           delivered=total - undelivered, quarantined=quarantined)
+
+    # quarantine: events the server refused for good, set aside so later ones flow (docs/sync.md)
+
+    def note_rejection(self, event_id: str, reason: str) -> int:
+        """Count one permanent rejection of an undelivered event; return its count (0: no such event)."""
+        with self.transaction():
+            self.conn.execute(
+                "UPDATE outbox SET rejections = rejections + 1, last_error = ? "
+                "WHERE event_id = ? AND delivered_at IS NULL",
+                (reason, event_id),
+            )
+            row = self.conn.execute(
+                "SELECT rejections FROM outbox WHERE event_id = ? AND delivered_at IS NULL", (event_id,)
+            ).fetchone()
+        return row[0] if row else 0
+
+    def quarantine(self, event_id: str, at: str | None = None) -> bool:
+        """Set an undelivered event aside; it is kept, and no longer sent. False if it was not pending."""
+        with self.transaction():
+            at = at or self.conn.execute("SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now')").fetchone()[0]
+            cur = self.conn.execute(
+                "UPDATE outbox SET quarantined_at = ? "
+                "WHERE event_id = ? AND delivered_at IS NULL AND quarantined_at IS NULL",
+                (at, event_id),
+            )
+        return cur.rowcount == 1
+
+    def quarantine_count(self) -> int:
+        return quarantine_count(self.conn)
+
+    def quarantine_streak(self) -> int:
+        """Quarantined events after the newest delivered one: how many in a row the server refused."""
+        return self.conn.execute(
+            "SELECT count(*) FROM outbox WHERE quarantined_at IS NOT NULL AND delivered_at IS NULL "
+            "AND seq > coalesce((SELECT max(seq) FROM outbox WHERE delivered_at IS NOT NULL), 0)"
+        ).fetchone()[0]
+
+    def quarantined_events(self, limit: int | None = None) -> list[OutboxEvent]:
+        """Quarantined events, oldest first."""
+        return quarantined_events(self.conn, limit)
+
+    def release_quarantined(self, refs: Iterable[str] | None = None) -> list[OutboxEvent]:
+        """Queue quarantined events again (all of them when `refs` is None), each with a fresh count
+        of rejections. A ref is an event id or an outbox seq. Returns the events released."""
+        with self.transaction():
+            chosen = self.quarantined_events()
+            if refs is not None:
+                wanted = {str(r) for r in refs}
+                chosen = [e for e in chosen if e.event_id in wanted or str(e.seq) in wanted]
+            self.conn.executemany(
+                "UPDATE outbox SET quarantined_at = NULL, rejections = 0 WHERE seq = ?", [(e.seq,) for e in chosen]
+            )
+        return chosen
 
     # health --------------------------------------------------------------------------------
 
