@@ -37,8 +37,7 @@ class BatchResult:
     error: CentralError | None = None
     rejected: list[Rejection] = field(default_factory=list)
     quarantined: list[str] = field(default_factory=list)
-    # The whole request was refused for its content: send the oldest event alone next, so a
-    # refusal can be laid at one event's door.
+    # A request of several events was refused for its content: find the event it refuses (drain).
     isolate: bool = False
 
     @property
@@ -137,12 +136,20 @@ def _note_not_accepted(store: Store, missing: list[str], rejected: list[Rejectio
 def drain(store: Store, client: CentralClient, *, batch_size: int, kiosk_id: str, office: str,
           quarantine_after: int, should_stop=lambda: False, deadline: float | None = None,
           between_batches=lambda: None) -> DrainResult:
-    """Push batches until the outbox is empty, an attempt fails, or `deadline` (monotonic) passes."""
+    """Push batches until the outbox is empty, an attempt fails, or `deadline` (monotonic) passes.
+
+    When a request of several events is refused for its content, the culprit is hunted by halving:
+    `window` is how many of the oldest events it is among; the older half is sent, and either it
+    is refused (the culprit is in it) or accepted (the culprit is in the rest). Alone, a refused
+    event is counted against; a few requests instead of one per event before it. An event the
+    server has refused before goes alone at once."""
     result = DrainResult()
-    size = batch_size
+    oldest = store.pending_events(1)
+    window: int | None = 1 if oldest and oldest[0].rejections else None
     while not should_stop() and (deadline is None or time.monotonic() < deadline):
         if result.batches:
             between_batches()
+        size = batch_size if window is None else (window + 1) // 2
         batch = push_batch(store, client, batch_size=size, kiosk_id=kiosk_id, office=office,
                            quarantine_after=quarantine_after)
         if batch.sent == 0:
@@ -153,10 +160,14 @@ def drain(store: Store, client: CentralClient, *, batch_size: int, kiosk_id: str
         result.delivered += batch.delivered
         result.quarantined += len(batch.quarantined)
         if batch.isolate:
-            log.warning("server refused a batch of %d (%s); sending the oldest event alone", batch.sent, batch.error)
-            size = 1
+            if window is None:
+                log.warning("server refused a batch of %d (%s); looking for the event it refuses", batch.sent,
+                            batch.error)
+            window = batch.sent
             continue
-        size = batch_size
+        if window is not None:
+            accepted_all = batch.error is None and batch.delivered == batch.sent
+            window = window - batch.sent if accepted_all and window > batch.sent else None
         if batch.error is not None:
             result.error = batch.error
             break

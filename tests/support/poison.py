@@ -25,6 +25,7 @@ class Poisoner:
         self.events: dict[str, str] = {}   # event_id -> "event" | "whole"
         self.rule = None
         self.refusals: dict[str, int] = {}  # event_id -> times refused
+        self.batches = 0                    # POST /events requests seen
         self.enabled = True
 
     def add(self, event_id: str, *, whole: bool = False) -> None:
@@ -52,6 +53,8 @@ class Poisoner:
     def __call__(self, environ, start_response):
         if environ["REQUEST_METHOD"] != "POST" or not environ["PATH_INFO"].endswith("/events"):
             return self.app(environ, start_response)
+        with self.lock:
+            self.batches += 1
         length = int(environ.get("CONTENT_LENGTH") or 0)
         raw = environ["wsgi.input"].read(length) if length else b""
         try:
