@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 import requests
+from agent.conftest import KIOSK_ID, OFFICE, KioskRig
+from support.poison import Poisoner
 
 from central.app import create_app
 from central.auth import issue_token
@@ -24,9 +26,6 @@ from kiosk.agent.push import QUARANTINE_STREAK_MAX
 from kiosk.printing import TicketPrinting
 from kiosk.store import Store
 from kiosk.store.schema import MIGRATIONS
-from support.poison import Poisoner
-
-from agent.conftest import KIOSK_ID, OFFICE, KioskRig
 
 REPO = Path(__file__).resolve().parents[2]
 QUARANTINE_AFTER = 3

@@ -21,7 +21,10 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import requests
+from conftest import KIOSK_ID, OFFICE, KioskRig
 from figures import record, sized
+from support.kiosk_env import write_config
+from support.poison import Poisoner
 
 from central.app import create_app
 from central.auth import issue_token
@@ -29,10 +32,6 @@ from central.server import ServerThread
 from kiosk.clock import ManualClock
 from kiosk.issuer import Issuer
 from kiosk.printing import TicketPrinting
-from support.kiosk_env import write_config
-from support.poison import Poisoner
-
-from conftest import KIOSK_ID, OFFICE, KioskRig
 
 REPO = Path(__file__).resolve().parents[2]
 RATE = 200  # one event in RATE is refused for good
@@ -94,7 +93,7 @@ def test_a_day_with_one_event_in_200_refused_for_good(tmp_path, central_db, kios
         agent = subprocess.Popen([sys.executable, "-m", "kiosk", "--config", str(rig.config_path), "agent",
                                   "--log-level", "info"], stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
         try:
-            for n in range(tickets_wanted):
+            for _ in range(tickets_wanted):
                 service = rng.choice(("A", "G"))
                 ticket = rig.issuer.issue(service, "lansia" if service == "A" and rng.random() < 0.1 else None)
                 assert printing.print_ticket(rig.store, ticket).printed

@@ -64,17 +64,17 @@ class Poisoner:
             events = None
         if isinstance(events, list):
             verdicts = [self._verdict(e) for e in events]
-            whole = [e["event_id"] for e, v in zip(events, verdicts) if v == "whole"]
+            whole = [e["event_id"] for e, v in zip(events, verdicts, strict=True) if v == "whole"]
             if whole:
                 self._count(whole)
                 payload = json.dumps({"error": "unprocessable", "message": f"event {whole[0]} cannot be stored"})
                 start_response("422 Unprocessable Entity", [("Content-Type", "application/json"),
                                                             ("Content-Length", str(len(payload)))])
                 return [payload.encode()]
-            for event, verdict in zip(events, verdicts):
+            for event, verdict in zip(events, verdicts, strict=True):
                 if verdict == "event" and isinstance(event.get("ticket"), dict):
                     event["ticket"]["prefix"] = "??"
-            hit = [e["event_id"] for e, v in zip(events, verdicts) if v == "event"]
+            hit = [e["event_id"] for e, v in zip(events, verdicts, strict=True) if v == "event"]
             if hit:
                 # The server stops at the first refused event: only that one was refused.
                 self._count(hit[:1])
