@@ -73,7 +73,7 @@ def push_batch(store: Store, client: CentralClient, *, batch_size: int, kiosk_id
         result = BatchResult(sent=len(ids), error=err)
         if refuses_content(err):
             if len(ids) == 1:
-                result.quarantined = _refused(store, ids[0], f"HTTP {err.status}: {err}", quarantine_after)
+                result.quarantined = _refused(store, ids[0], str(err), quarantine_after)
                 if result.quarantined:
                     result.error = None
             else:
