@@ -60,8 +60,10 @@ def refuses_content(err: CentralError) -> bool:
 
 
 def push_batch(store: Store, client: CentralClient, *, batch_size: int, kiosk_id: str, office: str,
-               quarantine_after: int) -> BatchResult:
-    events = store.pending_wire(batch_size)
+               quarantine_after: int, events: list[tuple[str, str]] | None = None) -> BatchResult:
+    """`events`: the batch as Store.pending_wire returned it, when the caller already read it."""
+    if events is None:
+        events = store.pending_wire(batch_size)
     if not events:
         return BatchResult()
     ids = [event_id for event_id, _ in events]
@@ -135,23 +137,24 @@ def _note_not_accepted(store: Store, missing: list[str], rejected: list[Rejectio
 
 def drain(store: Store, client: CentralClient, *, batch_size: int, kiosk_id: str, office: str,
           quarantine_after: int, should_stop=lambda: False, deadline: float | None = None,
-          between_batches=lambda: None) -> DrainResult:
+          between_batches=lambda: None, first: list[tuple[str, str]] | None = None) -> DrainResult:
     """Push batches until the outbox is empty, an attempt fails, or `deadline` (monotonic) passes.
+    `first`: the first batch, already read by the caller (the outbox is not read twice for it).
 
     When a request of several events is refused for its content, the culprit is hunted by halving:
     `window` is how many of the oldest events it is among; the older half is sent, and either it
     is refused (the culprit is in it) or accepted (the culprit is in the rest). Alone, a refused
-    event is counted against; a few requests instead of one per event before it. An event the
-    server has refused before goes alone at once."""
+    event is counted against; a few requests instead of one per event before it. When the oldest
+    event has been refused before, it is tried alone at once."""
     result = DrainResult()
-    oldest = store.pending_events(1)
-    window: int | None = 1 if oldest and oldest[0].rejections else None
+    window: int | None = None
     while not should_stop() and (deadline is None or time.monotonic() < deadline):
         if result.batches:
             between_batches()
         size = batch_size if window is None else (window + 1) // 2
         batch = push_batch(store, client, batch_size=size, kiosk_id=kiosk_id, office=office,
-                           quarantine_after=quarantine_after)
+                           quarantine_after=quarantine_after,
+                           events=first[:size] if first is not None and not result.batches else None)
         if batch.sent == 0:
             result.pending = 0
             break
@@ -160,10 +163,14 @@ def drain(store: Store, client: CentralClient, *, batch_size: int, kiosk_id: str
         result.delivered += batch.delivered
         result.quarantined += len(batch.quarantined)
         if batch.isolate:
-            if window is None:
-                log.warning("server refused a batch of %d (%s); looking for the event it refuses", batch.sent,
-                            batch.error)
-            window = batch.sent
+            # Read only on this rare path: a push turn itself reads the outbox once.
+            if window is None and store.head_rejections():
+                window = 1
+            else:
+                if window is None:
+                    log.warning("server refused a batch of %d (%s); looking for the event it refuses",
+                                batch.sent, batch.error)
+                window = batch.sent
             continue
         if window is not None:
             accepted_all = batch.error is None and batch.delivered == batch.sent

@@ -59,3 +59,6 @@ MIGRATIONS: list[str] = [
     CREATE INDEX outbox_quarantined ON outbox (seq) WHERE quarantined_at IS NOT NULL AND delivered_at IS NULL;
     """,
 ]
+
+# The schema version that added the quarantine's columns.
+QUARANTINE_SCHEMA = 2

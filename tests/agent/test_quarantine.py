@@ -142,9 +142,9 @@ def test_a_refused_batch_is_retried_event_by_event_so_only_the_bad_one_is_quaran
     assert held_ids(central_db) == ids[:4] + ids[5:]
     (event,) = qrig.store.quarantined_events()
     assert event.event_id == ids[4] and "HTTP 422" in event.last_error
-    # Found by halving (7 -> 4 accepted -> 2 refused -> 1 refused), then sent alone while refused
-    # again, then the rest in one batch: not one request per event before it.
-    assert server.poison.batches == 4 + (QUARANTINE_AFTER - 1) + 1
+    # Found by halving (7 -> 4 accepted -> 2 refused -> 1 refused); after that a refused batch
+    # tries the already refused event alone at once; then the rest goes in one batch.
+    assert server.poison.batches == 4 + 2 * (QUARANTINE_AFTER - 1) + 1
 
 
 def test_a_server_answering_404_to_everything_quarantines_nothing(tmp_path, kiosk_token, central_db):
