@@ -15,6 +15,7 @@ from urllib.parse import quote, urlsplit
 from .. import state_keys
 from ..clock import Clock, clock_trusted
 from ..config import KioskConfig
+from .display import display_mode
 from .host import Host
 from .result import Result, fail, ok, warn
 
@@ -404,5 +405,5 @@ def _group_exists(name: str) -> bool:
         return False
 
 
-CONFIG_CHECKS = (secrets, database, disk, clock, timezone_check, printer, printer_access, server, log_api)
+CONFIG_CHECKS = (secrets, database, disk, clock, timezone_check, printer, printer_access, server, log_api, display_mode)
 HOST_CHECKS = (units, display, touch, groups)

@@ -10,6 +10,7 @@ must be where the picture puts them, and a click on one must land on that button
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -224,7 +225,7 @@ def kiosk_on_screen(tmp_path):
 
 
 @pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
-def test_home_screen_fills_the_display(kiosk_on_screen, size, request):
+def test_home_screen_fills_the_display(kiosk_on_screen, size, tmp_path):
     width, height = size
     kiosk = kiosk_on_screen(width, height)
     im = kiosk.settled_screenshot()
@@ -234,6 +235,8 @@ def test_home_screen_fills_the_display(kiosk_on_screen, size, request):
         im.save(Path(keep) / f"fullscreen-{width}x{height}.png")
     assert im.size == size
     judge_home(im, stacked_along="y" if height > width else "x")
+    recorded = json.loads((tmp_path / "etc" / "display.json").read_text())  # what `kiosk doctor` reports
+    assert recorded == {"driver": "x11", "width": width, "height": height, "refresh": 0, "rotation": 0}
 
 
 def test_rotation_turns_picture_and_touch_together(kiosk_on_screen):
