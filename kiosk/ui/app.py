@@ -76,7 +76,7 @@ def run_app(config: KioskConfig, printer_device_override: str | None = None, *, 
     config = with_printer_device(config, printer_device_override)
     mode = configure_kivy(config)
     if mode is not None:
-        log.info("display %s, rotation %d: the window covers it", mode, config.ui.rotation)
+        log.info("Display: %s, rotation %d; the window covers it", mode, config.ui.rotation)
         try:
             record(mode, config.ui.rotation, Path(config.store.path).parent)
         except OSError as e:
