@@ -22,6 +22,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 SDL_INIT_VIDEO = 0x20
+# SDL falls back to these when no real display answers (an unreachable $DISPLAY): the app would
+# run on nothing, a dark lobby that looks alive to systemd.
+INVISIBLE_DRIVERS = ("offscreen", "dummy")
 RECORD_NAME = "display.json"
 
 
@@ -72,6 +75,9 @@ def desktop_mode(library: str | None = None) -> DisplayMode:
                            f"{sdl.SDL_GetError().decode(errors='replace')}")
     try:
         driver = (sdl.SDL_GetCurrentVideoDriver() or b"?").decode()
+        if driver in INVISIBLE_DRIVERS and os.environ.get("SDL_VIDEODRIVER") != driver:
+            raise DisplayError(f"SDL found no display and fell back to its {driver} driver, which shows nothing "
+                               f"($DISPLAY={os.environ.get('DISPLAY', '')!r}; on the kiosk SDL_VIDEODRIVER=kmsdrm)")
         mode = _SDLDisplayMode()
         if sdl.SDL_GetDesktopDisplayMode(0, ctypes.byref(mode)) != 0:
             raise DisplayError(f"SDL ({driver}) has no display mode: {sdl.SDL_GetError().decode(errors='replace')}")

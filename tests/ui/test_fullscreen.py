@@ -259,14 +259,18 @@ def test_rotation_turns_picture_and_touch_together(kiosk_on_screen):
     assert hit, f"clicked the middle button at {english.centre}; the selected (blue) one is {selected}"
 
 
-def test_no_display_is_a_clear_failure_not_an_invisible_app(tmp_path):
+@pytest.mark.parametrize("display, driver, message", [
+    (None, "no-such-driver", "error: SDL cannot open a display with SDL_VIDEODRIVER=no-such-driver"),
+    (":4999", None, "error: SDL found no display and fell back to its offscreen driver, which shows nothing"),
+], ids=["unknown-driver", "unreachable-x"])
+def test_no_display_is_a_clear_failure_not_an_invisible_app(tmp_path, display, driver, message):
     """systemd restarts a UI that fails; one running without a display would leave the lobby dark."""
     config = write_config(tmp_path / "etc", printer='device = "virtual"', extra="[ui]\nfullscreen = true\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KIVY_", "SDL_")) and k != "DISPLAY"}
-    env["SDL_VIDEODRIVER"] = "no-such-driver"
+    env.update({"DISPLAY": display} if display else {}, **({"SDL_VIDEODRIVER": driver} if driver else {}))
     p = subprocess.run([sys.executable, "-m", "kiosk", "--config", str(config), "ui"], env=env, capture_output=True,
                        text=True, timeout=60, stdin=subprocess.DEVNULL)
     assert p.returncode == 1, p.stdout + p.stderr
-    assert "error: SDL cannot open a display with SDL_VIDEODRIVER=no-such-driver" in p.stderr
+    assert message in p.stderr
     assert "Traceback" not in p.stdout + p.stderr
     assert not (tmp_path / "etc" / "display.json").exists()
