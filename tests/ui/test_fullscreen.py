@@ -240,8 +240,9 @@ def test_home_screen_fills_the_display(kiosk_on_screen, size, tmp_path):
 
 
 def test_rotation_turns_picture_and_touch_together(kiosk_on_screen):
-    """A 1280x720 landscape panel mounted upright (ui.rotation = 90): the home screen is the
-    portrait one, turned; a click on the middle button (English) selects English."""
+    """A 1280x720 landscape panel mounted a quarter turn clockwise, as a portrait screen
+    (ui.rotation = 90): the home screen is the portrait one, turned; a click on the middle button
+    (English) selects English, so the click was turned the same way as the picture."""
     kiosk = kiosk_on_screen(1280, 720, rotation=90)
     before = kiosk.settled_screenshot()
     judge_home(before.rotate(UPRIGHT_90, expand=True), stacked_along="y")
@@ -267,7 +268,10 @@ def test_no_display_is_a_clear_failure_not_an_invisible_app(tmp_path, display, d
     """systemd restarts a UI that fails; one running without a display would leave the lobby dark."""
     config = write_config(tmp_path / "etc", printer='device = "virtual"', extra="[ui]\nfullscreen = true\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KIVY_", "SDL_")) and k != "DISPLAY"}
-    env.update({"DISPLAY": display} if display else {}, **({"SDL_VIDEODRIVER": driver} if driver else {}))
+    if display:
+        env["DISPLAY"] = display
+    if driver:
+        env["SDL_VIDEODRIVER"] = driver
     p = subprocess.run([sys.executable, "-m", "kiosk", "--config", str(config), "ui"], env=env, capture_output=True,
                        text=True, timeout=60, stdin=subprocess.DEVNULL)
     assert p.returncode == 1, p.stdout + p.stderr
