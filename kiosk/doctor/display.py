@@ -16,7 +16,7 @@ from __future__ import annotations
 import glob
 from pathlib import Path
 
-from ..ui.display import read_record
+from ..ui.display import RECORD_NAME, read_record
 from .result import Result, ok, warn
 
 NAME = "display mode"
@@ -67,7 +67,12 @@ def display_mode(scene) -> list[Result]:
     parts = [f"native: {shown}"]
     if fb:
         parts.append(f"console framebuffer {fb}")
-    record = read_record(Path(scene.config.store.path).parent)
+    folder = Path(scene.config.store.path).parent
+    try:
+        record = read_record(folder)
+    except PermissionError:
+        return [warn(NAME, f"{'; '.join(parts)}; cannot read {folder / RECORD_NAME} (the service user's)",
+                     "run the doctor as root: sudo kiosk doctor")]
     used = f"{record.get('width')}x{record.get('height')}" if record else None
     if record:
         parts.append(f"the touchscreen drives {used}@{record.get('refresh') or '?'} ({record.get('driver')}), "

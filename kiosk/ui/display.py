@@ -109,7 +109,9 @@ def record(mode: DisplayMode, rotation: int, folder: Path) -> Path:
 
 
 def read_record(folder: Path) -> dict | None:
+    """What `record` left, or None if nothing (readable as JSON) is there. PermissionError passes
+    through: the file is the service user's (0600)."""
     try:
         return json.loads((folder / RECORD_NAME).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (FileNotFoundError, NotADirectoryError, ValueError):
         return None
