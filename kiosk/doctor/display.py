@@ -8,7 +8,7 @@ Read from the host (all under Host.root, so a test hands it a fake tree):
 - /proc/cmdline: `video=<output>:<mode>,rotate=<deg>` (or panel_orientation=, or fbcon=rotate:<n>)
   turns the console only; SDL draws on the plane unturned, so only `[ui] rotation` turns the app;
 - display.json next to the database: the mode SDL reported when the touchscreen last started full
-  screen (written by kiosk/ui/display.py; the doctor cannot ask SDL while the UI holds the display).
+  screen (kiosk/display_mode.py; the doctor cannot ask SDL while the UI holds the display).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from __future__ import annotations
 import glob
 from pathlib import Path
 
-from ..ui.display import RECORD_NAME, read_record
+from ..display_mode import RECORD_NAME, read_record
 from .result import Result, ok, warn
 
 NAME = "display mode"

@@ -22,7 +22,8 @@ import signal
 from pathlib import Path
 
 from ..config import KioskConfig
-from .display import DisplayMode, desktop_mode, record, window_settings
+from ..display_mode import DisplayMode, record
+from .display import desktop_mode, window_settings
 
 log = logging.getLogger("kiosk.ui")
 

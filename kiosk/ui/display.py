@@ -16,32 +16,19 @@ import ctypes
 import ctypes.util
 import glob
 import importlib.util
-import json
 import os
-from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from ..display_mode import DisplayMode
 
 SDL_INIT_VIDEO = 0x20
 # SDL falls back to these when no real display answers (an unreachable $DISPLAY): the app would
 # run on nothing, a dark lobby that looks alive to systemd.
 INVISIBLE_DRIVERS = ("offscreen", "dummy")
-RECORD_NAME = "display.json"
 
 
 class DisplayError(RuntimeError):
     """SDL cannot open any display (no $DISPLAY, KMSDRM without a connected panel, ...)."""
-
-
-@dataclass(frozen=True)
-class DisplayMode:
-    driver: str  # SDL's video driver: "x11", "kmsdrm", "wayland", ...
-    width: int
-    height: int
-    refresh: int  # Hz; 0 when the driver does not say (X, Xvfb)
-
-    def __str__(self) -> str:
-        rate = f"@{self.refresh}" if self.refresh else ""
-        return f"{self.width}x{self.height}{rate} ({self.driver})"
 
 
 class _SDLDisplayMode(ctypes.Structure):
@@ -95,23 +82,3 @@ def window_settings(mode: DisplayMode) -> dict[str, str]:
     Wayland compositor take the full-screen flag and keep the panel's mode (no mode switch)."""
     return {"fullscreen": "auto", "borderless": "1", "width": str(mode.width), "height": str(mode.height),
             "position": "custom", "left": "0", "top": "0", "resizable": "0"}
-
-
-def record(mode: DisplayMode, rotation: int, folder: Path) -> Path:
-    """Leaves what the touchscreen chose for `kiosk doctor` (which cannot ask SDL while the UI owns
-    the display): folder/display.json."""
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / RECORD_NAME
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({**asdict(mode), "rotation": rotation}) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-    return path
-
-
-def read_record(folder: Path) -> dict | None:
-    """What `record` left, or None if nothing (readable as JSON) is there. PermissionError passes
-    through: the file is the service user's (0600)."""
-    try:
-        return json.loads((folder / RECORD_NAME).read_text(encoding="utf-8"))
-    except (FileNotFoundError, NotADirectoryError, ValueError):
-        return None

@@ -11,7 +11,7 @@ import pytest
 from kiosk.doctor import Doctor, Host
 from kiosk.doctor.checks import Scene
 from kiosk.doctor.display import console_rotation, display_mode
-from kiosk.ui.display import DisplayMode, record
+from kiosk.display_mode import DisplayMode, record
 from support.kiosk_env import make_config
 
 CMDLINE = "console=serial0,115200 console=tty1 root=PARTUUID=1234-02 rootfstype=ext4 fsck.repair=yes rootwait consoleblank=0"
