@@ -183,15 +183,18 @@ class FullScreenKiosk:
         pytest.fail(f"kiosk ui not READY within {START_TIMEOUT:g} s:\n{self.log.read_text()[-3000:]}")
 
     def settled_screenshot(self) -> Image.Image:
-        """The screen once two screenshots half a second apart agree (the first frames are drawn)."""
-        previous = screenshot(self.display)
-        for _ in range(20):
-            time.sleep(0.5)
+        """The screen once the home screen is drawn (a blue button shows) and two screenshots half a
+        second apart agree. READY comes with the first frame, which a loaded machine may not have
+        shown yet; a still, empty screen is not "settled"."""
+        previous = None
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
             current = screenshot(self.display)
-            if ImageChops.difference(previous, current).getbbox() is None:
+            drawn = previous is not None and ImageChops.difference(previous, current).getbbox() is None
+            if (drawn and filled_areas(current, BLUE)) or time.monotonic() > deadline:
                 return current
             previous = current
-        return current
+            time.sleep(0.5)
 
     def click(self, x: int, y: int) -> None:
         subprocess.run(["xdotool", "mousemove", str(x), str(y), "click", "1"], check=True, timeout=10,
