@@ -381,5 +381,6 @@ def _group_exists(name: str) -> bool:
         return False
 
 
-CONFIG_CHECKS = (secrets, database, disk, clock, timezone_check, printer, printer_access, server, log_api)
+from .scanner import scanner  # noqa: E402  (its own module; needs nothing from here)
+CONFIG_CHECKS = (secrets, database, disk, clock, timezone_check, printer, printer_access, server, log_api, scanner)
 HOST_CHECKS = (units, display, touch, groups)
