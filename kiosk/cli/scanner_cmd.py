@@ -62,6 +62,7 @@ def test(ctx: Context, args) -> int:
                 print(f"refused: {value}", flush=True)
             elif kind == "connected":
                 ever_connected = True
+                print("ready: scan now", flush=True)
             else:
                 last_problem = value
                 print(f"{kind}: {value}", file=sys.stderr, flush=True)

@@ -115,7 +115,10 @@ def _checked_scanner(col: Collector, base: Path, section):
     if section.min_length > section.max_length:
         col.add("scanner.min_length", f"{section.min_length} is more than scanner.max_length ({section.max_length})")
     if dev.kind == "serial" and not dev.path.startswith("/"):
-        section = dataclasses.replace(section, device=f"serial:{_resolve(base, dev.path)}@{dev.baud}")
+        # Not resolved through symlinks: a link (by-id, the virtual scanner's) points at a new tty
+        # after a replug, and the reader reopens the link.
+        path = os.path.normpath(base / Path(dev.path).expanduser())
+        section = dataclasses.replace(section, device=f"serial:{path}@{dev.baud}")
     return section
 
 
