@@ -106,3 +106,25 @@ def test_stop_returns_promptly_while_the_device_is_silent(rig):
     assert time.monotonic() - t0 < 1.0
     assert not any(t.name.startswith("scanner:") and t.is_alive() for t in threading.enumerate()
                    if t is reader._thread)
+
+
+def test_the_virtual_scanner_process_scans_its_codes_and_stops_on_sigterm(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    link = tmp_path / "scanner.tty"
+    proc = subprocess.Popen([sys.executable, "-m", "kiosk.scanner.virtual", "--link", str(link), "--start-delay", "1",
+                             "--every", "0.05", "--code", "PROC-0001", "--code", "PROC-0002"],
+                            stdout=subprocess.PIPE, text=True)
+    got = Collected()
+    try:
+        assert proc.stdout.readline().strip() == str(link)
+        with SerialScanner(str(link), 9600, got.codes.put, read_timeout=0.05):
+            assert [got.next_code(), got.next_code()] == ["PROC-0001", "PROC-0002"]
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=5) == 0
+        assert not link.exists()
+    finally:
+        proc.kill()
+        proc.wait()
