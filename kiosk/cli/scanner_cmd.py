@@ -35,11 +35,10 @@ def test(ctx: Context, args) -> int:
                            "booking screen, or scan into a text editor (each code must end with "
                            f"{cfg.suffix})", EXIT_USAGE)
     events: queue.Queue = queue.Queue()
-    scanner = SerialScanner(
-        dev.path, dev.baud, lambda code: events.put(("code", code)),
+    scanner = SerialScanner.from_config(
+        cfg, lambda code: events.put(("code", code)),
         on_refused=lambda r: events.put(("refused", r.reason)),
         on_state=lambda state, detail: events.put((state, detail)),
-        prefix=cfg.prefix, suffix=cfg.suffix, rules=cfg.rules(), reconnect_seconds=cfg.reconnect_seconds,
     )
     print(f"reading {dev.path} at {dev.baud} baud; scan {args.count} code(s) within {args.timeout:g} s", flush=True)
     read = 0

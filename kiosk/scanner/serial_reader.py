@@ -39,6 +39,17 @@ class SerialScanner:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
+    @classmethod
+    def from_config(cls, section, on_code: Callable[[str], None], **callbacks) -> "SerialScanner":
+        """The reader for a `[scanner]` section whose device is serial (ValueError otherwise)."""
+        from .device import parse_scanner_device
+
+        dev = parse_scanner_device(section.device)
+        if dev.kind != "serial":
+            raise ValueError(f'[scanner] device = "{section.device}" is not a serial scanner')
+        return cls(dev.path, dev.baud, on_code, prefix=section.prefix, suffix=section.suffix, rules=section.rules(),
+                   reconnect_seconds=section.reconnect_seconds, **callbacks)
+
     def start(self) -> "SerialScanner":
         self._thread = threading.Thread(target=self._run, name=f"scanner:{self.path}", daemon=True)
         self._thread.start()

@@ -1,17 +1,20 @@
 """`kiosk scanner test` end to end on a pty, the [scanner] config checks, and the doctor's scanner check."""
 
 import os
+import queue
 import subprocess
 import sys
 
 import pytest
 from support.kiosk_env import kiosk_env, make_config, write_config
+from support.waiting import wait_for
 
 from kiosk.cli.main import main
 from kiosk.config import ConfigError
 from kiosk.doctor import Host
 from kiosk.doctor.checks import Scene
 from kiosk.doctor.scanner import scanner as scanner_check
+from kiosk.scanner import SerialScanner
 from kiosk.scanner.virtual import VirtualScanner
 
 
@@ -99,3 +102,19 @@ def test_doctor_hid_check_looks_for_a_keyboard_device(tmp_path):
     os.symlink("../event3", by_id / "usb-Honeywell_Scanner-event-kbd")
     result = scanner_check(scene(cfg, root))
     assert result.status == "OK" and "Honeywell" in result.detail
+
+
+def test_the_reader_takes_its_framing_from_the_config(tmp_path):
+    with VirtualScanner(link=tmp_path / "scanner.tty", suffix="tab") as vs:
+        cfg = make_config(tmp_path, extra='[scanner]\ndevice = "serial:scanner.tty@9600"\nprefix = "]Q"\n'
+                                          'suffix = "tab"\nmax_length = 8')
+        codes, refused = queue.Queue(), queue.Queue()
+        with SerialScanner.from_config(cfg.scanner, codes.put, on_refused=refused.put) as reader:
+            wait_for("the reader to open the pty", reader.connected.is_set, 5)
+            vs.scan("]QTOO-LONG-CODE")
+            vs.scan("NOPREFIX")
+            vs.scan("]QOK-0001")
+            assert codes.get(timeout=5) == "OK-0001"
+    assert ["longer than 8" in refused.get_nowait().reason, "prefix" in refused.get_nowait().reason] == [True, True]
+    with pytest.raises(ValueError, match="not a serial scanner"):
+        SerialScanner.from_config(make_config(tmp_path / "hid", extra='[scanner]\ndevice = "hid"').scanner, print)
