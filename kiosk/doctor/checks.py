@@ -16,6 +16,7 @@ from .. import state_keys
 from ..clock import Clock, clock_trusted
 from ..config import KioskConfig
 from ..store import Store
+from .display import display_mode
 from .host import Host
 from .result import Result, fail, ok, warn
 
@@ -382,5 +383,6 @@ def _group_exists(name: str) -> bool:
 
 
 from .scanner import scanner  # noqa: E402  (its own module; needs nothing from here)
-CONFIG_CHECKS = (secrets, database, disk, clock, timezone_check, printer, printer_access, server, log_api, scanner)
+CONFIG_CHECKS = (secrets, database, disk, clock, timezone_check, printer, printer_access, server, log_api, display_mode,
+                 scanner)
 HOST_CHECKS = (units, display, touch, groups)
