@@ -19,6 +19,7 @@ from ..store import Store
 from .display import display_mode
 from .host import Host
 from .result import Result, fail, ok, warn
+from .scanner import scanner
 
 UNITS = ("kiosk-ui.service", "kiosk-agent.service")
 DISPLAY_GROUPS = ("video", "render", "input")
@@ -409,5 +410,5 @@ def _group_exists(name: str) -> bool:
 
 
 CONFIG_CHECKS = (secrets, database, disk, clock, timezone_check, printer, printer_access, server, log_api, display_mode,
-                 quarantine)
+                 scanner, quarantine)
 HOST_CHECKS = (units, display, touch, groups)
