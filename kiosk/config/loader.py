@@ -19,6 +19,7 @@ from .schema import (
     CentralSection,
     KioskSection,
     PrinterSection,
+    SpeechSection,
     StoreSection,
     UiSection,
 )
@@ -40,6 +41,7 @@ class KioskConfig:
     admin: AdminSection
     catalogue: Catalogue
     warnings: tuple = ()
+    speech: SpeechSection = SpeechSection()
 
     @property
     def base_dir(self) -> Path:
@@ -198,6 +200,7 @@ def config_from_tables(raw: dict, cfg_path: Path) -> KioskConfig:
         ui=sections["ui"],
         admin=sections["admin"],
         catalogue=catalogue,
+        speech=sections["speech"],
     )
     remote = cfg.remote_catalogue_path
     if remote.exists():
