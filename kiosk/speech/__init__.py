@@ -4,10 +4,10 @@
 into what the voice says, through the same gettext catalogues. No Kivy here: the UI drives it.
 """
 
-from .engine import PlaybackSink, Speaker, SpeechStatus, WavSink, read_status, status_path
+from .engine import PlaybackSink, Sink, Speaker, SpeechStatus, WavSink, read_status, status_path
 from .texts import ticket_number_words, ticket_number_sentence
 
 __all__ = [
-    "PlaybackSink", "Speaker", "SpeechStatus", "WavSink", "read_status", "status_path",
+    "PlaybackSink", "Sink", "Speaker", "SpeechStatus", "WavSink", "read_status", "status_path",
     "ticket_number_words", "ticket_number_sentence",
 ]

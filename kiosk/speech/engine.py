@@ -57,14 +57,24 @@ def read_status(path: str | os.PathLike) -> SpeechStatus | None:
         return None
 
 
-class PlaybackSink:
-    """espeak-ng plays on the default sound card itself."""
+class Sink:
+    """Where utterance n's audio goes: the espeak-ng command line, and its stdout (a file descriptor)."""
 
     def command(self, argv: list[str], n: int) -> list[str]:
         return argv
 
+    def output(self, n: int):
+        return subprocess.DEVNULL
 
-class WavSink:
+    def started(self, n: int) -> None:
+        """espeak-ng is running (a sink that handed out a pipe's write end closes its copy here)."""
+
+
+class PlaybackSink(Sink):
+    """espeak-ng plays on the default sound card itself."""
+
+
+class WavSink(Sink):
     """espeak-ng writes utterance n to `folder`/utterance-NNNN.wav; `paths` lists them in order."""
 
     def __init__(self, folder: str | os.PathLike):
@@ -200,10 +210,11 @@ class Speaker:
             with self._cond:
                 if self._pending is not None or self._closed:
                     return  # already replaced: do not start it at all
-                proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=self.sink.output(n),
                                         stderr=subprocess.PIPE, encoding="utf-8", errors="replace",
                                         start_new_session=True, env=self.env)
                 self._proc = proc
+            self.sink.started(n)
         except OSError as e:
             self._set_status(False, f"cannot run {self.espeak}: {e.strerror or e}")
             return
