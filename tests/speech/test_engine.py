@@ -37,8 +37,9 @@ def slow_espeak(tmp_path: Path, first_delay: float, later_delay: float = 0.0) ->
     """A real espeak-ng behind a real start-up delay; each run leaves its pid in pids.txt."""
     script = tmp_path / "slow-espeak-ng"
     script.write_text(f"""#!/bin/sh
+if [ -e "{tmp_path}/started" ]; then delay={later_delay}; else touch "{tmp_path}/started"; delay={first_delay}; fi
 echo $$ >> "{tmp_path}/pids.txt"
-if [ -e "{tmp_path}/started" ]; then sleep {later_delay}; else touch "{tmp_path}/started"; sleep {first_delay}; fi
+sleep $delay
 exec espeak-ng "$@"
 """)
     script.chmod(0o755)
