@@ -17,6 +17,7 @@ from ..clock import Clock, clock_trusted
 from ..config import KioskConfig
 from ..store import Store
 from .audio import audio
+from .display import display_mode
 from .host import Host
 from .result import Result, fail, ok, warn
 
@@ -382,5 +383,6 @@ def _group_exists(name: str) -> bool:
         return False
 
 
-CONFIG_CHECKS = (secrets, database, disk, clock, timezone_check, printer, printer_access, server, log_api, audio)
+CONFIG_CHECKS = (secrets, database, disk, clock, timezone_check, printer, printer_access, server, log_api, display_mode,
+                 audio)
 HOST_CHECKS = (units, display, touch, groups)
