@@ -198,7 +198,11 @@ class Speaker:
                 self._pending = None
                 generation = self._asked
                 n += 1
-            self._say(n, text, lang)
+            try:
+                self._say(n, text, lang)
+            except Exception as e:  # a broken sink must not end speech for the rest of the day
+                log.exception("speech: utterance %d failed", n)
+                self._set_status(False, f"utterance failed: {e}")
             with self._cond:
                 # With nothing pending, every utterance asked for is over (said, cut or dropped by stop()).
                 self._done = self._asked if self._pending is None else generation

@@ -197,3 +197,20 @@ def test_ticket_words_in_both_languages():
     assert ticket_number_words("b0789", "id") == "B, nol, tujuh, delapan, sembilan"
     assert ticket_number_sentence("C250", "en") == "Your queue number: C, two, five, zero."
     assert os.sep not in ticket_number_words("A/1", "id")
+
+
+def test_a_failing_sink_costs_one_utterance_not_the_worker(speakers, tmp_path):
+    class FlakySink(WavSink):
+        def command(self, argv, n):
+            if n == 1:
+                raise OSError(28, "No space left on device")
+            return super().command(argv, n)
+
+    sink = FlakySink(tmp_path)
+    speaker = speakers(SPEECH, sink)
+    speaker.speak("satu", "id")
+    assert speaker.wait_idle(10)
+    assert not speaker.status.ok and "No space left" in speaker.status.detail
+    speaker.speak("dua", "id")
+    assert speaker.wait_idle(20)
+    assert speaker.status.ok and listen(sink.paths[0]).rms > RMS_FLOOR
