@@ -124,8 +124,8 @@ def cmd_tokens_add(args) -> int:
 
 def cmd_tokens_list(args) -> int:
     rows = [
-        {"token_id": t.token_id, "role": t.role, "subject": t.subject, "created_at": t.created_at,
-         "revoked_at": t.revoked_at}
+        {"token_id": t.token_id, "role": t.role, "subject": t.subject, "office": t.office, "created_at": t.created_at,
+         "revoked_at": t.revoked_at, "refused": t.refused}
         for t in open_db(args.db).tokens()
     ]
     if args.json:
@@ -134,7 +134,10 @@ def cmd_tokens_list(args) -> int:
     else:
         for row in rows:
             state = f"revoked {row['revoked_at']}" if row["revoked_at"] else "active"
-            print(f"{row['token_id']}  {row['role']:<7}  {row['subject']}  created {row['created_at']}  {state}")
+            office = f"office {row['office']}" if row["office"] else "any office"
+            refused = f"  refused {row['refused']} events for other kiosks/offices" if row["refused"] else ""
+            print(f"{row['token_id']}  {row['role']:<7}  {row['subject']}  {office}  created {row['created_at']}  "
+                  f"{state}{refused}")
     return EXIT_OK
 
 
@@ -249,7 +252,9 @@ def build_parser() -> argparse.ArgumentParser:
                           description="Create a token for a kiosk (or a counter) and print it once.")
     p.add_argument("subject", metavar="KIOSK_ID", help="kiosk id (or counter name with --role counter)")
     p.add_argument("--role", choices=ROLES, default="kiosk", help="kiosk (default) or counter")
-    p.add_argument("--office", help="bind the kiosk to this office; otherwise it reports its own")
+    p.add_argument("--office", help="bind the token to this office (a kiosk files tickets there, a counter calls "
+                                    "only there); otherwise a kiosk keeps the first office it reports and a "
+                                    "counter may call in any office")
     p.set_defaults(func=cmd_tokens_add)
     p = tokens.add_parser("list", parents=[common], help="list tokens (never the secrets)")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
