@@ -36,19 +36,27 @@ class ApiError(Exception):
 class _NoRedirects(Flask):
     """Routing never answers with a redirect (e.g. a `..%2F` path segment): such a path is not an API path."""
 
+    body_gate = None  # set by create_app; central/server.py hands it to the server
+
     def raise_routing_exception(self, request):
         if isinstance(request.routing_exception, RequestRedirect):
             raise NotFound("no such endpoint (see docs/openapi.yaml)")
         super().raise_routing_exception(request)
 
 
-def body_allowed(db: CentralDB, authorization: str | None) -> bool:
-    """Whether the server may read a request body at all: only from a holder of a valid token."""
-    return authenticate(db, authorization) is not None
+def body_gate(db: CentralDB):
+    """Whether the server may read a request's body at all: only a valid token's, and not oversize.
+
+    Otherwise the app gets the request without its body and answers 401 or 413 at once.
+    """
+    def allowed(headers: dict, content_length: int) -> bool:
+        return content_length <= MAX_BODY_BYTES and authenticate(db, headers.get("AUTHORIZATION")) is not None
+    return allowed
 
 
 def create_app(db: CentralDB, max_batch: int = MAX_BATCH) -> Flask:
     app = _NoRedirects("central")
+    app.body_gate = body_gate(db)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.json.sort_keys = False
 

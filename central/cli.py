@@ -23,6 +23,7 @@ from . import __version__, logpull
 from .auth import ROLES, issue_token
 from .db import CentralDB
 from .protocol import PREFIX_RE, office_problem
+from .server import LIMITS
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NOTHING = 0, 1, 2, 3
 DEFAULT_LISTEN = "127.0.0.1:8471"
@@ -95,7 +96,7 @@ def cmd_serve(args) -> int:
     db = open_db(args.db)
     host, port = args.listen
     try:
-        server = ServerThread(create_app(db), host, port, threads=args.threads)
+        server = ServerThread(create_app(db), host, port, threads=args.threads, per_client=args.per_client)
     except OSError as err:
         raise CliError(f"cannot listen on {host}:{port}: {err.strerror or err}", EXIT_FAILED)
     stop = threading.Event()
@@ -241,6 +242,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"address to listen on (default {DEFAULT_LISTEN}; port 0 picks a free one)")
     p.add_argument("--threads", type=int, choices=range(1, 65), default=4, metavar="N",
                    help="request worker threads (1-64, default 4)")
+    p.add_argument("--per-client", type=int, choices=range(0, 1025), default=LIMITS["per_client"], metavar="N",
+                   help=f"connections one address may hold open (default {LIMITS['per_client']}; 0 = no cap, "
+                        "only behind a reverse proxy that limits them itself)")
     p.add_argument("--log-level", choices=["debug", "info", "warning", "error"], default="info")
     p.add_argument("--pull-every", type=logpull.every_seconds, metavar="S",
                    help="also pull the kiosks' ticket logs every S seconds (see `kiosk-central pull`)")

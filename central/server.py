@@ -4,6 +4,9 @@ Waitress has no public way to stop a server from another thread (Pylons/waitress
 closing its sockets from outside races the asyncore loop. Instead we ask the loop thread itself
 to close every dispatcher through waitress's trigger, which empties the socket map and so ends
 the loop; then the worker threads are stopped.
+
+The server is waitress with serverguard's limits (a header deadline, connections per client,
+no body read before the app's body gate allows it): see LIMITS and docs/operations.md.
 """
 
 from __future__ import annotations
@@ -11,7 +14,22 @@ from __future__ import annotations
 import threading
 
 from waitress import wasyncore
-from waitress.server import create_server
+
+from serverguard import create_guarded_server
+
+# A kiosk sends its headers at once and holds one or two connections; an office behind one NAT
+# address has a handful of kiosks and counters. What the app takes is capped by the app itself
+# (its body gate answers 413); waitress's own cap only stops a chunked upload that never ends.
+LIMITS = dict(
+    per_client=16,
+    header_timeout=10.0,
+    connection_limit=256,
+    channel_timeout=30,
+    max_request_header_size=16 * 1024,
+    max_request_body_size=8 * 1024 * 1024,
+    expose_tracebacks=False,
+    asyncore_use_poll=True,
+)
 
 
 class ServerThread:
@@ -20,7 +38,8 @@ class ServerThread:
     def __init__(self, app, host: str = "127.0.0.1", port: int = 0, threads: int = 4, **adjustments):
         adjustments.setdefault("ident", "kiosk-central")
         adjustments.setdefault("recv_bytes", 65536)
-        self._server = create_server(app, host=host, port=port, threads=threads, **adjustments)
+        adjustments.setdefault("body_gate", getattr(app, "body_gate", None))
+        self._server = create_guarded_server(app, host, port, threads=threads, **{**LIMITS, **adjustments})
         self.host = host
         self.port = int(self._server.getsockname()[1])
         self._thread = threading.Thread(target=self._server.run, name=f"waitress:{self.port}", daemon=True)

@@ -3,7 +3,9 @@
 Waitress has no public way to stop a server from another thread: we ask its own loop thread (via
 its trigger) to close every dispatcher, which ends the loop, then stop the worker threads. The
 adjustments below are the API's request limits: small headers, no body, few connections, and idle
-connections dropped, so a misbehaving client cannot hold the kiosk's memory or threads.
+connections dropped, so a misbehaving client cannot hold the kiosk's memory or threads; serverguard
+adds a deadline for the whole request header, a cap on connections per address, and reads no body
+without the token, so trickling clients cannot take the connection slots.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ import threading
 from typing import Callable
 
 from waitress import wasyncore
-from waitress.server import create_server
+
+from serverguard import create_guarded_server
 
 from ..config import KioskConfig
 from ..store import Store
@@ -26,11 +29,16 @@ log = logging.getLogger("kiosk.logapi")
 
 LIMITS = dict(
     threads=2,
-    connection_limit=16,
+    # One puller (the central server) needs one connection at a time; 8 leaves room for a doctor
+    # check, a technician and connections the server has not yet seen closed; 64 slots need 8
+    # addresses trickling at once to fill.
+    per_client=8,
+    header_timeout=5.0,
+    connection_limit=64,
     channel_timeout=30,
     max_request_header_size=8 * 1024,
     max_request_body_size=1024,
-    cleanup_interval=10,
+    cleanup_interval=2,
     # Back-pressure instead of spooling: a page waits for a slow reader once 1 MiB is queued,
     # rather than going to a temp file, so memory per connection stays small and bounded.
     outbuf_high_watermark=1024 * 1024,
@@ -55,7 +63,8 @@ def parse_listen(text: str) -> tuple[str, int]:
 class LogServer:
     def __init__(self, app, host: str, port: int, **adjustments):
         try:
-            self._server = create_server(app, host=host, port=port, **{**LIMITS, **adjustments})
+            self._server = create_guarded_server(app, host, port, body_gate=getattr(app, "body_gate", None),
+                                                 **{**LIMITS, **adjustments})
         except OSError as e:
             raise LogApiError(f"cannot listen on {host}:{port} for the log API: {e.strerror or e} "
                               "(another agent running? change agent.listen)") from None
