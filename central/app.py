@@ -54,7 +54,8 @@ def body_gate(db: CentralDB):
     return allowed
 
 
-def create_app(db: CentralDB, max_batch: int = MAX_BATCH) -> Flask:
+def create_app(db: CentralDB, max_batch: int = MAX_BATCH, pull_health=None) -> Flask:
+    """`pull_health`: the log-pull scheduler's health() when `serve --pull-every` runs one."""
     app = _NoRedirects("central")
     app.body_gate = body_gate(db)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
@@ -155,7 +156,11 @@ def create_app(db: CentralDB, max_batch: int = MAX_BATCH) -> Flask:
 
     @app.get(f"{API_PREFIX}/health")
     def health():
-        return jsonify(ok=True, version=__version__, server_time=utc_now_iso())
+        if pull_health is None:
+            return jsonify(ok=True, version=__version__, server_time=utc_now_iso())
+        pulls = pull_health()
+        return jsonify(ok=True, version=__version__, server_time=utc_now_iso(),
+                       log_pull={k: pulls[k] for k in ("running", "rounds", "restarts", "last_round_at", "sources_failing")})
 
     @app.post(f"{API_PREFIX}/events")
     def post_events():

@@ -96,17 +96,21 @@ def cmd_serve(args) -> int:
     db = open_db(args.db)
     host, port = args.listen
     try:
-        server = ServerThread(create_app(db), host, port, threads=args.threads, per_client=args.per_client)
+        puller = logpull.Scheduler(db, args.pull_every) if args.pull_every else None
+        app = create_app(db, pull_health=puller.health if puller else None)
+        server = ServerThread(app, host, port, threads=args.threads, per_client=args.per_client)
     except OSError as err:
         raise CliError(f"cannot listen on {host}:{port}: {err.strerror or err}", EXIT_FAILED)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     server.start()
-    puller = logpull.Scheduler(db, args.pull_every).start() if args.pull_every else None
+    if puller:
+        puller.start()
     lifecycle.info("kiosk-central %s listening on %s (db %s)", __version__, server.url, args.db)
     while not stop.wait(1.0):
-        pass
+        if puller:
+            puller.supervise()
     lifecycle.info("stopping")
     if puller:
         puller.stop()
