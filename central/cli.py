@@ -55,9 +55,14 @@ def parse_listen(text: str) -> tuple[str, int]:
 def open_db(path: str) -> CentralDB:
     try:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        return CentralDB(path)
+        db = CentralDB(path)
     except (OSError, sqlite3.Error, RuntimeError) as err:
         raise CliError(f"cannot open database {path}: {err} (check the path exists and is writable)", EXIT_FAILED)
+    loose = db.readable_by_others()
+    if loose:
+        print(f"kiosk-central: warning: {loose}: others can read the token hashes and the kiosks' log tokens; "
+              f"fix: chmod 600 {path}*", file=sys.stderr)
+    return db
 
 
 def check_id(value: str, what: str) -> str:

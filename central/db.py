@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
+import stat
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -125,10 +127,25 @@ class Catalogue:
 class CentralDB:
     def __init__(self, path: str | Path):
         self.path = str(path)
+        if self.path != ":memory:" and not os.path.exists(self.path):
+            # It holds every token hash and the kiosks' log tokens in plain text: 0600 from the
+            # first byte, whatever the umask (SQLite gives -wal and -shm the same mode).
+            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._migrate(self.conn())
+
+    def readable_by_others(self) -> str | None:
+        """The database's (or its WAL's) mode if group or others may read it, else None."""
+        for suffix in ("", "-wal", "-shm"):
+            try:
+                mode = stat.S_IMODE(os.stat(self.path + suffix).st_mode)
+            except OSError:
+                continue
+            if mode & 0o077:
+                return f"{self.path + suffix} is mode {mode:04o}"
+        return None
 
     def conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
