@@ -71,6 +71,7 @@ class Request:
     data_dir: str | None = None
     listen: str | None = None
     pin: str | None = None  # already read and confirmed; only set with --set-pin
+    insecure: bool = False  # --insecure: plain http to a public address is allowed
 
 
 @dataclass
@@ -136,6 +137,24 @@ def _check_url(url: str, problems: list[str]) -> None:
         parts.port
     except ValueError:
         problems.append(f"--server {url!r}: the port is not a number from 1 to 65535")
+
+
+def _check_plain_http(url: str, insecure: bool, problems: list[str]) -> None:
+    """Plain http carries the kiosk's token in clear: only to loopback or a private (office LAN)
+    address, unless --insecure says the technician means it."""
+    parts = urlsplit(url)
+    if parts.scheme != "http" or insecure or not parts.hostname:
+        return
+    host = parts.hostname
+    try:
+        address = ipaddress.ip_address(host)
+        private = address.is_loopback or address.is_private or address.is_link_local
+    except ValueError:
+        private = host == "localhost"
+    if not private:
+        problems.append(f"--server {url!r}: plain http to {host}, which is not a loopback or private (office LAN) "
+                        "address, would send the kiosk's token in clear; use https://, or add --insecure if you "
+                        "really mean it")
 
 
 def _parse_block(text: str, problems: list[str]) -> list[int] | None:
@@ -228,6 +247,7 @@ def plan(req: Request, *, hash_pin: Callable[[str], str] | None = None, catalogu
     token = None
     if req.server:
         _check_url(req.server, problems)
+        _check_plain_http(req.server, req.insecure, problems)
         token = _read_token(req.token_file, problems) if req.token_file else None
         if not req.token_file:
             problems.append("--token-file: required with --server (the kiosk's token from `kiosk-central tokens add`)")

@@ -75,3 +75,16 @@ def test_200_trickling_connections_do_not_stop_a_pull(served, log_token):
     assert max(seconds for seconds, _, _ in answers) < 2.0
     assert answers[0][2].count(b"\n") == 5
     assert attack.opened >= 200
+
+
+@pytest.mark.parametrize("option", [["--after", "9" * 40], ["--after", "-1"], ["--after", "²"], ["--limit", "1e3"],
+                                    ["--after", str(2**63)]])
+def test_kiosk_export_with_a_bad_number_is_a_usage_error_not_a_traceback(log_config, option):
+    import subprocess
+
+    from opskit import clean_env, kiosk_cmd
+
+    r = subprocess.run(kiosk_cmd("--config", str(log_config.path), "export", *option), capture_output=True,
+                       text=True, timeout=60, env=clean_env())
+    assert r.returncode == 2, r.stderr
+    assert "Traceback" not in r.stderr and f"{option[0]} must be a whole number" in r.stderr
