@@ -3,13 +3,11 @@ route answers every role x office combination as the table below says (a new rou
 
 import re
 
-import pytest
 import requests
+from support.tenancy import AWAY, HOME, MATRIX, ROLES, make_principals, run_matrix
 
 from central.app import create_app
 from central.auth import issue_token
-
-HOME, AWAY = "BLITAR", "MALANG"
 
 
 def bearer(token):
@@ -85,29 +83,7 @@ def test_a_counter_bound_to_an_office_calls_only_there(server, db, make_event):
     assert r.status_code == 200 and r.json()["ticket"]["number"] == "A001"
 
 
-# -- the matrix: every route x role x office ------------------------------------------------------
-
-ROLES = ("anonymous", "revoked", "kiosk_home", "kiosk_away", "kiosk_unbound", "counter_home", "counter_away",
-         "counter_unbound")
-KIOSK_BODY = "kiosk body"  # the request body names the token's kiosk and office HOME
-
-# (method, rule) -> expected status per role, for a request about office HOME.
-MATRIX = {
-    ("GET", "/api/v1/health"): dict.fromkeys(ROLES, 200),
-    ("POST", "/api/v1/events"): dict(anonymous=401, revoked=401, kiosk_home=200, kiosk_away=409, kiosk_unbound=200,
-                                     counter_home=403, counter_away=403, counter_unbound=403),
-    ("POST", "/api/v1/heartbeat"): dict(anonymous=401, revoked=401, kiosk_home=200, kiosk_away=409,
-                                        kiosk_unbound=200, counter_home=403, counter_away=403, counter_unbound=403),
-    ("GET", "/api/v1/offices/<office>/catalogue"): dict(anonymous=401, revoked=401, kiosk_home=200, kiosk_away=403,
-                                                        kiosk_unbound=200, counter_home=200, counter_away=403,
-                                                        counter_unbound=200),
-    ("GET", "/api/v1/offices/<office>/queue"): dict(anonymous=401, revoked=401, kiosk_home=200, kiosk_away=403,
-                                                    kiosk_unbound=200, counter_home=200, counter_away=403,
-                                                    counter_unbound=200),
-    ("POST", "/api/v1/offices/<office>/services/<prefix>/next"): dict(
-        anonymous=401, revoked=401, kiosk_home=403, kiosk_away=403, kiosk_unbound=403, counter_home=200,
-        counter_away=403, counter_unbound=200),
-}
+# -- the matrix: every route x role x office (tests/support/tenancy.py) ---------------------------
 
 
 def app_routes(db) -> set[tuple[str, str]]:
@@ -116,40 +92,16 @@ def app_routes(db) -> set[tuple[str, str]]:
 
 
 def test_every_route_has_a_row_in_the_tenancy_matrix(db):
-    assert app_routes(db) == set(MATRIX), "add the new route to MATRIX with its answer for every role"
+    assert app_routes(db) == set(MATRIX), "add the new route to MATRIX (tests/support/tenancy.py) for every role"
 
 
-@pytest.fixture
-def principals(db, server, make_event):
-    tokens = {
-        "anonymous": (None, None),
-        "revoked": (issue_token(db, "kiosk", "K-revoked", office=HOME), "K-revoked"),
-        "kiosk_home": (issue_token(db, "kiosk", "K-home", office=HOME), "K-home"),
-        "kiosk_away": (issue_token(db, "kiosk", "K-away", office=AWAY), "K-away"),
-        "kiosk_unbound": (issue_token(db, "kiosk", "K-unbound"), "K-unbound"),
-        "counter_home": (issue_token(db, "counter", "desk-home", office=HOME), "desk-home"),
-        "counter_away": (issue_token(db, "counter", "desk-away", office=AWAY), "desk-away"),
-        "counter_unbound": (issue_token(db, "counter", "desk-any"), "desk-any"),
-    }
-    assert db.revoke_token(tokens["revoked"][0].split(".")[0])
-    db.set_catalogue(HOME, b'[[services]]\nkey = "a"\n')
-    home = tokens["kiosk_home"][0]
-    events = [make_event(n, kiosk_id="K-home") for n in range(1, 10)]
-    assert len(push(server, home, "K-home", events).json()["accepted"]) == 9
-    return tokens
+def test_every_route_answers_every_role_and_office_as_the_matrix_says(server, db, make_event):
+    def push_home(token, kiosk_id):
+        events = [make_event(n, kiosk_id=kiosk_id) for n in range(1, 10)]
+        assert len(push(server, token, kiosk_id, events).json()["accepted"]) == 9
 
-
-def test_every_route_answers_every_role_and_office_as_the_matrix_says(server, db, principals):
-    seen = {}
-    for (method, rule), expected in sorted(MATRIX.items()):
-        path = rule.replace("<office>", HOME).replace("<prefix>", "A")
-        for role in ROLES:
-            token, subject = principals[role]
-            body = {"kiosk_id": subject, "office": HOME, "events": []} if method == "POST" else None
-            r = requests.request(method, server.url + path, json=body, headers=bearer(token), timeout=5)
-            seen[(method, rule, role)] = r.status_code
-            if r.status_code >= 400:
-                assert r.headers["Content-Type"].startswith("application/json"), (method, rule, role)
-    wrong = {k: (v, MATRIX[k[:2]][k[2]]) for k, v in seen.items() if v != MATRIX[k[:2]][k[2]]}
+    cells = run_matrix(server.url, make_principals(db, push_home))
+    assert len(cells) == len(MATRIX) * len(ROLES)
+    wrong = {k: v for k, v in cells.items() if v[0] != v[1]}
     assert not wrong, f"(got, expected): {wrong}"
     assert re.fullmatch(r"A00\d", db.call_next(HOME, "A", "check")["number"])
