@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import socket
 import time
 from typing import Callable
 
@@ -123,8 +124,23 @@ class GuardedServer(TcpWSGIServer):
 
     def _open_from(self, host: str) -> int:
         """Connections from `host` still in use (one that is closing no longer counts)."""
-        return sum(client_host(c.addr) == host and c.connected and not (c.will_close or c.close_when_flushed)
-                   for c in self.active_channels.values())
+        def in_use(channel) -> bool:
+            return client_host(channel.addr) == host and channel.connected and not (
+                channel.will_close or channel.close_when_flushed)
+
+        if sum(map(in_use, self.active_channels.values())) < self.per_client:
+            return 0
+        # At the cap: a client that connects again at once (a new session per request) may have closed
+        # connections whose end the loop has not read yet. Look before refusing it.
+        for channel in [c for c in self.active_channels.values() if in_use(c) and not c.requests and c.request is None]:
+            try:
+                if channel.socket.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b"":
+                    channel.handle_close()
+            except BlockingIOError:
+                pass
+            except OSError:
+                channel.handle_close()
+        return sum(map(in_use, self.active_channels.values()))
 
     def maintenance(self, now):
         super().maintenance(now)
