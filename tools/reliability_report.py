@@ -36,6 +36,9 @@ CAMPAIGNS = [
                        "accepted catalogue prints"),
     ("fuzz-server-replies", "hypothesis: any status, headers, bytes or JSON from the central server: no exception "
                             "escapes a sync, nothing marked delivered unless listed, the next ticket still prints"),
+    ("fuzz-kiosk-log-replies", "hypothesis: any page from a kiosk's log API (cursors past 64 bits, lone surrogates, "
+                               "deep JSON, garbage): the central log puller never raises, stores only valid records "
+                               "in order, and marks the kiosk"),
     ("openapi-central", "schemathesis: docs/openapi.yaml against the running reference server"),
     ("openapi-kiosk-log", "schemathesis: docs/openapi-kiosk.yaml against the running kiosk log API"),
     ("print-any-script-58mm", "emoji, right-to-left, control characters, long words on 58 mm paper: plain ASCII"),

@@ -93,7 +93,7 @@ def test_a_hostile_record_is_a_pull_error_naming_it(db, bad, reason):
     assert reason in logpull.sources(db)[0].last_error
 
 
-def test_one_hostile_kiosk_does_not_stop_the_others_nor_the_scheduler(db, caplog):
+def test_one_hostile_kiosk_does_not_stop_the_others_nor_the_scheduler(db):
     hostile = {0: lines(record(2**64))}
     good = {0: lines(*map(record, (1, 2)))}
     with ServerThread(kiosk_app(hostile)) as bad_kiosk, ServerThread(kiosk_app(good)) as good_kiosk:

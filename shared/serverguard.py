@@ -1,5 +1,6 @@
 """Waitress with the limits a slow or hostile client cannot get around, for both of our servers
-(the central server and the kiosk's log API; neither imports the other, so this sits beside them).
+(the central server and the kiosk's log API; `WaitressThread` builds this server when given any
+of GUARDS).
 
 Waitress reads request headers in its event loop and drops a connection only after
 `channel_timeout` seconds *without a byte*, so a client sending one header byte every few
@@ -41,6 +42,7 @@ from waitress.utilities import RequestEntityTooLarge
 log = logging.getLogger("serverguard")
 
 BodyGate = Callable[[dict, int], bool]
+GUARDS = frozenset({"per_client", "header_timeout", "body_gate"})
 _BUSY = b'{"error": "busy", "message": "too many connections from this address; retry later"}'
 TOO_MANY = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 5\r\n"
             b"Connection: close\r\nContent-Length: %d\r\n\r\n%s" % (len(_BUSY), _BUSY))
@@ -165,10 +167,11 @@ def client_host(addr) -> str:
     return host
 
 
-def create_guarded_server(app, host: str, port: int, *, per_client: int, header_timeout: float,
+def create_guarded_server(app, host: str, port: int, *, per_client: int = 0, header_timeout: float = 0.0,
                           body_gate: BodyGate | None = None, **adjustments) -> GuardedServer:
     """A waitress server on one address with the guards above (`adjustments` are waitress's)."""
-    adjustments.setdefault("cleanup_interval", max(1, min(10, int(header_timeout / 2))))
+    if header_timeout:
+        adjustments.setdefault("cleanup_interval", max(1, min(10, int(header_timeout / 2))))
     server = _create(app, host, port, adjustments)
     server.per_client = per_client
     server.header_timeout = float(header_timeout)
@@ -186,4 +189,4 @@ def _create(app, host: str, port: int, adjustments: dict) -> GuardedServer:
     return GuardedServer(app, {}, True, None, dispatcher=dispatcher, adj=adj, sockinfo=adj.listen[0])
 
 
-__all__ = ["GuardedServer", "create_guarded_server", "client_host"]
+__all__ = ["GUARDS", "GuardedServer", "create_guarded_server", "client_host"]
