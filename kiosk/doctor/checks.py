@@ -16,6 +16,7 @@ from .. import state_keys
 from ..clock import Clock, clock_trusted
 from ..config import KioskConfig
 from ..store import Store
+from .display import display_mode
 from .host import Host
 from .result import Result, fail, ok, warn
 
@@ -396,5 +397,5 @@ def _group_exists(name: str) -> bool:
         return False
 
 
-CONFIG_CHECKS = (secrets, database, disk, clock, timezone_check, printer, printer_access, server, log_api)
+CONFIG_CHECKS = (secrets, database, disk, clock, timezone_check, printer, printer_access, server, log_api, display_mode)
 HOST_CHECKS = (units, display, touch, groups)

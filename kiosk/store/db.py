@@ -20,7 +20,7 @@ from urllib.parse import quote
 from shared.migrations import SchemaTooNew, migrate
 
 from .records import TICKET_COLUMNS, OutboxEvent, OutboxStats, Ticket
-from .schema import MIGRATIONS
+from .schema import MIGRATIONS, PENDING, PRINT_FAILED, PRINT_STATES, PRINTED
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -183,7 +183,7 @@ class Store:
     def counts_by_service(self, service_day: str) -> dict[str, dict[str, int]]:
         rows = self.conn.execute(
             "SELECT service, count(*) AS total, count(priority) AS priority, "
-            "sum(print_state = 'print_failed') AS print_failed "
+            f"sum(print_state = '{PRINT_FAILED}') AS print_failed "
             "FROM tickets WHERE service_day = ? GROUP BY service ORDER BY service",
             (service_day,),
         )
@@ -208,24 +208,36 @@ class Store:
                 remaining -= len(rows)
 
     def set_print_state(self, ticket_id: str, state: str, *, error: str | None, at: str, reprint: bool = False) -> Ticket:
+        if state not in PRINT_STATES:
+            raise ValueError(f"print state must be one of {', '.join(PRINT_STATES)}, got {state!r}")
         self.conn.execute(
             "UPDATE tickets SET print_state = ?, print_error = ?, "
-            "printed_at = CASE WHEN ? = 'printed' THEN ? ELSE printed_at END, "
+            "printed_at = CASE WHEN ? = ? THEN ? ELSE printed_at END, "
             "reprints = reprints + ? WHERE id = ?",
-            (state, error, state, at, int(reprint), ticket_id),
+            (state, error, state, PRINTED, at, int(reprint), ticket_id),
         )
         ticket = self.ticket(ticket_id)
         if ticket is None:
             raise KeyError(ticket_id)
         return ticket
 
+    def record_print(self, ticket_id: str, printed: bool, *, error: str | None, at: str, reprint: bool = False) -> Ticket:
+        """The one print-state transition: pending/printed/print_failed -> printed | print_failed,
+        and the outbox event the central server hears it by (ticket.printed, ticket.reprinted or
+        ticket.print_failed). Call inside a transaction."""
+        state = PRINTED if printed else PRINT_FAILED
+        updated = self.set_print_state(ticket_id, state, error=None if printed else error, at=at, reprint=reprint and printed)
+        kind = "ticket.reprinted" if reprint and printed else f"ticket.{state}"
+        self.add_event(kind, updated, at)
+        return updated
+
     def stale_pending(self, boot_id: str, before_mono_ns: int) -> list[Ticket]:
         """Tickets still 'pending' whose print cannot be running any more: issued on another boot,
         or on this one before `before_mono_ns` (a process killed between issue and print outcome)."""
         rows = self.conn.execute(
-            f"SELECT {TICKET_COLUMNS} FROM tickets WHERE print_state = 'pending' AND (boot_id != ? OR mono_ns < ?) "
+            f"SELECT {TICKET_COLUMNS} FROM tickets WHERE print_state = ? AND (boot_id != ? OR mono_ns < ?) "
             "ORDER BY cursor",
-            (boot_id, before_mono_ns),
+            (PENDING, boot_id, before_mono_ns),
         ).fetchall()
         return [Ticket.from_values(tuple(r)) for r in rows]
 
