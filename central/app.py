@@ -16,6 +16,7 @@ from . import API_PREFIX, __version__
 from .auth import Principal, authenticate
 from .db import CentralDB
 from .protocol import PREFIX_RE, json_depth_problem, office_problem, unencodable_path, utc_now_iso
+from .quarantine import quarantined_kiosks
 
 log = logging.getLogger("central.access")
 
@@ -220,6 +221,14 @@ def create_app(db: CentralDB, max_batch: int = MAX_BATCH, pull_health=None) -> F
         if day is not None and not SERVICE_DAY_RE.match(day):
             raise ApiError(400, "malformed", "service_day must be YYYY-MM-DD")
         return jsonify(**db.queue_stats(office, day), server_time=utc_now_iso())
+
+    @app.get(f"{API_PREFIX}/offices/<office>/quarantine")
+    def get_quarantine(office: str):
+        principal = require("counter")
+        check_office_access(principal, office)
+        kiosks = quarantined_kiosks(db, office)
+        g.note = f"kiosks={len(kiosks)}"
+        return jsonify(office=office, kiosks=kiosks, server_time=utc_now_iso())
 
     @app.post(f"{API_PREFIX}/offices/<office>/services/<prefix>/next")
     def post_next(office: str, prefix: str):
