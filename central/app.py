@@ -2,24 +2,30 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 import sqlite3
 import time
 
 from flask import Flask, Response, g, jsonify, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.routing import RequestRedirect
 
 from . import API_PREFIX, __version__
 from .auth import Principal, authenticate
 from .db import CentralDB
-from .protocol import PREFIX_RE, office_problem, utc_now_iso
+from .protocol import PREFIX_RE, json_depth_problem, office_problem, unencodable_path, utc_now_iso
 from .quarantine import quarantined_kiosks
 
 log = logging.getLogger("central.access")
 
+SERVICE_DAY_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 MAX_BATCH = 500
 MAX_BODY_BYTES = 4 * 1024 * 1024
 BUSY_RETRY_AFTER_S = 1
+# Per-event refusals that say a kiosk reached for another kiosk's ticket or office: logged, counted.
+TENANCY_REASONS = ("not_owner", "office_mismatch")
 
 
 class ApiError(Exception):
@@ -28,8 +34,31 @@ class ApiError(Exception):
         self.status, self.code, self.message, self.headers = status, code, message, headers or {}
 
 
-def create_app(db: CentralDB, max_batch: int = MAX_BATCH) -> Flask:
-    app = Flask("central")
+class _NoRedirects(Flask):
+    """Routing never answers with a redirect (e.g. a `..%2F` path segment): such a path is not an API path."""
+
+    body_gate = None  # set by create_app; central/server.py hands it to the server
+
+    def raise_routing_exception(self, request):
+        if isinstance(request.routing_exception, RequestRedirect):
+            raise NotFound("no such endpoint (see docs/openapi.yaml)")
+        super().raise_routing_exception(request)
+
+
+def body_gate(db: CentralDB):
+    """Whether the server may read a request's body at all: only a valid token's, and not oversize.
+
+    Otherwise the app gets the request without its body and answers 401 or 413 at once.
+    """
+    def allowed(headers: dict, content_length: int) -> bool:
+        return content_length <= MAX_BODY_BYTES and authenticate(db, headers.get("AUTHORIZATION")) is not None
+    return allowed
+
+
+def create_app(db: CentralDB, max_batch: int = MAX_BATCH, pull_health=None) -> Flask:
+    """`pull_health`: the log-pull scheduler's health() when `serve --pull-every` runs one."""
+    app = _NoRedirects("central")
+    app.body_gate = body_gate(db)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.json.sort_keys = False
 
@@ -78,13 +107,32 @@ def create_app(db: CentralDB, max_batch: int = MAX_BATCH) -> Flask:
         return principal
 
     def json_object() -> dict:
-        body = request.get_json(force=True, silent=True)
+        if (request.content_length or 0) > MAX_BODY_BYTES:
+            raise ApiError(413, "too_large", f"the request body must be at most {MAX_BODY_BYTES} bytes")
+        data = request.get_data(cache=False)
+        problem = json_depth_problem(data)
+        if problem:
+            raise ApiError(400, "malformed", problem)
+        try:
+            body = json.loads(data)
+        except (ValueError, RecursionError):
+            raise ApiError(400, "malformed", "the request body must be a JSON object") from None
         if not isinstance(body, dict):
             raise ApiError(400, "malformed", "the request body must be a JSON object")
+        where = unencodable_path(body)
+        if where:
+            raise ApiError(400, "malformed", f"{where} is not valid Unicode text (a lone surrogate?)")
         return body
 
+    def home_office(principal: Principal) -> str | None:
+        """The office a token acts for: bound by the token, or (an unbound kiosk) the first it reported."""
+        if principal.role == "kiosk":
+            kiosk = db.kiosk(principal.subject) or {}
+            return kiosk.get("office_fixed") or kiosk.get("office")
+        return principal.office
+
     def kiosk_office(principal: Principal, body: dict) -> str | None:
-        """Check the body speaks for the token's kiosk; return the office it reports."""
+        """Check the body speaks for the token's kiosk and its office; return that office."""
         kiosk_id = body.get("kiosk_id", principal.subject)
         if kiosk_id != principal.subject:
             raise ApiError(403, "kiosk_mismatch", f"this token belongs to kiosk {principal.subject!r}")
@@ -92,23 +140,28 @@ def create_app(db: CentralDB, max_batch: int = MAX_BATCH) -> Flask:
         problem = office_problem(office)
         if problem:
             raise ApiError(400, "malformed", problem)
-        fixed = (db.kiosk(principal.subject) or {}).get("office_fixed")
-        if fixed and office and office != fixed:
-            raise ApiError(403, "office_mismatch", f"kiosk {principal.subject!r} belongs to office {fixed!r}")
-        return office
+        home = home_office(principal)
+        if home and office and office != home:
+            # 409, not 403: the token is fine, the kiosk's configuration names the wrong office.
+            raise ApiError(409, "office_mismatch", f"kiosk {principal.subject!r} belongs to office {home!r}, not "
+                                                   f"{office!r}: fix kiosk.office_code or issue a token for that office")
+        return home or office
 
     def check_office_access(principal: Principal, office: str) -> None:
         problem = office_problem(office)
         if problem:
             raise ApiError(404, "not_found", problem)
-        if principal.role == "kiosk":
-            fixed = (db.kiosk(principal.subject) or {}).get("office_fixed")
-            if fixed and fixed != office:
-                raise ApiError(403, "office_mismatch", f"kiosk {principal.subject!r} belongs to office {fixed!r}")
+        home = home_office(principal)
+        if home and home != office:
+            raise ApiError(403, "office_mismatch", f"this {principal.role} token acts for office {home!r} only")
 
     @app.get(f"{API_PREFIX}/health")
     def health():
-        return jsonify(ok=True, version=__version__, server_time=utc_now_iso())
+        if pull_health is None:
+            return jsonify(ok=True, version=__version__, server_time=utc_now_iso())
+        pulls = pull_health()
+        return jsonify(ok=True, version=__version__, server_time=utc_now_iso(),
+                       log_pull={k: pulls[k] for k in ("running", "rounds", "restarts", "last_round_at", "sources_failing")})
 
     @app.post(f"{API_PREFIX}/events")
     def post_events():
@@ -120,6 +173,12 @@ def create_app(db: CentralDB, max_batch: int = MAX_BATCH) -> Flask:
             raise ApiError(400, "malformed", "events must be a list")
         to_apply, over = events[:max_batch], events[max_batch:]
         accepted, rejected = db.ingest(principal.subject, office, to_apply)
+        refused = [r for r in rejected if r["reason"] in TENANCY_REASONS]
+        if refused:
+            db.count_refused(principal.token_id, len(refused))
+            logging.getLogger("central").warning(
+                "kiosk %s (token %s) was refused %s: %s", principal.subject, principal.token_id,
+                refused[0]["reason"], refused[0]["detail"])
         for event in over:
             event_id = event.get("event_id") if isinstance(event, dict) else None
             rejected.append({
@@ -159,6 +218,8 @@ def create_app(db: CentralDB, max_batch: int = MAX_BATCH) -> Flask:
         principal = require("kiosk", "counter")
         check_office_access(principal, office)
         day = request.args.get("service_day") or None
+        if day is not None and not SERVICE_DAY_RE.match(day):
+            raise ApiError(400, "malformed", "service_day must be YYYY-MM-DD")
         return jsonify(**db.queue_stats(office, day), server_time=utc_now_iso())
 
     @app.get(f"{API_PREFIX}/offices/<office>/quarantine")

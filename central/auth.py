@@ -23,6 +23,7 @@ class Principal:
     role: str
     subject: str
     token_id: str
+    office: str | None = None  # a counter token bound to one office (kiosks: see CentralDB.kiosk)
 
 
 def hash_secret(secret: str) -> str:
@@ -53,4 +54,4 @@ def authenticate(db: CentralDB, authorization: str | None) -> Principal | None:
     matches = hmac.compare_digest(hash_secret(secret), expected)
     if row is None or not matches or row.revoked_at is not None:
         return None
-    return Principal(role=row.role, subject=row.subject, token_id=row.token_id)
+    return Principal(role=row.role, subject=row.subject, token_id=row.token_id, office=row.office)

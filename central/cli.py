@@ -24,6 +24,7 @@ from .auth import ROLES, issue_token
 from .db import CentralDB
 from .protocol import PREFIX_RE, office_problem
 from .quarantine import declared, quarantined_kiosks
+from .server import LIMITS
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NOTHING = 0, 1, 2, 3
 DEFAULT_LISTEN = "127.0.0.1:8471"
@@ -55,9 +56,14 @@ def parse_listen(text: str) -> tuple[str, int]:
 def open_db(path: str) -> CentralDB:
     try:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        return CentralDB(path)
+        db = CentralDB(path)
     except (OSError, sqlite3.Error, RuntimeError) as err:
         raise CliError(f"cannot open database {path}: {err} (check the path exists and is writable)", EXIT_FAILED)
+    loose = db.readable_by_others()
+    if loose:
+        print(f"kiosk-central: warning: {loose}: others can read the token hashes and the kiosks' log tokens; "
+              f"fix: chmod 600 {path}*", file=sys.stderr)
+    return db
 
 
 def check_id(value: str, what: str) -> str:
@@ -96,17 +102,21 @@ def cmd_serve(args) -> int:
     db = open_db(args.db)
     host, port = args.listen
     try:
-        server = ServerThread(create_app(db), host, port, threads=args.threads)
+        puller = logpull.Scheduler(db, args.pull_every) if args.pull_every else None
+        app = create_app(db, pull_health=puller.health if puller else None)
+        server = ServerThread(app, host, port, threads=args.threads, per_client=args.per_client)
     except OSError as err:
         raise CliError(f"cannot listen on {host}:{port}: {err.strerror or err}", EXIT_FAILED)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     server.start()
-    puller = logpull.Scheduler(db, args.pull_every).start() if args.pull_every else None
+    if puller:
+        puller.start()
     lifecycle.info("kiosk-central %s listening on %s (db %s)", __version__, server.url, args.db)
     while not stop.wait(1.0):
-        pass
+        if puller:
+            puller.supervise()
     lifecycle.info("stopping")
     if puller:
         puller.stop()
@@ -125,8 +135,8 @@ def cmd_tokens_add(args) -> int:
 
 def cmd_tokens_list(args) -> int:
     rows = [
-        {"token_id": t.token_id, "role": t.role, "subject": t.subject, "created_at": t.created_at,
-         "revoked_at": t.revoked_at}
+        {"token_id": t.token_id, "role": t.role, "subject": t.subject, "office": t.office, "created_at": t.created_at,
+         "revoked_at": t.revoked_at, "refused": t.refused}
         for t in open_db(args.db).tokens()
     ]
     if args.json:
@@ -135,7 +145,10 @@ def cmd_tokens_list(args) -> int:
     else:
         for row in rows:
             state = f"revoked {row['revoked_at']}" if row["revoked_at"] else "active"
-            print(f"{row['token_id']}  {row['role']:<7}  {row['subject']}  created {row['created_at']}  {state}")
+            office = f"office {row['office']}" if row["office"] else "any office"
+            refused = f"  refused {row['refused']} events for other kiosks/offices" if row["refused"] else ""
+            print(f"{row['token_id']}  {row['role']:<7}  {row['subject']}  {office}  created {row['created_at']}  "
+                  f"{state}{refused}")
     return EXIT_OK
 
 
@@ -259,6 +272,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"address to listen on (default {DEFAULT_LISTEN}; port 0 picks a free one)")
     p.add_argument("--threads", type=int, choices=range(1, 65), default=4, metavar="N",
                    help="request worker threads (1-64, default 4)")
+    p.add_argument("--per-client", type=int, choices=range(0, 1025), default=LIMITS["per_client"], metavar="N",
+                   help=f"connections one address may hold open (default {LIMITS['per_client']}; 0 = no cap, "
+                        "only behind a reverse proxy that limits them itself)")
     p.add_argument("--log-level", choices=["debug", "info", "warning", "error"], default="info")
     p.add_argument("--pull-every", type=logpull.every_seconds, metavar="S",
                    help="also pull the kiosks' ticket logs every S seconds (see `kiosk-central pull`)")
@@ -270,7 +286,9 @@ def build_parser() -> argparse.ArgumentParser:
                           description="Create a token for a kiosk (or a counter) and print it once.")
     p.add_argument("subject", metavar="KIOSK_ID", help="kiosk id (or counter name with --role counter)")
     p.add_argument("--role", choices=ROLES, default="kiosk", help="kiosk (default) or counter")
-    p.add_argument("--office", help="bind the kiosk to this office; otherwise it reports its own")
+    p.add_argument("--office", help="bind the token to this office (a kiosk files tickets there, a counter calls "
+                                    "only there); otherwise a kiosk keeps the first office it reports and a "
+                                    "counter may call in any office")
     p.set_defaults(func=cmd_tokens_add)
     p = tokens.add_parser("list", parents=[common], help="list tokens (never the secrets)")
     p.add_argument("--json", action="store_true", help="one JSON object per line")

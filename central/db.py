@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
+import stat
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -91,6 +93,13 @@ MIGRATIONS = [
     );
     ALTER TABLE tickets DROP COLUMN record;
     """,
+    # 3: a token may be bound to an office (counters too), and each token counts the events it
+    # pushed for another kiosk's ticket or another office (refused, see ingest).
+    """
+    ALTER TABLE tokens ADD COLUMN office TEXT;
+    ALTER TABLE tokens ADD COLUMN refused INTEGER NOT NULL DEFAULT 0;
+    UPDATE tokens SET office = (SELECT office_fixed FROM kiosks WHERE kiosk_id = tokens.subject) WHERE role = 'kiosk';
+    """,
 ]
 
 # The ticket as its latest event carried it, with the server's own columns.
@@ -105,6 +114,8 @@ class TokenRow:
     secret_hash: str
     created_at: str
     revoked_at: str | None
+    office: str | None = None
+    refused: int = 0
 
 
 @dataclass(frozen=True)
@@ -118,10 +129,25 @@ class Catalogue:
 class CentralDB:
     def __init__(self, path: str | Path):
         self.path = str(path)
+        if self.path != ":memory:" and not os.path.exists(self.path):
+            # It holds every token hash and the kiosks' log tokens in plain text: 0600 from the
+            # first byte, whatever the umask (SQLite gives -wal and -shm the same mode).
+            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._migrate(self.conn())
+
+    def readable_by_others(self) -> str | None:
+        """The database's (or its WAL's) mode if group or others may read it, else None."""
+        for suffix in ("", "-wal", "-shm"):
+            try:
+                mode = stat.S_IMODE(os.stat(self.path + suffix).st_mode)
+            except OSError:
+                continue
+            if mode & 0o077:
+                return f"{self.path + suffix} is mode {mode:04o}"
+        return None
 
     def conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -167,8 +193,8 @@ class CentralDB:
         now = utc_now_iso()
         with self.write() as conn:
             conn.execute(
-                "INSERT INTO tokens(token_id, role, subject, secret_hash, created_at) VALUES (?,?,?,?,?)",
-                (token_id, role, subject, secret_hash, now),
+                "INSERT INTO tokens(token_id, role, subject, secret_hash, created_at, office) VALUES (?,?,?,?,?,?)",
+                (token_id, role, subject, secret_hash, now, office),
             )
             if role == "kiosk":
                 conn.execute(
@@ -187,6 +213,10 @@ class CentralDB:
         rows = self.conn().execute("SELECT * FROM tokens ORDER BY created_at, token_id").fetchall()
         return [TokenRow(**dict(r)) for r in rows]
 
+    def count_refused(self, token_id: str, n: int) -> None:
+        with self.write() as conn:
+            conn.execute("UPDATE tokens SET refused = refused + ? WHERE token_id = ?", (n, token_id))
+
     def revoke_token(self, token_id: str) -> bool:
         with self.write() as conn:
             cur = conn.execute(
@@ -203,9 +233,13 @@ class CentralDB:
         return [_kiosk_dict(r) for r in self.conn().execute("SELECT * FROM kiosks ORDER BY kiosk_id")]
 
     def _touch_kiosk(self, conn, kiosk_id: str, office: str | None, now: str) -> str | None:
-        """Record that the kiosk was seen; return its effective office."""
+        """Record that the kiosk was seen; return its effective office.
+
+        An office bound by the token wins; a kiosk without one keeps the first office it reported
+        (the API refuses a different one), so no request body moves a kiosk between offices.
+        """
         conn.execute(
-            "UPDATE kiosks SET last_seen_at = ?, office = coalesce(office_fixed, ?, office) WHERE kiosk_id = ?",
+            "UPDATE kiosks SET last_seen_at = ?, office = coalesce(office_fixed, office, ?) WHERE kiosk_id = ?",
             (now, office, kiosk_id),
         )
         row = conn.execute("SELECT office FROM kiosks WHERE kiosk_id = ?", (kiosk_id,)).fetchone()
@@ -229,6 +263,10 @@ class CentralDB:
         batch safe. After the first rejection the rest of the batch is left unapplied (and marked
         retryable) so the server never holds a kiosk's events out of order. Seqs need not be
         contiguous: an event the kiosk quarantined is skipped and may arrive later (docs/sync.md).
+
+        A ticket belongs to the kiosk whose event created it, in the office of that kiosk: an event
+        for another kiosk's ticket, or naming another office, is refused for good (reasons
+        `not_owner`, `office_mismatch`) and changes nothing.
         """
         accepted: list[str] = []
         rejected: list[dict] = []
@@ -239,6 +277,10 @@ class CentralDB:
         with self.write() as conn:
             office = self._touch_kiosk(conn, kiosk_id, office, now)
             held = self._holders(conn, ids)
+            owners = self._owners(conn, [
+                e["ticket"]["id"] for e in events
+                if isinstance(e, dict) and isinstance(e.get("ticket"), dict) and isinstance(e["ticket"].get("id"), str)
+            ])
             blocked = False
             for event in events:
                 event_id = event.get("event_id") if isinstance(event, dict) else None
@@ -252,11 +294,16 @@ class CentralDB:
                         accepted.append(event_id)
                         continue
                     problem = "event_id already used by another kiosk"
+                reason = "invalid"
+                if problem is None:
+                    reason, problem = self._tenancy_problem(event, kiosk_id, office, owners)
                 if problem is not None:
-                    rejected.append(_rejection(event_id, "invalid", False, problem))
+                    rejected.append(_rejection(event_id, reason, False, problem))
                     blocked = True
                     continue
                 held[event_id] = kiosk_id
+                if isinstance(event.get("ticket"), dict):
+                    owners.setdefault(event["ticket"]["id"], kiosk_id)
                 self._rows(kiosk_id, office, event, now, new_events, new_tickets)
                 accepted.append(event_id)
             conn.executemany(
@@ -270,8 +317,8 @@ class CentralDB:
                 "INSERT INTO tickets(id, kiosk_id, office, number, service, prefix, seq, priority, service_day, "
                 "issued_at, print_state, event_id, received_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) "
                 "ON CONFLICT(id) DO UPDATE SET print_state = excluded.print_state, event_id = excluded.event_id "
-                "WHERE NOT coalesce(tickets.kiosk_id = excluded.kiosk_id "
-                "AND (SELECT seq FROM events WHERE event_id = excluded.event_id) "
+                "WHERE tickets.kiosk_id = excluded.kiosk_id AND NOT coalesce("
+                "(SELECT seq FROM events WHERE event_id = excluded.event_id) "
                 "< (SELECT seq FROM events WHERE event_id = tickets.event_id), 0)",
                 new_tickets,
             )
@@ -289,6 +336,31 @@ class CentralDB:
         return held
 
     @staticmethod
+    def _owners(conn, ticket_ids: list[str]) -> dict[str, str]:
+        """Which kiosk created each of these tickets (one query per 500 ids)."""
+        owners = {}
+        for i in range(0, len(ticket_ids), 500):
+            chunk = ticket_ids[i:i + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in conn.execute(f"SELECT id, kiosk_id FROM tickets WHERE id IN ({marks})", chunk):
+                owners[row["id"]] = row["kiosk_id"]
+        return owners
+
+    @staticmethod
+    def _tenancy_problem(event: dict, kiosk_id: str, office: str | None, owners: dict) -> tuple[str, str | None]:
+        ticket = event.get("ticket")
+        if not isinstance(ticket, dict):
+            return "invalid", None
+        owner = owners.get(ticket["id"])
+        if owner is not None and owner != kiosk_id:
+            return "not_owner", f"ticket {ticket['id']} belongs to another kiosk"
+        if ticket.get("kiosk_id") not in (None, kiosk_id):
+            return "not_owner", f"ticket.kiosk_id must be the authenticated kiosk ({kiosk_id})"
+        if ticket.get("office") is not None and office is not None and ticket["office"] != office:
+            return "office_mismatch", f"kiosk {kiosk_id} files tickets in office {office}, not {ticket['office']}"
+        return "invalid", None
+
+    @staticmethod
     def _rows(kiosk_id: str, office: str | None, event: dict, now: str, events: list, tickets: list) -> None:
         ticket = event.get("ticket") if isinstance(event.get("ticket"), dict) else None
         events.append((
@@ -298,7 +370,7 @@ class CentralDB:
         ))
         if ticket is not None:
             tickets.append((
-                ticket["id"], kiosk_id, ticket.get("office") or office, ticket["number"], ticket.get("service"),
+                ticket["id"], kiosk_id, office, ticket["number"], ticket.get("service"),
                 ticket["prefix"], ticket.get("seq"), int(bool(ticket.get("priority"))), ticket["service_day"],
                 ticket.get("issued_at"), ticket.get("print_state"),
                 event["event_id"], now,

@@ -15,7 +15,6 @@ import argparse
 import json
 import logging
 import re
-import sqlite3
 import threading
 import time
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from .protocol import utc_now_iso
+from .protocol import MAX_INT, json_depth_problem, unencodable_path, utc_now_iso
 
 log = logging.getLogger("central.logpull")
 
@@ -144,19 +143,35 @@ def _page(session: requests.Session, source: Source, after: int, limit: int, tim
                 continue
             if len(line) > MAX_LINE_BYTES:
                 raise PullError(f"a record after cursor {last} is larger than {MAX_LINE_BYTES} bytes")
-            try:
-                record = json.loads(line)
-                cursor = record["cursor"]
-                ticket_id = record["id"]
-            except (ValueError, KeyError, TypeError):
-                raise PullError(f"unreadable record after cursor {last}") from None
-            if not isinstance(cursor, int) or isinstance(cursor, bool) or cursor <= last or not isinstance(ticket_id, str):
-                raise PullError(f"record out of order or malformed after cursor {last}")
+            record = _record(line, last)
             records.append(record)
-            last = cursor
+            last = record["cursor"]
             if len(records) > limit:
                 raise PullError(f"the kiosk sent more than the {limit} records asked for")
         return records
+
+
+def _record(line: bytes, last: int) -> dict:
+    """One pulled record, every field we store checked: a hostile kiosk gets a PullError, never an exception."""
+    where = f"the record after cursor {last}"
+    if json_depth_problem(line):
+        raise PullError(f"{where} is nested too deep")
+    try:
+        record = json.loads(line)
+    except (ValueError, RecursionError):
+        raise PullError(f"unreadable record after cursor {last}") from None
+    if not isinstance(record, dict):
+        raise PullError(f"{where} is not a JSON object")
+    cursor, ticket_id = record.get("cursor"), record.get("id")
+    if not isinstance(cursor, int) or isinstance(cursor, bool) or not last < cursor <= MAX_INT:
+        raise PullError(f"record out of order or malformed after cursor {last}: cursor must be a whole number "
+                        f"above {last} and at most {MAX_INT}")
+    if not (isinstance(ticket_id, str) and 0 < len(ticket_id) <= 128):
+        raise PullError(f"{where} has no ticket id (a string of 1-128 characters)")
+    bad = unencodable_path(record, "record")
+    if bad:
+        raise PullError(f"{where}: {bad} is not valid Unicode text")
+    return record
 
 
 def pull_one(db, source: Source, *, page: int = PAGE, max_pages: int = MAX_PAGES_PER_PULL, timeout=TIMEOUT) -> PullResult:
@@ -187,14 +202,18 @@ def pull_one(db, source: Source, *, page: int = PAGE, max_pages: int = MAX_PAGES
                 "agent.listen reachable from here?"
     finally:
         session.close()
+    _mark(db, source.kiosk_id, error)
+    return PullResult(source.kiosk_id, source.cursor, cursor, count, error)
+
+
+def _mark(db, kiosk_id: str, error: str | None) -> None:
     now = utc_now_iso()
     with db.write() as conn:
         conn.execute(
             "UPDATE log_sources SET last_pull_at = ?, last_error = ?, last_ok_at = CASE WHEN ? IS NULL THEN ? ELSE last_ok_at END "
             "WHERE kiosk_id = ?",
-            (now, error, error, now, source.kiosk_id),
+            (now, error, error, now, kiosk_id),
         )
-    return PullResult(source.kiosk_id, source.cursor, cursor, count, error)
 
 
 def pull_all(db, kiosk_id: str | None = None, **kwargs) -> list[PullResult]:
@@ -202,7 +221,13 @@ def pull_all(db, kiosk_id: str | None = None, **kwargs) -> list[PullResult]:
     for source in sources(db):
         if kiosk_id and source.kiosk_id != kiosk_id:
             continue
-        result = pull_one(db, source, **kwargs)
+        try:
+            result = pull_one(db, source, **kwargs)
+        except Exception as e:  # noqa: BLE001 - one source's surprise must not stop the others
+            log.exception("log pull from %s failed unexpectedly", source.kiosk_id)
+            result = PullResult(source.kiosk_id, source.cursor, source.cursor, 0,
+                                f"internal error while pulling ({e.__class__.__name__}: {str(e)[:200]})")
+            _mark(db, source.kiosk_id, result.error)
         if result.error:
             log.warning("log pull from %s failed at cursor %d: %s", source.kiosk_id, result.after, result.error)
         elif result.records:
@@ -212,30 +237,62 @@ def pull_all(db, kiosk_id: str | None = None, **kwargs) -> list[PullResult]:
 
 
 class Scheduler:
-    """`kiosk-central serve --pull-every S`: pulls every kiosk's log every S seconds in a thread."""
+    """`kiosk-central serve --pull-every S`: pulls every kiosk's log every S seconds in a thread.
+
+    Nothing a kiosk sends ends the thread (each round catches everything and logs it), and the
+    server's loop calls `supervise()`: a thread that died anyway is logged and started again.
+    `health()` is what `GET /api/v1/health` shows of it.
+    """
 
     def __init__(self, db, every: float):
         self.db, self.every = db, every
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="logpull", daemon=True)
+        self._thread: threading.Thread | None = None
+        self.rounds = self.restarts = 0
+        self.last_round_at: str | None = None
+        self.last_error: str | None = None
+        self.failing = 0
 
     def start(self) -> "Scheduler":
         ensure_schema(self.db)
+        self._thread = threading.Thread(target=self._run, name="logpull", daemon=True)
         self._thread.start()
         return self
+
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def supervise(self) -> None:
+        if self._thread is not None and not self.alive() and not self._stop.is_set():
+            self.restarts += 1
+            log.error("log pull thread had stopped (%s); restarting it (restart %d)", self.last_error, self.restarts)
+            self.start()
+
+    def health(self) -> dict:
+        return {"running": self.alive(), "every_s": self.every, "rounds": self.rounds, "restarts": self.restarts,
+                "last_round_at": self.last_round_at, "sources_failing": self.failing, "last_error": self.last_error}
 
     def _run(self) -> None:
         while not self._stop.is_set():
             started = time.monotonic()
-            try:
-                pull_all(self.db)
-            except sqlite3.Error as e:  # a busy or broken database must not end the schedule
-                log.error("log pull: database error: %s", e)
+            self.round()
             self._stop.wait(max(0.0, self.every - (time.monotonic() - started)))
+
+    def round(self) -> None:
+        try:
+            results = pull_all(self.db)
+            self.failing = sum(1 for r in results if r.error)
+            self.last_error = next((f"{r.kiosk_id}: {r.error}" for r in results if r.error), None)
+        except Exception as e:  # noqa: BLE001 - a busy or broken database must not end the schedule
+            self.last_error = f"{e.__class__.__name__}: {e}"
+            log.exception("log pull round failed")
+        self.rounds += 1
+        self.last_round_at = utc_now_iso()
 
     def stop(self, timeout: float = 35.0) -> None:
         self._stop.set()
-        self._thread.join(timeout)
+        if self._thread is not None:
+            self._thread.join(timeout)
 
 
 # command line: `kiosk-central pull ...` ----------------------------------------------------------

@@ -10,9 +10,15 @@ import re
 from datetime import datetime, timezone
 
 MAX_ID_LEN = 128
+# SQLite stores 64-bit integers; anything beyond is refused here rather than overflowing there.
+MAX_INT = 2**63 - 1
+# Deeper JSON than this is refused before it is parsed (the parser recurses once per level).
+MAX_JSON_DEPTH = 32
 OFFICE_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 PREFIX_RE = re.compile(r"^[A-Z]{1,8}$")
 TICKET_KIND_PREFIX = "ticket."
+_OPENERS = frozenset(b"[{")
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 
 
 def utc_now_iso() -> str:
@@ -24,7 +30,40 @@ def _is_short_str(value, max_len: int = MAX_ID_LEN) -> bool:
 
 
 def _is_int(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_INT
+
+
+def json_depth_problem(data: bytes, limit: int = MAX_JSON_DEPTH) -> str | None:
+    """Why this JSON text nests too deep to parse, or None; strings are skipped, not parsed."""
+    brackets = re.sub(rb'"(?:[^"\\]|\\.)*"', b"", data).translate(None, delete=_NOT_BRACKETS)
+    if brackets.count(b"[") + brackets.count(b"{") <= limit:
+        return None
+    depth = 0
+    for byte in brackets:
+        depth += 1 if byte in _OPENERS else -1
+        if depth > limit:
+            return f"JSON nested deeper than {limit} levels"
+    return None
+
+
+def unencodable_path(value, path: str = "body") -> str | None:
+    """Where a string that cannot be UTF-8 (a lone surrogate such as \\ud800) sits in parsed JSON."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return path
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            found = unencodable_path(key, f"{path} (a key)") or unencodable_path(item, f"{path}.{key}")
+            if found:
+                return found
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            found = unencodable_path(item, f"{path}[{i}]")
+            if found:
+                return found
+    return None
 
 
 def event_problem(event, kiosk_id: str) -> str | None:
@@ -38,7 +77,7 @@ def event_problem(event, kiosk_id: str) -> str | None:
     if event.get("kiosk_id") != kiosk_id:
         return f"kiosk_id must be the authenticated kiosk ({kiosk_id})"
     if "seq" in event and not _is_int(event["seq"]):
-        return "seq must be an integer"
+        return f"seq must be an integer from 0 to {MAX_INT}"
     if not _is_short_str(event.get("created_at"), 64):
         return "created_at must be a timestamp string"
     if event["kind"].startswith(TICKET_KIND_PREFIX):
@@ -55,7 +94,7 @@ def ticket_problem(ticket) -> str | None:
     if not (isinstance(ticket.get("prefix"), str) and PREFIX_RE.match(ticket["prefix"])):
         return "ticket.prefix must be 1-8 letters A-Z"
     if "seq" in ticket and not _is_int(ticket["seq"]):
-        return "ticket.seq must be an integer"
+        return f"ticket.seq must be an integer from 0 to {MAX_INT}"
     if ticket.get("priority") is not None and not isinstance(ticket["priority"], (str, bool)):
         return "ticket.priority must be a priority group name, true/false or null"
     for key in ("issued_at", "service", "print_state", "office"):

@@ -9,9 +9,10 @@ size r and parallelism p, a 16-byte random salt and a 32-byte key. N=2**14, r=8 
 laptop and a few hundred ms on a Pi, uses 16 MB, and makes a stolen config's 4-8 digit PIN costly
 to guess off-line. Make one with `kiosk pin-hash`.
 
-Wrong tries are counted in the store's `state` table (key `admin.pin_attempts`), so a restart does
-not reset them: after `admin.max_pin_attempts` wrong PINs in a row the PIN is refused for
-`admin.lockout_seconds`, even if right. A right PIN resets the count.
+Tries are counted in the store's `state` table (key `admin.pin_attempts`), so a restart does not
+reset them: after `admin.max_pin_attempts` wrong PINs in a row the PIN is refused for
+`admin.lockout_seconds`, even if right. A right PIN resets the count. Each try is counted inside
+the write transaction *before* the slow hash, so parallel callers cannot all get a check in.
 """
 
 from __future__ import annotations
@@ -99,8 +100,10 @@ class PinGate:
         return value if isinstance(value, dict) else {}
 
     def locked_seconds(self, now: datetime | None = None) -> int:
-        now = now or self.clock.now()
-        until = self._state().get("locked_until")
+        return self._locked(self._state(), now or self.clock.now())
+
+    def _locked(self, state: dict, now: datetime) -> int:
+        until = state.get("locked_until")
         if not until:
             return 0
         try:
@@ -111,25 +114,31 @@ class PinGate:
         return int(min(max(0.0, left), self.admin.lockout_seconds) + 0.999)
 
     def check(self, pin: str) -> PinCheck:
+        """The attempt is counted (in the write transaction) before the PIN is hashed, so callers
+        in parallel get at most `max_pin_attempts` hashes between them before the lockout."""
         if not self.admin.pin_hash:
             return PinCheck(False, "not_configured", 0, 0)
-        now = self.clock.now()
-        locked = self.locked_seconds(now)
-        if locked:
-            return PinCheck(False, "locked", 0, locked)
         try:
-            ok = verify_pin(pin, self.admin.pin_hash)
+            parse_hash(self.admin.pin_hash)
         except PinFormatError:
             return PinCheck(False, "not_configured", 0, 0)
+        now = self.clock.now()
+        most = self.admin.max_pin_attempts
         with self.store.transaction():
             state = self._state()
+            locked = self._locked(state, now)
+            failures = int(state.get("failures") or 0)
+            if locked or failures >= most:
+                return PinCheck(False, "locked", 0, locked or self.admin.lockout_seconds)
+            attempt = failures + 1
+            self.store.set_state(PIN_ATTEMPTS, {"failures": attempt, "locked_until": None})
+        ok = verify_pin(pin, self.admin.pin_hash)  # slow on purpose: outside the write lock
+        with self.store.transaction():
             if ok:
                 self.store.set_state(PIN_ATTEMPTS, {"failures": 0, "locked_until": None})
-                return PinCheck(True, "ok", self.admin.max_pin_attempts, 0)
-            failures = int(state.get("failures") or 0) + 1
-            if failures >= self.admin.max_pin_attempts:
+                return PinCheck(True, "ok", most, 0)
+            if attempt >= most:
                 until = now + timedelta(seconds=self.admin.lockout_seconds)
                 self.store.set_state(PIN_ATTEMPTS, {"failures": 0, "locked_until": until.isoformat()})
                 return PinCheck(False, "locked", 0, self.admin.lockout_seconds)
-            self.store.set_state(PIN_ATTEMPTS, {"failures": failures, "locked_until": None})
-            return PinCheck(False, "wrong", self.admin.max_pin_attempts - failures, 0)
+            return PinCheck(False, "wrong", most - attempt, 0)

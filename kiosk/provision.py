@@ -22,6 +22,7 @@ kept unless asked for).
 from __future__ import annotations
 
 import getpass
+import ipaddress
 import os
 import re
 import secrets
@@ -31,6 +32,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
+from urllib.parse import urlsplit
 
 from .config import ConfigError
 from .config.loader import REPO_CONFIG, config_from_tables
@@ -73,6 +75,7 @@ class Request:
     data_dir: str | None = None
     listen: str | None = None
     pin: str | None = None  # already read and confirmed; only set with --set-pin
+    insecure: bool = False  # --insecure: plain http to a public address is allowed
 
 
 @dataclass
@@ -126,6 +129,27 @@ def _read_token(path: str, problems: dict[str, str]) -> str | None:
                                     "characters, no spaces), as printed by `kiosk-central tokens add`")
         return None
     return token
+
+
+def _check_plain_http(url: str, insecure: bool) -> str | None:
+    """Plain http carries the kiosk's token in clear: only to loopback or a private (office LAN)
+    address, unless --insecure says the technician means it."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return None  # not a URL at all: the schema says so
+    if parts.scheme != "http" or insecure or not host:
+        return None
+    try:
+        address = ipaddress.ip_address(host)
+        private = address.is_loopback or address.is_private or address.is_link_local
+    except ValueError:
+        private = host == "localhost"
+    if private:
+        return None
+    return (f"--server {url!r}: plain http to {host}, which is not a loopback or private (office LAN) address, "
+            "would send the kiosk's token in clear; use https://, or add --insecure if you really mean it")
 
 
 def _parse_block(text: str) -> list[int] | None:
@@ -199,6 +223,9 @@ def plan(req: Request, *, hash_pin: Callable[[str], str] | None = None, catalogu
     problems: dict[str, str] = {}  # option -> its problem (one per option)
     token = None
     if req.server:
+        insecure = _check_plain_http(req.server, req.insecure)
+        if insecure:
+            problems["--server"] = insecure
         if req.token_file:
             token = _read_token(req.token_file, problems)
         else:

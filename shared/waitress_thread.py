@@ -12,6 +12,8 @@ import threading
 from waitress import wasyncore
 from waitress.server import create_server
 
+from .serverguard import GUARDS, create_guarded_server
+
 
 def stop_server(server, thread: threading.Thread, timeout: float = 5.0) -> None:
     """`server` from waitress.server.create_server, `thread` the one running server.run()."""
@@ -36,9 +38,13 @@ class WaitressThread:
     once started; stop() returns. `with` starts it if it was not started yet, and stops it."""
 
     thread_name = "waitress"
+    # per_client, header_timeout, body_gate among the adjustments: shared/serverguard.py's server.
 
     def __init__(self, app, host: str, port: int, **adjustments):
-        self._server = create_server(app, host=host, port=port, **adjustments)
+        if GUARDS.intersection(adjustments):
+            self._server = create_guarded_server(app, host, port, **adjustments)
+        else:
+            self._server = create_server(app, host=host, port=port, **adjustments)
         self.host = host
         self.port = int(self._server.getsockname()[1])
         self._thread = threading.Thread(target=self._run, name=f"{self.thread_name}:{self.port}", daemon=True)

@@ -42,13 +42,21 @@ CAMPAIGNS = [
                        "accepted catalogue prints"),
     ("fuzz-server-replies", "hypothesis: any status, headers, bytes or JSON from the central server: no exception "
                             "escapes a sync, nothing marked delivered unless listed, the next ticket still prints"),
+    ("fuzz-kiosk-log-replies", "hypothesis: any page from a kiosk's log API (cursors past 64 bits, lone surrogates, "
+                               "deep JSON, garbage): the central log puller never raises, stores only valid records "
+                               "in order, and marks the kiosk"),
     ("openapi-central", "schemathesis: docs/openapi.yaml against the running reference server"),
     ("openapi-kiosk-log", "schemathesis: docs/openapi-kiosk.yaml against the running kiosk log API"),
     ("print-any-script-58mm", "emoji, right-to-left, control characters, long words on 58 mm paper: plain ASCII"),
     ("print-any-script-80mm", "the same on 80 mm paper"),
     ("ui-any-script", "the touchscreen (Kivy under Xvfb) shows a catalogue in any script"),
-    ("security", "TLS verified by default, tokens 0600 and never logged, scrypt PIN with lockout, log API "
-                 "refuses bad tokens, systemd exposure of both units"),
+    ("hostile-input", "hypothesis: integers past 64 bits, JSON nested past 32 levels, lone surrogates in any "
+                      "field, log API numbers in Unicode digits: a 4xx with a reason from both servers, never a 5xx, "
+                      "nothing stored"),
+    ("security", "TLS verified by default, tokens 0600 and never logged, scrypt PIN with lockout (parallel guesses "
+                 "included), log API refuses bad tokens, systemd exposure of both units; tenancy: every route x role x "
+                 "office answers as its matrix says and no kiosk touches another's tickets; 200 slow clients do not "
+                 "starve either server; no body read before the token; a hostile kiosk cannot stop the log puller"),
 ]
 
 
@@ -105,6 +113,7 @@ def render(data: dict, scale: str) -> tuple[str, bool]:
             "or events missing at the end (or, for replies, events wrongly marked delivered); *duplicated* = "
             "tickets or events held twice, or numbers repeated within a service day; *longest stall* = see "
             "each campaign below.", ""]
+    out += security_section(chosen)
     out += [
         "## Running them",
         "",
@@ -138,6 +147,42 @@ def render(data: dict, scale: str) -> tuple[str, bool]:
             out.append(f"- {key}: `{json.dumps(value, sort_keys=True, ensure_ascii=False)}`")
         out.append("")
     return "\n".join(out).rstrip() + "\n", all_ok
+
+
+def security_section(chosen: dict) -> list[str]:
+    """The tenancy matrix, the slow-client figure and the hostile-input generators, from their rows."""
+    security = (chosen.get("security") or {}).get("details", {})
+    hostile = (chosen.get("hostile-input") or {}).get("details", {})
+    if not security and not hostile:
+        return []
+    out = ["## Security", ""]
+    tenancy = security.get("tenancy", {})
+    matrix = tenancy.get("matrix") or {}
+    if matrix:
+        roles = list(next(iter(matrix.values())))
+        out += [f"Tenancy matrix: the status each route answered each role, for a request about office HOME "
+                f"(`*_home` tokens are bound to HOME, `*_away` to another office, `*_unbound` to none; "
+                f"{tenancy.get('cells_checked', 0)} cells, {tenancy.get('cells_wrong', 0)} different from "
+                "tests/support/tenancy.py). A new route without a row fails tests/central/test_tenancy.py.", "",
+                "| route | " + " | ".join(roles) + " |", "|---|" + "---:|" * len(roles)]
+        out += [f"| `{route}` | " + " | ".join(str(cells[r]) for r in roles) + " |" for route, cells in matrix.items()]
+        out += ["", f"Attacks of issue 17 refused on top of the matrix: {tenancy.get('attacks_refused', 0)} "
+                "(another kiosk's ticket, a ticket posing as another kiosk's, another office in the ticket or "
+                "the body, a counter calling in another office); refusals counted per token: "
+                f"`{json.dumps(tenancy.get('refusals_counted', {}), sort_keys=True)}`.", ""]
+    slow = security.get("slow_clients", {})
+    for server, label in (("central", "central server"), ("log_api", "kiosk log API")):
+        figure = slow.get(server)
+        if figure:
+            out.append(f"- Slow clients, {label}: with {figure['slow_connections']} connections trickling header "
+                       f"bytes, the slowest of {figure['legit_requests']} legitimate requests took "
+                       f"{figure['slowest_legit_s']:.3f} s (bound 2 s); {figure['reconnects_refused_or_cut']:,} "
+                       "attacker connections were refused or cut.")
+    generators = hostile.get("generators", {})
+    if generators:
+        out.append("- Hostile-input generators (requests sent, each answered 4xx with a reason):")
+        out += [f"  - {name}: {count:,}" for name, count in generators.items()]
+    return out + [""]
 
 
 def main(argv: list[str] | None = None) -> int:

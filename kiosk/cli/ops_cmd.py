@@ -28,6 +28,8 @@ def register(sub) -> None:
     p.add_argument("--office", required=True, metavar="CODE", help="the office code, e.g. BLITAR")
     p.add_argument("--office-name", metavar="NAME", help="printed on tickets (required the first time)")
     p.add_argument("--server", required=True, metavar="URL", help="the central server's URL ('' for a standalone kiosk)")
+    p.add_argument("--insecure", action="store_true",
+                   help="allow a plain http:// --server on a public address (the token travels in clear)")
     p.add_argument("--token-file", default="", metavar="FILE", help="file holding the kiosk's token from `kiosk-central tokens add`")
     p.add_argument("--printer", required=True, metavar="DEVICE", help="e.g. usb:04b8:0e15, serial:/dev/ttyUSB0@19200, tcp:192.168.1.50")
     p.add_argument("--number-block", required=True, metavar="FROM-TO", help="this kiosk's ticket numbers, e.g. 1-499")
@@ -80,6 +82,7 @@ def provision(ctx: Context, args) -> int:
             config_path=path, kiosk_id=args.kiosk_id, office=args.office, server=args.server,
             token_file=args.token_file, printer=args.printer, number_block=args.number_block,
             office_name=args.office_name, data_dir=args.data_dir, listen=args.listen, pin=pin,
+            insecure=args.insecure,
         )
         plan = prov.plan(request)
         prov.apply(plan)

@@ -25,10 +25,22 @@ def register(sub) -> None:
         description="Stream every ticket after CURSOR in issue order, in constant memory. "
         "Feed the last record's cursor back as --after to continue.",
     )
-    e.add_argument("--after", metavar="CURSOR", type=int, default=0, help="only records after this cursor (default 0)")
-    e.add_argument("--limit", type=int, default=None, help="at most this many records")
+    e.add_argument("--after", metavar="CURSOR", type=_count("--after"), default=0,
+                   help="only records after this cursor (default 0)")
+    e.add_argument("--limit", type=_count("--limit"), default=None, help="at most this many records")
     e.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
     e.set_defaults(func=export)
+
+
+def _count(option: str):
+    """A whole number 0..2^63-1 in ASCII digits; anything else is a usage error (exit 2), not a traceback."""
+    def parse(text: str) -> int:
+        import argparse
+
+        if not (text.isascii() and text.isdigit()) or len(text) > 19 or int(text) > 2**63 - 1:
+            raise argparse.ArgumentTypeError(f"{option} must be a whole number from 0 to {2**63 - 1}, got {text[:40]!r}")
+        return int(text)
+    return parse
 
 
 def tickets(ctx: Context, args) -> int:

@@ -76,7 +76,22 @@ def database(scene: Scene) -> Result:
                     "(docs/operations.md, 'Database')")
     if too_new:
         return fail("database", too_new, "install the kiosk version that wrote it (docs/operations.md, 'Database')")
+    loose = database_mode_problem(path)
+    if loose:
+        return fail("database", loose, f"sudo chmod 600 {path}*")
     return ok("database", f"{path}: integrity ok, schema v{version}")
+
+
+def database_mode_problem(path: Path) -> str | None:
+    """Why others could read the kiosk's database (or its WAL files), or None."""
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            mode = stat.S_IMODE(file.stat().st_mode)
+        except OSError:
+            continue
+        if mode & 0o077:
+            return f"{file} can be read by other users (mode {mode:04o}); it holds the tickets and the PIN lockout"
+    return None
 
 
 def disk(scene: Scene) -> Result:

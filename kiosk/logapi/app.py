@@ -9,7 +9,8 @@ from datetime import datetime, timezone
 from typing import Callable, Iterator
 
 from flask import Flask, Response, g, jsonify, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.routing import RequestRedirect
 
 from .. import __version__
 from ..store import Store
@@ -19,6 +20,7 @@ from .tokens import BearerCheck
 
 API = "/api/v1"
 MAX_CURSOR = 2**63 - 1
+MAX_BODY_BYTES = 1024  # no route takes a body
 FLUSH_BYTES = 64 * 1024
 log = logging.getLogger("kiosk.logapi")
 
@@ -29,28 +31,51 @@ class ApiError(Exception):
         self.status, self.code, self.message, self.headers = status, code, message, headers or {}
 
 
+DIGITS = frozenset("0123456789")
+
+
 def _whole_number(name: str, text: str, lo: int, hi: int) -> int:
-    if not text.isdigit() or len(text) > 19 or not lo <= int(text) <= hi:
+    # ASCII digits only: str.isdigit() also passes "²", "①" and Arabic-Indic digits.
+    if not text or not DIGITS.issuperset(text) or len(text) > 19 or not lo <= int(text) <= hi:
         raise ApiError(400, "bad_parameter", f"{name} must be a whole number from {lo} to {hi}, got {text[:40]!r}")
     return int(text)
 
 
+class _LogApp(Flask):
+    body_gate = None  # set by create_app; the server asks it before reading any request body
+
+    def raise_routing_exception(self, request):
+        # A path that would redirect (`//tickets`, `..%2F`) is not an API path: JSON 404, never a 308.
+        if isinstance(request.routing_exception, RequestRedirect):
+            raise NotFound("no such endpoint (see docs/openapi-kiosk.yaml)")
+        super().raise_routing_exception(request)
+
+
 def create_app(*, kiosk_id: str, office: str, token: str, store_factory: Callable[[], Store],
-               page_max: int, limiter: RateLimiter) -> Flask:
-    app = Flask("kiosk.logapi")
+               page_max: int, limiter: RateLimiter, failed_limiter: RateLimiter | None = None) -> Flask:
+    """`limiter` paces requests with the right token; `failed_limiter` (by default as strict) the
+    ones without, in buckets of their own, so wrong guesses from an address never use up the
+    puller's allowance."""
+    app = _LogApp("kiosk.logapi")
     app.json.sort_keys = False
     bearer = BearerCheck(token)
+    failed_limiter = failed_limiter or RateLimiter(limiter.rate, int(limiter.burst))
+    app.body_gate = lambda headers, length: length <= MAX_BODY_BYTES and bearer.accepts(headers.get("AUTHORIZATION"))
 
     @app.before_request
     def _guard():
         g.started = time.monotonic()
-        wait = limiter.take(request.remote_addr or "?")
+        client = request.remote_addr or "?"
+        authorized = bearer.accepts(request.headers.get("Authorization"))
+        wait = (limiter if authorized else failed_limiter).take(client)
         if wait:
             raise ApiError(429, "rate_limited", "too many requests; retry later",
                            {"Retry-After": str(max(1, math.ceil(wait)))})
-        if not bearer.accepts(request.headers.get("Authorization")):
+        if not authorized:
             raise ApiError(401, "unauthorized", "a valid bearer token is required (the kiosk's log token)",
                            {"WWW-Authenticate": 'Bearer realm="kiosk-log"'})
+        if (request.content_length or 0) > MAX_BODY_BYTES or "chunked" in request.headers.get("Transfer-Encoding", ""):
+            raise ApiError(413, "too_large", "requests to the log API carry no body")
 
     @app.after_request
     def _access_log(response: Response):

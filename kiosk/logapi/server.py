@@ -1,7 +1,9 @@
 """Serving the log API from a background thread of the agent, on waitress, with a stop that returns
 (shared/waitress_thread.py). The adjustments below are the API's request limits: small headers, no
 body, few connections, and idle connections dropped, so a misbehaving client cannot hold the
-kiosk's memory or threads.
+kiosk's memory or threads; shared/serverguard.py adds a deadline for the whole request header, a
+cap on connections per address, and reads no body without the token, so trickling clients cannot
+take the connection slots.
 """
 
 from __future__ import annotations
@@ -22,11 +24,16 @@ log = logging.getLogger("kiosk.logapi")
 
 LIMITS = dict(
     threads=2,
-    connection_limit=16,
+    # One puller (the central server) needs one connection at a time; 8 leaves room for a doctor
+    # check, a technician and connections the server has not yet seen closed; 64 slots need 8
+    # addresses trickling at once to fill.
+    per_client=8,
+    header_timeout=5.0,
+    connection_limit=64,
     channel_timeout=30,
     max_request_header_size=8 * 1024,
     max_request_body_size=1024,
-    cleanup_interval=10,
+    cleanup_interval=2,
     # Back-pressure instead of spooling: a page waits for a slow reader once 1 MiB is queued,
     # rather than going to a temp file, so memory per connection stays small and bounded.
     outbuf_high_watermark=1024 * 1024,
@@ -53,7 +60,7 @@ class LogServer(WaitressThread):
 
     def __init__(self, app, host: str, port: int, **adjustments):
         try:
-            super().__init__(app, host, port, **{**LIMITS, **adjustments})
+            super().__init__(app, host, port, body_gate=getattr(app, "body_gate", None), **{**LIMITS, **adjustments})
         except OSError as e:
             raise LogApiError(f"cannot listen on {host}:{port} for the log API: {e.strerror or e} "
                               "(another agent running? change agent.listen)") from None

@@ -9,6 +9,7 @@ the file without "database is locked" reaching anyone. One Store per thread.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import uuid
 from contextlib import contextmanager
@@ -35,6 +36,10 @@ class Store:
         self.path = Path(path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            if not self.path.exists():
+                # Tickets and the PIN lockout are for the kiosk's own user: created 0600 whatever the
+                # umask (SQLite gives the -wal and -shm files the database file's mode).
+                os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
             self.conn = sqlite3.connect(str(self.path), timeout=busy_timeout, isolation_level=None)
             self.conn.row_factory = sqlite3.Row
             self.conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")

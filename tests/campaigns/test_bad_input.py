@@ -276,6 +276,77 @@ def test_agent_survives_any_server_reply(tmp_path, scale):
     assert not wrongly_delivered, wrongly_delivered[:3]
 
 
+# -- the log puller against any kiosk reply --------------------------------------------------------
+
+LOG_TOKEN = "log-token-0123456789abcdef"
+pulled_values = st.one_of(st.integers(min_value=-2, max_value=2**70), st.booleans(), st.none(), st.text(max_size=8),
+                          st.sampled_from(["\ud800", "x\udfff", 1.5, [], {}]))
+
+
+@st.composite
+def kiosk_pages(draw):
+    """A page of the kiosk log API as a hostile or broken kiosk might send it (JSON lines or bytes)."""
+    lines = []
+    cursor = 0
+    for _ in range(draw(st.integers(0, 6))):
+        kind = draw(st.sampled_from(["good", "good", "field", "depth", "garbage"]))
+        if kind == "good":
+            cursor += draw(st.integers(1, 3))
+            lines.append(json.dumps({"cursor": cursor, "id": f"t{cursor}", "number": f"A{cursor:03d}"}).encode())
+        elif kind == "field":
+            record = {"cursor": cursor + 1, "id": f"t{cursor + 1}"}
+            record[draw(st.sampled_from(["cursor", "id", "number"]))] = draw(pulled_values)
+            lines.append(json.dumps(record).encode())
+        elif kind == "depth":
+            lines.append(b"[" * draw(st.integers(33, 30000)) + b"]" * 3)
+        else:
+            lines.append(draw(st.binary(max_size=40)).replace(b"\n", b""))
+    return b"\n".join(lines) + b"\n"
+
+
+def test_log_puller_survives_any_kiosk_reply(tmp_path, scale):
+    from flask import Flask, Response
+
+    from central import logpull
+    from central.db import CentralDB
+
+    kiosk = Flask("fuzzed-kiosk")
+    kiosk.page = b""
+
+    @kiosk.get("/api/v1/tickets")
+    def tickets():
+        from flask import request
+
+        return Response(kiosk.page if request.args.get("after") == "0" else b"", content_type="application/x-ndjson")
+
+    db = CentralDB(tmp_path / "central.db")
+    seen = Count()
+    problems = []
+    with ServerThread(kiosk) as srv:
+        @fuzz_settings(scale, 100, 1500)
+        @given(page=kiosk_pages())
+        def run(page):
+            seen.n += 1
+            kiosk.page = page
+            kiosk_id = f"k{seen.n}"
+            logpull.add_source(db, kiosk_id, srv.url, LOG_TOKEN)
+            (result,) = logpull.pull_all(db, kiosk_id, timeout=(2, 5))  # nothing may escape
+            stored = [r["cursor"] for r in logpull.pulled(db, kiosk_id)]
+            if len(stored) != result.records or stored != sorted(set(stored)) or any(c > 2**63 - 1 for c in stored):
+                problems.append((page[:200], result))
+            seen.accepted += result.error is None
+
+        try:
+            run()
+        finally:
+            db.close()
+            record("fuzz-kiosk-log-replies", title="Bad input: arbitrary kiosk log pages to the puller", scale=scale,
+                   runs=seen.n, faults=seen.n, tickets=0, lost=len(problems), duplicated=0, longest_stall_s=None,
+                   stall_means="(replies come at once)", passed=not problems,
+                   details={"pages": seen.n, "pulls_without_error": seen.accepted})
+    assert not problems, problems[:3]
+
+
 # -- any script on paper ------------------------------------------------------------------------
 
 paper_text = any_text | long_text | st.sampled_from([

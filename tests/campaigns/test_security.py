@@ -2,10 +2,16 @@
 by default (a self-signed server is refused until its CA is configured, whatever the environment
 says); the staff PIN is a slow salted hash with a lockout that survives restarts and clock jumps;
 the log API answers nothing without its token; both systemd units are sandboxed (exposure < 4.0).
+
+And, as an attacker holding a valid kiosk token would try (loopback only): no kiosk touches another
+kiosk's tickets or office (every route x role x office), 200 trickling connections do not starve
+either server, no body is read before the token, a hostile kiosk cannot stop the log puller,
+parallel PIN guesses get no extra tries, and plain http to a public server is refused.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import shutil
@@ -27,6 +33,7 @@ from support.tls import make_ca_and_server_cert
 from central.app import create_app
 from central.auth import issue_token
 from central.db import CentralDB
+from central.server import ServerThread
 from kiosk import logapi
 from kiosk.admin_pin import MAX_N, PinGate, hash_pin, parse_hash
 from kiosk.agent.client import CentralClient, CentralError
@@ -220,13 +227,198 @@ def test_systemd_unit_exposure_is_below_4(unit):
     assert level < MAX_EXPOSURE, f"{unit}: exposure {level} (systemd-analyze security --offline=yes)"
 
 
+# -- tenancy ---------------------------------------------------------------------------------------
+
+def test_no_kiosk_touches_another_kiosks_tickets_or_office(tmp_path):
+    from support.tenancy import AWAY, HOME, MATRIX, ROLES, make_principals, run_matrix, ticket_event
+
+    db = CentralDB(tmp_path / "central.db")
+    with ServerThread(create_app(db)) as srv:
+        def push(token, kiosk_id, events=None, office=None):
+            body = {"kiosk_id": kiosk_id, "events": events or [ticket_event(n, kiosk_id) for n in range(1, 6)]}
+            if office:
+                body["office"] = office
+            return requests.post(f"{srv.url}/api/v1/events", json=body, timeout=5,
+                                 headers={"Authorization": f"Bearer {token}"})
+
+        cells = run_matrix(srv.url, make_principals(db, push))
+        wrong = {f"{m} {r} as {role}": v for (m, r, role), v in cells.items() if v[0] != v[1]}
+        # The attacks of issue 17, each refused and leaving the victim's ticket as it was.
+        a, b = issue_token(db, "kiosk", "KA", office=HOME), issue_token(db, "kiosk", "KB", office=HOME)
+        c = issue_token(db, "kiosk", "KC")
+        issued = ticket_event(1, "KA")
+        assert push(a, "KA", [issued]).json()["accepted"] == [issued["event_id"]]
+        refused = 0
+        stolen = ticket_event(9, "KB", ticket_id=issued["ticket"]["id"], kind="ticket.printed")
+        for token, kiosk_id, event in ((b, "KB", stolen), (c, "KC", dict(stolen, kiosk_id="KC"))):
+            event["ticket"]["kiosk_id"] = kiosk_id
+            rejected = push(token, kiosk_id, [event]).json()["rejected"]
+            assert [(r["reason"], r["retry"]) for r in rejected] == [("not_owner", False)]
+            refused += 1
+        elsewhere = ticket_event(2, "KB")
+        elsewhere["ticket"]["office"] = AWAY
+        assert push(b, "KB", [elsewhere]).json()["rejected"][0]["reason"] == "office_mismatch"
+        assert push(b, "KB", [ticket_event(3, "KB")], office=AWAY).status_code == 409
+        counter = issue_token(db, "counter", "desk-home", office=HOME)
+        r = requests.post(f"{srv.url}/api/v1/offices/{AWAY}/services/A/next", timeout=5,
+                          headers={"Authorization": f"Bearer {counter}"})
+        assert r.status_code == 403
+        refused += 3
+    victim = [t for t in db.iter_tickets(kiosk_id="KA")]
+    assert [(t["number"], t["central"]["office"]) for t in victim] == [("A001", HOME)]
+    refusals = {t.subject: t.refused for t in db.tokens() if t.refused}
+    db.close()
+    assert not wrong, wrong
+    matrix = {f"{method} {rule}": {role: cells[(method, rule, role)][0] for role in ROLES} for method, rule in MATRIX}
+    FINDINGS["tenancy"] = {"routes": len(MATRIX), "roles": len(ROLES), "cells_checked": len(cells),
+                           "cells_wrong": len(wrong), "attacks_refused": refused, "refusals_counted": refusals,
+                           "matrix": matrix}
+
+
+# -- availability --------------------------------------------------------------------------------
+
+SLOW = 200
+
+
+def slow_client_figure(host: str, port: int, path: str, headers: dict) -> dict:
+    from support.slowloris import SlowClients, timed_request
+
+    with SlowClients(host, port, count=SLOW) as attack:
+        answers = [timed_request(host, port, path=path, headers=headers) for _ in range(5)]
+    worst = max(seconds for seconds, _, _ in answers)
+    assert [status for _, status, _ in answers] == [200] * 5, answers
+    assert worst < 2.0, f"a legitimate request took {worst:.2f} s with {SLOW} slow clients"
+    return {"slow_connections": SLOW, "legit_requests": len(answers), "slowest_legit_s": round(worst, 3),
+            "reconnects_refused_or_cut": attack.closed_by_server + attack.refused}
+
+
+def test_slow_clients_do_not_starve_either_server(tmp_path):
+    db = CentralDB(tmp_path / "central.db")
+    with ServerThread(create_app(db)) as srv:
+        central = slow_client_figure(srv.host, srv.port, "/api/v1/health", {})
+    db.close()
+    token = secret(tmp_path / "etc" / "log.token", "log-token-0123456789abcdef")
+    cfg = make_config(tmp_path / "etc", extra='[agent]\nlisten = "127.0.0.1:0"\nlog_token_file = "log.token"\n'
+                                              "log_rate_per_second = 10000.0\nlog_rate_burst = 100000\n")
+    with Store(cfg.store.path) as store:
+        Issuer(cfg, store, make_clock()).issue("A")
+    server = logapi.start_server(cfg)
+    try:
+        log_api = slow_client_figure(server.host, server.port, "/api/v1/tickets?after=0&limit=10",
+                                     {"Authorization": f"Bearer {token}"})
+    finally:
+        server.stop()
+    FINDINGS["slow_clients"] = {"central": central, "log_api": log_api}
+
+
+def test_no_body_is_read_before_the_token_and_a_hostile_kiosk_cannot_stop_the_puller(tmp_path):
+    import socket
+    import time
+
+    from central import logpull
+
+    db = CentralDB(tmp_path / "central.db")
+    token = issue_token(db, "kiosk", "K1")
+    unread = 0
+    with ServerThread(create_app(db)) as srv:
+        for auth in ("", "Authorization: Bearer forged.token\r\n"):
+            sock = socket.create_connection((srv.host, srv.port), timeout=5)
+            started = time.monotonic()
+            sock.sendall(f"POST /api/v1/events HTTP/1.1\r\nHost: x\r\n{auth}Content-Length: {300 * 2**20}\r\n\r\n"
+                         .encode())
+            reply = sock.recv(4096)
+            sock.close()
+            assert reply.startswith(b"HTTP/1.1 401") and time.monotonic() - started < 2, reply[:80]
+            unread += 1
+
+        # Two "kiosks" on the same test server: one answers a cursor of 2^64, the other a good page.
+        from flask import Flask, Response
+
+        kiosk = Flask("hostile-kiosk")
+
+        @kiosk.get("/<who>/api/v1/tickets")
+        def page(who):
+            cursor = 2**64 if who == "hostile" else 1
+            return Response(json.dumps({"cursor": cursor, "id": "t1"}) + "\n", content_type="application/x-ndjson")
+
+        with ServerThread(kiosk) as fake:
+            logpull.add_source(db, "a-hostile", f"{fake.url}/hostile", "log-token-0123456789abcdef")
+            logpull.add_source(db, "b-good", f"{fake.url}/good", "log-token-0123456789abcdef")
+            scheduler = logpull.Scheduler(db, 0.2).start()
+            try:
+                from support.waiting import wait_for
+
+                wait_for("two pull rounds", lambda: scheduler.rounds >= 2)
+                assert scheduler.alive()
+            finally:
+                scheduler.stop()
+    states = {s.kiosk_id: s for s in logpull.sources(db)}
+    assert states["b-good"].cursor == 1 and "at most" in states["a-hostile"].last_error
+    assert token and oct(stat.S_IMODE((tmp_path / "central.db").stat().st_mode)) == "0o600"
+    db.close()
+    FINDINGS["bodies_and_puller"] = {"unauthenticated_300MB_bodies_refused_unread": unread,
+                                     "hostile_cursor": "2^64: source marked, other kiosk pulled, thread alive",
+                                     "central_db_mode": "0600"}
+
+
+def test_parallel_pin_guesses_get_no_extra_tries(tmp_path):
+    import kiosk.admin_pin as admin_pin
+    from kiosk.clock import Clock
+    from kiosk.config.schema import AdminSection
+
+    path = tmp_path / "kiosk.db"
+    Store(path).close()
+    admin = AdminSection(pin_hash=hash_pin("2468", n=2**12), max_pin_attempts=3, lockout_seconds=300)
+    checked = []
+    real = admin_pin.verify_pin
+    admin_pin.verify_pin = lambda pin, stored: checked.append(pin) or real(pin, stored)
+    start = threading.Barrier(16)
+
+    def guess(i):
+        with Store(path) as store:
+            start.wait()
+            PinGate(admin, store, Clock()).check(f"{5000 + i}")
+
+    try:
+        threads = [threading.Thread(target=guess, args=(i,)) for i in range(16)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+    finally:
+        admin_pin.verify_pin = real
+    assert len(checked) <= 3
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    FINDINGS["pin_parallel"] = {"parallel_guesses": 16, "checked": len(checked), "allowed": 3}
+
+
+def test_plain_http_to_a_public_server_is_refused(tmp_path):
+    from kiosk.provision import ProvisionError
+
+    secret(tmp_path / "given.token", "k1.central-secret-central-secret-0123456789")
+    refused = 0
+    for server in ("http://1.1.1.1:8471", "http://antrian.example", "http://[2606:4700::1111]"):
+        with pytest.raises(ProvisionError, match="--insecure"):
+            plan(Request(config_path=tmp_path / "etc" / "kiosk.toml", kiosk_id="k1", office="BLITAR", server=server,
+                         token_file=str(tmp_path / "given.token"), printer="virtual", number_block="1-99",
+                         office_name="Kantor", data_dir=str(tmp_path / "var")))
+        refused += 1
+    FINDINGS["provision_http"] = {"public_http_refused": refused}
+
+
 def test_zz_record_security_figures(scale):
     """Runs after the checks above (same module, in order) and publishes what they found."""
-    checks = ("tls", "tokens", "pin", "log_api")
+    checks = ("tls", "tokens", "pin", "log_api", "tenancy", "slow_clients", "bodies_and_puller", "pin_parallel",
+              "provision_http")
     exposures = FINDINGS.get("exposure", {})
     ok = all(c in FINDINGS for c in checks) and all(isinstance(v, float) and v < MAX_EXPOSURE for v in exposures.values())
     attacks = (FINDINGS.get("log_api", {}).get("refused", 0) + FINDINGS.get("pin", {}).get("guesses_tried", 0)
-               + FINDINGS.get("tls", {}).get("refused_without_ca", 0))
-    record("security", title="Security: tokens, TLS, PIN, log API, units", scale=scale, runs=len(checks) + len(exposures),
+               + FINDINGS.get("tls", {}).get("refused_without_ca", 0)
+               + FINDINGS.get("tenancy", {}).get("cells_checked", 0) + FINDINGS.get("tenancy", {}).get("attacks_refused", 0)
+               + sum(v.get("slow_connections", 0) for v in FINDINGS.get("slow_clients", {}).values())
+               + FINDINGS.get("bodies_and_puller", {}).get("unauthenticated_300MB_bodies_refused_unread", 0) + 1
+               + FINDINGS.get("pin_parallel", {}).get("parallel_guesses", 0)
+               + FINDINGS.get("provision_http", {}).get("public_http_refused", 0))
+    record("security", title="Security: tokens, TLS, PIN, log API, units, tenancy, slow clients", scale=scale, runs=len(checks) + len(exposures),
            faults=attacks, tickets=0, lost=0, duplicated=0, longest_stall_s=None,
            stall_means="(not a timing campaign)", passed=ok, details=FINDINGS)

@@ -133,7 +133,7 @@ def test_office_bound_kiosk_cannot_speak_for_another_office(server, db):
     token = issue_token(db, "kiosk", "K9", office="BLITAR")
     r = requests.post(f"{server.url}/api/v1/heartbeat", json={"kiosk_id": "K9", "office": "MALANG"},
                       headers=bearer(token), timeout=5)
-    assert r.status_code == 403
+    assert r.status_code == 409 and r.json()["error"] == "office_mismatch"
     r = requests.get(f"{server.url}/api/v1/offices/MALANG/queue", headers=bearer(token), timeout=5)
     assert r.status_code == 403
 

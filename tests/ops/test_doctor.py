@@ -328,3 +328,20 @@ def test_cli_exit_code_and_json(tmp_path):
                           capture_output=True, text=True, timeout=60, env=clean_env()).stdout
     assert text.splitlines()[0].startswith("FAIL  config")
     assert "fix: edit " in text
+
+
+def test_a_database_others_can_read_fails_with_the_chmod(tmp_path):
+    import stat
+
+    from kiosk.doctor.checks import database_mode_problem
+
+    path = tmp_path / "fresh" / "kiosk.db"
+    old = os.umask(0o022)
+    try:
+        Store(path).close()
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600, "the store must create its file 0600"
+    assert database_mode_problem(path) is None
+    path.chmod(0o644)
+    assert "mode 0644" in database_mode_problem(path)
