@@ -88,6 +88,12 @@ def series_estimate(stats: dict | None, prefix: str, now: datetime) -> tuple[int
         return None, None
 
 
+def logo_recorded(record, key: str, device: str) -> bool:
+    """Whether the stored upload record (state PRINTER_LOGO) says logo `key` went into `device`."""
+    return (isinstance(record, dict) and record.get("key") == key
+            and record.get("device") == device and bool(record.get("delivered")))
+
+
 class TicketPrinting:
     """One printer for one process; its calls are serialised by the printer library's lock."""
 
@@ -212,9 +218,7 @@ class TicketPrinting:
         key = self.model.nv_logo_key
         if not key or store is None:
             return False
-        record = store.get_state(PRINTER_LOGO)
-        return (isinstance(record, dict) and record.get("key") == key
-                and record.get("device") == self.config.printer.device and bool(record.get("delivered")))
+        return logo_recorded(store.get_state(PRINTER_LOGO), key, self.config.printer.device)
 
     def record_logo_upload(self, store: Store, key: str, outcome: PrintOutcome) -> None:
         with store.transaction():

@@ -18,7 +18,7 @@ from .result import FAIL, OK, WARN, Result, fail, ok, warn
 
 NAMES = {
     checks.secrets: "secrets", checks.database: "database", checks.disk: "disk", checks.clock: "clock",
-    checks.timezone_check: "timezone", checks.printer: "printer", checks.printer_access: "printer access",
+    checks.timezone_check: "timezone", checks.printer: "printer", checks.printer_logo: "printer logo", checks.printer_access: "printer access",
     checks.server: "server", checks.log_api: "log api", checks.units: "units", checks.display: "display",
     checks.touch: "touch", checks.groups: "groups", checks.display_mode: "display mode",
     checks.quarantine: "quarantine",

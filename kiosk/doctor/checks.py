@@ -223,6 +223,20 @@ def printer(scene: Scene) -> Result:
                 "check the baud rate and that status replies are on (docs/raspberry-pi.md, 'Printer')")
 
 
+def printer_logo(scene: Scene) -> Result:
+    from ..printing import logo_recorded
+
+    key = scene.config.printer.nv_logo_key
+    if not key:
+        return ok("printer logo", "no NV logo configured: tickets print the office name as text")
+    record = _read_state(scene.config.store.path, state_keys.PRINTER_LOGO)
+    if logo_recorded(record, key, scene.config.printer.device):
+        return ok("printer logo", f"NV logo '{key}' uploaded to {scene.config.printer.device} at {record.get('at', '?')}")
+    return warn("printer logo", f"NV logo '{key}' was never uploaded to {scene.config.printer.device} "
+                "(a new or replacement printer): tickets print the office name as text instead",
+                "sudo systemctl stop kiosk-ui; sudo kiosk printer upload-logo; sudo systemctl start kiosk-ui")
+
+
 def printer_access(scene: Scene) -> Result:
     from printer.device import KINDS, parse_device
 
@@ -425,6 +439,6 @@ def _group_exists(name: str) -> bool:
         return False
 
 
-CONFIG_CHECKS = (secrets, database, disk, clock, timezone_check, printer, printer_access, server, log_api, display_mode,
+CONFIG_CHECKS = (secrets, database, disk, clock, timezone_check, printer, printer_logo, printer_access, server, log_api, display_mode,
                  scanner, quarantine, audio)
 HOST_CHECKS = (units, display, touch, groups)

@@ -353,11 +353,21 @@ def test_cli_upload_logo_is_what_switches_tickets_to_the_logo(tmp_path, fake):
     img.save(logo)
     cfg = write_config(tmp_path / "etc", printer=f'device = "serial:{fake.link}@115200"\nnv_logo_key = "LG"')
     assert kiosk(cfg, "issue", "A").returncode == 0
+    assert _doctor_logo(cfg).status == "WARN"  # a replacement printer: the doctor names the fix
     r = kiosk(cfg, "printer", "upload-logo", str(logo))
     assert r.returncode == 0 and r.stdout.startswith("printed"), r.stdout + r.stderr
+    logo_check = _doctor_logo(cfg)
+    assert (logo_check.status, logo_check.detail.split(" at ")[0]) == ("OK", f"NV logo 'LG' uploaded to serial:{fake.link}@115200")
     assert kiosk(cfg, "issue", "A").returncode == 0
     assert fake.wait_for_jobs(2)  # the upload stores the logo; it prints nothing
     assert "LG" in fake.nv_logos
     before, after = fake.jobs[0].decoded, fake.jobs[-1].decoded
     assert before.logos == [] and before.find("Kantor Imigrasi Uji")
     assert after.logos == ["LG"] and not after.find("Kantor Imigrasi Uji")
+
+
+def _doctor_logo(cfg):
+    from kiosk.config import load_config
+    from kiosk.doctor import Host, checks
+
+    return checks.printer_logo(checks.Scene(load_config(cfg), Host(), "kiosk", 2.0))

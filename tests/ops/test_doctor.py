@@ -112,13 +112,13 @@ def kiosk(tmp_path):
 def test_a_healthy_kiosk_is_all_ok(kiosk):
     report, by_name = kiosk.doctor()
     assert [r for r in report.results if r.status != "OK"] == []
-    assert set(by_name) == {"config", "secrets", "database", "disk", "clock", "timezone", "printer", "printer access",
+    assert set(by_name) == {"config", "secrets", "database", "disk", "clock", "timezone", "printer", "printer logo", "printer access",
                             "server", "log api", "display mode", "scanner", "units", "display", "touch", "groups",
                             "quarantine", "audio"}
     assert "token accepted" in by_name["server"].detail
     assert "eGalax Inc. USB TouchController (event0)" in by_name["touch"].detail
     assert by_name["printer"].detail.endswith(": ready")
-    assert render_text(report).endswith("0 FAIL, 0 WARN, 18 OK")
+    assert render_text(report).endswith("0 FAIL, 0 WARN, 19 OK")
 
 
 def failing(kiosk, **kwargs) -> dict:
