@@ -20,6 +20,13 @@ from .schema import MIGRATIONS
 
 EXPORT_CHUNK = 500
 LOG_CHUNK = 1000
+# A writer whose commit takes the WAL past this many pages checkpoints it before returning. The
+# agent checkpoints when the kiosk is idle (Store.checkpoint), long before that: this is only the
+# safety net that bounds the WAL (about 40 MB) while the agent is not running.
+AUTOCHECKPOINT_PAGES = 10_000
+# Delivery marks are committed this many at a time: each transaction holds the write lock for a
+# fraction of a millisecond, so an issue never waits behind a whole batch's marks.
+MARK_CHUNK = 50
 
 
 def _json_value(field: str) -> str:
@@ -46,6 +53,7 @@ class Store:
             self.conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
             self.conn.execute("PRAGMA journal_mode = WAL")
             self.conn.execute("PRAGMA synchronous = FULL")
+            self.conn.execute(f"PRAGMA wal_autocheckpoint = {AUTOCHECKPOINT_PAGES}")
             self.conn.execute("PRAGMA foreign_keys = ON")
             self._migrate()
         except sqlite3.DatabaseError as e:
@@ -80,6 +88,13 @@ class Store:
         server keeps it once) and its status keys. Its commits then hold the write lock for
         microseconds instead of an fsync, so an issue waiting behind one barely notices."""
         self.conn.execute("PRAGMA synchronous = NORMAL")
+
+    def checkpoint(self) -> tuple[int, int]:
+        """Copy the WAL back into the database without waiting for or blocking anyone (PASSIVE);
+        returns (frames in the WAL, frames copied). The agent calls it while nobody is issuing, so
+        no applicant's commit pays for a checkpoint (see AUTOCHECKPOINT_PAGES)."""
+        _, frames, copied = self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        return frames, copied
 
     def data_version(self) -> int:
         """Changes whenever another connection (another process: the UI) commits; a cheap way for
@@ -261,6 +276,16 @@ class Store:
         ).fetchall()
         return [OutboxEvent.from_row(r) for r in rows]
 
+    def pending_head(self, limit: int) -> tuple[int, str | None]:
+        """(undelivered events, counted up to `limit`; created_at of the oldest): what the agent
+        needs to decide whether a batch is due, without reading any payload."""
+        count, oldest = self.conn.execute(
+            "SELECT (SELECT count(*) FROM (SELECT 1 FROM outbox WHERE delivered_at IS NULL ORDER BY seq LIMIT ?)), "
+            "(SELECT created_at FROM outbox WHERE delivered_at IS NULL ORDER BY seq LIMIT 1)",
+            (limit,),
+        ).fetchone()
+        return count, oldest
+
     def pending_wire(self, limit: int) -> list[tuple[str, str]]:
         """(event_id, JSON text of `OutboxEvent.wire()`) for the oldest undelivered events.
 
@@ -278,17 +303,20 @@ class Store:
         return [OutboxEvent.from_row(r) for r in rows]
 
     def mark_delivered(self, event_ids: Iterable[str], at: str | None = None) -> int:
+        """Stamp events delivered, MARK_CHUNK per transaction (a mark is idempotent and losing one
+        only means a resend the server deduplicates, so they need not commit together)."""
         ids = list(event_ids)
-        if not ids:
-            return 0
-        with self.transaction():
-            stamp = at or self.conn.execute("SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now')").fetchone()[0]
-            marks = ", ".join("?" for _ in ids)
-            cur = self.conn.execute(
-                f"UPDATE outbox SET delivered_at = ? WHERE delivered_at IS NULL AND event_id IN ({marks})",
-                (stamp, *ids),
-            )
-            return cur.rowcount
+        marked = 0
+        for i in range(0, len(ids), MARK_CHUNK):
+            chunk = ids[i:i + MARK_CHUNK]
+            with self.transaction():
+                stamp = at or self.conn.execute("SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now')").fetchone()[0]
+                marks = ", ".join("?" for _ in chunk)
+                marked += self.conn.execute(
+                    f"UPDATE outbox SET delivered_at = ? WHERE delivered_at IS NULL AND event_id IN ({marks})",
+                    (stamp, *chunk),
+                ).rowcount
+        return marked
 
     def note_attempt(self, event_ids: Iterable[str], error: str | None) -> None:
         ids = list(event_ids)

@@ -1,5 +1,6 @@
 """Heartbeat contents, backlog levels and backoff arithmetic."""
 
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -156,3 +157,57 @@ def test_a_drain_pauses_between_batches_only_while_the_ui_commits(rig, central, 
     monkeypatch.setattr(agent.store, "data_version", lambda: next(versions))
     assert agent.sync_once(pull=False).delivered == 60
     assert agent.stop.waits == [], "`kiosk sync now` is a person waiting: no pauses"
+
+
+def test_delivery_marks_commit_in_small_transactions_and_all_land(rig, monkeypatch):
+    from kiosk.store import db
+
+    rig.issue(7)
+    ids = [event_id for event_id, _ in rig.store.pending_wire(100)]
+    commits = []
+    real = type(rig.store).transaction
+    monkeypatch.setattr(db, "MARK_CHUNK", 3)
+    monkeypatch.setattr(type(rig.store), "transaction", lambda self: (commits.append(1), real(self))[1])
+    assert rig.store.mark_delivered(ids + ["not-an-event"]) == 7
+    assert len(commits) == 3  # 8 ids, 3 per transaction
+    assert rig.store.outbox_stats().depth == 0
+    assert rig.store.mark_delivered(ids) == 0, "marking again changes nothing"
+
+
+def test_pending_head_counts_up_to_the_limit_without_reading_payloads(rig):
+    assert rig.store.pending_head(5) == (0, None)
+    rig.issue(8)
+    count, oldest = rig.store.pending_head(5)
+    assert count == 5 and oldest == rig.store.pending_events(1)[0].created_at
+
+
+def test_the_agent_checkpoints_the_wal_only_once_the_ui_is_quiet(rig, monkeypatch):
+    """The UI's commits never checkpoint (the WAL grows past the default 1,000 pages untouched);
+    the agent copies it back into the database file once nobody has committed for a while."""
+    import os
+
+    from kiosk.agent import loop
+    from kiosk.store import Store
+
+    monkeypatch.setattr(loop, "CHECKPOINT_QUIET_S", 0.2)
+    monkeypatch.setattr(loop, "CHECKPOINT_EVERY_S", 0.0)
+    agent_store = Store(rig.config.store.path)
+    agent = rig.agent(agent_store)
+    path = rig.config.store.path
+    rig.store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db_size = os.path.getsize(path)
+    for i in range(6):  # the UI busy: each look sees a new commit, 6 MB of them in all
+        with rig.store.transaction():
+            rig.store.set_state(f"test.{i}", "x" * 1_000_000)
+        assert agent.checkpoint_when_quiet() is False
+    assert os.path.getsize(path + "-wal") > 1000 * 4096, "the UI's commits did not checkpoint"
+    assert os.path.getsize(path) == db_size
+    deadline = time.monotonic() + 5
+    while not agent.checkpoint_when_quiet():
+        assert time.monotonic() < deadline, "no checkpoint once the UI was quiet"
+        time.sleep(0.05)
+    assert os.path.getsize(path) > db_size + 100 * 4096
+    # Everything was copied: a checkpoint now finds nothing left to do.
+    frames, copied = agent_store.checkpoint()
+    assert frames == copied
+    agent_store.close()
