@@ -25,6 +25,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
 import uuid
 from pathlib import Path
@@ -53,6 +54,25 @@ DRAIN_RATIO = 40.0
 LATENCY_RATIO = 1.10
 # The agent's IO class as its systemd unit sets it (IOSchedulingClass=idle).
 IONICE = ["ionice", "-c", "3"] if shutil.which("ionice") else []
+# `--without LEVER` measures what one lever is worth: the agent runs with it undone (through this
+# wrapper, which patches the agent's module constants before `kiosk agent` starts).
+LEVERS = {
+    "ionice": "",
+    "nice": "import os; os.nice = lambda n: 0",
+    "marks-without-fsync": "db.Store.relax_durability = lambda self: None",
+    "own-wal-flush": "db.Store._flush_wal = lambda self: None",
+    "small-mark-transactions": "db.MARK_CHUNK = 10**9",
+    "quiet-checkpoints": "db.AUTOCHECKPOINT_PAGES = 1000; loop.CHECKPOINT_QUIET_S = float('inf')",
+    "ui-pauses": "loop.YIELD_S = 0.0",
+}
+AGENT = textwrap.dedent("""
+    import sys
+    from kiosk.store import db
+    from kiosk.agent import loop
+    {patches}
+    from kiosk.cli.main import main
+    sys.exit(main(sys.argv[1:]))
+""")
 
 
 def p95(samples: list[float]) -> float:
@@ -186,9 +206,11 @@ def drain_finished_at(store: Store) -> float:
     return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc).timestamp()
 
 
-def start_agent(config_path: Path, store: Store) -> subprocess.Popen:
-    proc = subprocess.Popen([*IONICE, sys.executable, "-m", "kiosk", "--config", str(config_path), "agent",
-                             "--log-level", "error"], cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)},
+def start_agent(config_path: Path, store: Store, without: set[str] = frozenset()) -> subprocess.Popen:
+    patches = "; ".join(LEVERS[lever] for lever in sorted(without) if LEVERS[lever]) or "pass"
+    ionice = [] if "ionice" in without else IONICE
+    proc = subprocess.Popen([*ionice, sys.executable, "-c", AGENT.format(patches=patches), "--config", str(config_path),
+                             "agent", "--log-level", "error"], cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)},
                             stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
@@ -254,11 +276,19 @@ def main() -> int:
     parser.add_argument("--interval", type=float, default=0.005, help="seconds between issues (default 0.005)")
     parser.add_argument("--rounds", type=int, default=16, help="latency cases interleaved over this many rounds")
     parser.add_argument("--backlog", type=int, default=5000, help="events the agent drains per latency round")
+    parser.add_argument("--agent-batch", type=int, default=MAX_BATCH, help=f"the draining agent's central.batch_size "
+                                                                          f"(default {MAX_BATCH})")
     parser.add_argument("--skip-drain", action="store_true", help="only the issue latency part")
+    parser.add_argument("--without", default="", help="comma-separated levers the agent runs without, to measure "
+                                                       f"them: {', '.join(LEVERS)}")
     parser.add_argument("--quick", action="store_true", help="2,000 + 200 events, 2 drain rounds; 200 issues per case, 4 rounds")
     args = parser.parse_args()
     if args.quick:
         args.events, args.per_event, args.drain_rounds, args.samples, args.rounds = 2000, 200, 2, 200, 4
+    without = {lever for lever in args.without.split(",") if lever}
+    unknown = without - set(LEVERS)
+    if unknown:
+        parser.error(f"unknown lever {sorted(unknown)[0]!r}; known: {', '.join(LEVERS)}")
     targets = Targets("sync")
 
     with tempfile.TemporaryDirectory(prefix="bench-sync-") as tmp:
@@ -283,9 +313,13 @@ def main() -> int:
             remote = Central(Path(remote_dir.name))
             os.setpriority(os.PRIO_PROCESS, remote.proc.pid, 19)
             print(f"\n== issue latency, {args.samples} issues per case one every {args.interval * 1000:.0f} ms, "
-                  f"kiosk agent in its own process ({' '.join(IONICE) or 'no ionice'}, agent.nice 10); "
+                  f"kiosk agent in its own process ({' '.join(IONICE) or 'no ionice'}, agent.nice 10"
+                  f"{'; without ' + ', '.join(sorted(without)) if without else ''}); "
                   f"cases interleaved over {args.rounds} rounds", flush=True)
-            kiosk = Kiosk(tmp / "lobby", "bench-lobby", remote.url, remote.token("bench-lobby"))
+            kiosk = Kiosk(tmp / "lobby", "bench-lobby", remote.url, remote.token("bench-lobby"),
+                          f"batch_size = {args.agent_batch}")
+            if "quiet-checkpoints" in without:  # the UI's connection checkpoints as SQLite's default has it
+                kiosk.store.conn.execute("PRAGMA wal_autocheckpoint = 1000")
             issuer = Issuer(kiosk.config, kiosk.store)
             issue_samples(issuer, 50, args.interval)  # warm caches before any figure
             hole = black_hole()
@@ -305,7 +339,7 @@ def main() -> int:
                 results["idle (no agent)"] += [d for _, d in issue_samples(issuer, per_round, args.interval)]
                 for name, config_path in order:
                     draining = name.startswith("server up")
-                    agent = start_agent(config_path, kiosk.store)
+                    agent = start_agent(config_path, kiosk.store, without)
                     try:
                         if draining:
                             kiosk.add_backlog(args.backlog)
