@@ -54,15 +54,15 @@ DRAIN_RATIO = 40.0
 LATENCY_RATIO = 1.10
 # The agent's IO class as its systemd unit sets it (IOSchedulingClass=idle).
 IONICE = ["ionice", "-c", "3"] if shutil.which("ionice") else []
-# `--without LEVER` measures what one lever is worth: the agent runs with it undone (through this
-# wrapper, which patches the agent's module constants before `kiosk agent` starts).
+# What one lever is worth: `--compare LEVER` adds a case "draining, without LEVER" to the same
+# interleaved rounds (`--without LEVER` undoes it in every case). The agent runs with it undone
+# through this wrapper, which patches the agent's module constants before `kiosk agent` starts.
 LEVERS = {
     "ionice": "",
     "nice": "import os; os.nice = lambda n: 0",
     "marks-without-fsync": "db.Store.relax_durability = lambda self: None",
     "own-wal-flush": "db.Store._flush_wal = lambda self: None",
     "small-mark-transactions": "db.MARK_CHUNK = 10**9",
-    "quiet-checkpoints": "db.AUTOCHECKPOINT_PAGES = 1000; loop.CHECKPOINT_QUIET_S = float('inf')",
     "ui-pauses": "loop.YIELD_S = 0.0",
 }
 AGENT = textwrap.dedent("""
@@ -279,6 +279,7 @@ def main() -> int:
     parser.add_argument("--agent-batch", type=int, default=MAX_BATCH, help=f"the draining agent's central.batch_size "
                                                                           f"(default {MAX_BATCH})")
     parser.add_argument("--skip-drain", action="store_true", help="only the issue latency part")
+    parser.add_argument("--compare", default="", help="comma-separated levers: each adds a draining case without it")
     parser.add_argument("--without", default="", help="comma-separated levers the agent runs without, to measure "
                                                        f"them: {', '.join(LEVERS)}")
     parser.add_argument("--quick", action="store_true", help="2,000 + 200 events, 2 drain rounds; 200 issues per case, 4 rounds")
@@ -286,7 +287,8 @@ def main() -> int:
     if args.quick:
         args.events, args.per_event, args.drain_rounds, args.samples, args.rounds = 2000, 200, 2, 200, 4
     without = {lever for lever in args.without.split(",") if lever}
-    unknown = without - set(LEVERS)
+    compare = [lever for lever in args.compare.split(",") if lever]
+    unknown = (without | set(compare)) - set(LEVERS)
     if unknown:
         parser.error(f"unknown lever {sorted(unknown)[0]!r}; known: {', '.join(LEVERS)}")
     targets = Targets("sync")
@@ -318,15 +320,14 @@ def main() -> int:
                   f"cases interleaved over {args.rounds} rounds", flush=True)
             kiosk = Kiosk(tmp / "lobby", "bench-lobby", remote.url, remote.token("bench-lobby"),
                           f"batch_size = {args.agent_batch}")
-            if "quiet-checkpoints" in without:  # the UI's connection checkpoints as SQLite's default has it
-                kiosk.store.conn.execute("PRAGMA wal_autocheckpoint = 1000")
             issuer = Issuer(kiosk.config, kiosk.store)
             issue_samples(issuer, 50, args.interval)  # warm caches before any figure
             hole = black_hole()
             configs = {
-                "server down": kiosk.write(f"http://127.0.0.1:{closed_port()}", name="down.toml"),
-                "black-holed": kiosk.write(f"http://127.0.0.1:{hole.getsockname()[1]}", name="hole.toml"),
-                "server up, draining": kiosk.path,
+                "server down": (kiosk.write(f"http://127.0.0.1:{closed_port()}", name="down.toml"), without),
+                "black-holed": (kiosk.write(f"http://127.0.0.1:{hole.getsockname()[1]}", name="hole.toml"), without),
+                "server up, draining": (kiosk.path, without),
+                **{f"draining, without {lever}": (kiosk.path, without | {lever}) for lever in compare},
             }
             # Interleaved in rounds, so the machine's other load drifting over the run hits every
             # case alike instead of passing for the agent's cost.
@@ -337,9 +338,9 @@ def main() -> int:
                 order = list(configs.items())
                 order = order[r % len(order):] + order[:r % len(order)]
                 results["idle (no agent)"] += [d for _, d in issue_samples(issuer, per_round, args.interval)]
-                for name, config_path in order:
-                    draining = name.startswith("server up")
-                    agent = start_agent(config_path, kiosk.store, without)
+                for name, (config_path, undone) in order:
+                    draining = "draining" in name
+                    agent = start_agent(config_path, kiosk.store, undone)
                     try:
                         if draining:
                             kiosk.add_backlog(args.backlog)
@@ -355,13 +356,15 @@ def main() -> int:
                     finally:
                         stop_agent(agent)
             hole.close()
-            print(f"  (server up: {overlapped} of {per_round * args.rounds} issues ran while the agent was draining "
+            drains = per_round * args.rounds * (1 + len(compare))
+            print(f"  (draining: {overlapped} of {drains} issues ran while the agent was draining "
                   f"a backlog of {args.backlog}; only those count)")
             base = p95(results["idle (no agent)"])
             for name, samples in results.items():
                 ms = sorted(s * 1000 for s in samples)
-                print(f"{name:<22} p50 {statistics.median(ms):6.2f} ms   p95 {p95(ms):6.2f} ms   max {ms[-1]:6.2f} ms")
-            for name in configs:
+                print(f"{name:<44} p50 {statistics.median(ms):6.2f} ms   p95 {p95(ms):6.2f} ms   max {ms[-1]:6.2f} ms"
+                      f"   p95 {p95(ms) / (base * 1000):.2f}x idle")
+            for name in ("server down", "black-holed", "server up, draining"):
                 targets.at_most(f"issue p95, agent running, {name}", p95(results[name]) / base, LATENCY_RATIO,
                                 baseline="idle (no agent)", note=f"{p95(results[name]) * 1000:.2f} vs {base * 1000:.2f} ms")
             kiosk.close()

@@ -36,10 +36,6 @@ DRAIN_SLICE_S = 5.0
 # While the UI is committing tickets, a draining agent pauses this long between batches, so its
 # short write transactions rarely meet an issue's (SQLite makes the loser sleep at least 1 ms).
 YIELD_S = 0.1
-# The WAL is checkpointed by the agent once the UI has committed nothing for this long, at most
-# once per CHECKPOINT_EVERY_S: an applicant's commit never pays for one (Store.checkpoint).
-CHECKPOINT_QUIET_S = 1.0
-CHECKPOINT_EVERY_S = 10.0
 
 
 @dataclass
@@ -65,8 +61,6 @@ class Agent:
         self.next_push = self.next_pull = self.next_heartbeat = 0.0
         self._recorded_sample: DateSample | None = None
         self._seen_version: int | None = None
-        self._quiet_version: int | None = None
-        self._quiet_since = self._checkpointed_at = time.monotonic()
         self._watchdog = sdnotify.WatchdogPinger()
 
     @property
@@ -110,7 +104,6 @@ class Agent:
         now = time.monotonic()
         if now >= self.next_push:
             self.next_push = time.monotonic() + self.push_step()
-        self.checkpoint_when_quiet()
         # Each step may wait out a request timeout against a black-holed server: ping between
         # them so three timeouts in a row do not add up past WatchdogSec.
         self._watchdog.tick()
@@ -145,21 +138,6 @@ class Agent:
             log.info("central server reachable again")
         self.push_backoff.success()
         return POLL_S if result.pending == 0 else 0.0
-
-    def checkpoint_when_quiet(self) -> bool:
-        """Checkpoint the WAL (PASSIVE) if the UI has been quiet for CHECKPOINT_QUIET_S and the last
-        one was CHECKPOINT_EVERY_S ago; True if it ran."""
-        now = time.monotonic()
-        version = self.store.data_version()
-        if version != self._quiet_version:
-            self._quiet_version, self._quiet_since = version, now
-            return False
-        if now - self._quiet_since < CHECKPOINT_QUIET_S or now - self._checkpointed_at < CHECKPOINT_EVERY_S:
-            return False
-        frames, copied = self.store.checkpoint()
-        self._checkpointed_at = time.monotonic()
-        log.debug("checkpoint: %d of %d WAL frames copied (%.0f ms)", copied, frames, (self._checkpointed_at - now) * 1000)
-        return True
 
     def _yield_to_ui(self) -> None:
         version = self.store.data_version()

@@ -21,10 +21,6 @@ from .schema import MIGRATIONS
 
 EXPORT_CHUNK = 500
 LOG_CHUNK = 1000
-# A writer whose commit takes the WAL past this many pages checkpoints it before returning. The
-# agent checkpoints when the kiosk is idle (Store.checkpoint), long before that: this is only the
-# safety net that bounds the WAL (about 40 MB) while the agent is not running.
-AUTOCHECKPOINT_PAGES = 10_000
 # Delivery marks are committed this many at a time: each transaction holds the write lock for a
 # fraction of a millisecond, so an issue never waits behind a whole batch's marks.
 MARK_CHUNK = 50
@@ -47,7 +43,7 @@ class StoreError(Exception):
 class Store:
     def __init__(self, path: str | Path, *, busy_timeout: float = 5.0):
         self.path = Path(path)
-        self._flush_own_writes = False
+        self._flush_own_writes = self._unflushed = False
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.conn = sqlite3.connect(str(self.path), timeout=busy_timeout, isolation_level=None)
@@ -55,7 +51,6 @@ class Store:
             self.conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
             self.conn.execute("PRAGMA journal_mode = WAL")
             self.conn.execute("PRAGMA synchronous = FULL")
-            self.conn.execute(f"PRAGMA wal_autocheckpoint = {AUTOCHECKPOINT_PAGES}")
             self.conn.execute("PRAGMA foreign_keys = ON")
             self._migrate()
         except sqlite3.DatabaseError as e:
@@ -94,9 +89,25 @@ class Store:
         kernel, the agent's unsynced marks would be written by the next applicant's commit, whose
         fsync then carries a whole batch's marks (bench/sync.py measured issue p95 1.4-1.8x idle
         that way; docs/sync.md). Flushed by the agent itself, 50 marks at a time, they are gone
-        before the applicant commits."""
+        before the applicant commits. While nobody else commits, one flush per call of
+        mark_delivered is enough (a batch drains with one fdatasync instead of ten)."""
         self.conn.execute("PRAGMA synchronous = NORMAL")
         self._flush_own_writes = True
+        self._others_version = self.data_version()
+
+    def _after_own_commit(self) -> None:
+        """On a relaxed connection: flush now if another connection (the UI) committed since we
+        last looked, else leave it to flush_own_writes at the end of the operation."""
+        self._unflushed = True
+        version = self.data_version()
+        if version != self._others_version:
+            self._others_version = version
+            self.flush_own_writes()
+
+    def flush_own_writes(self) -> None:
+        if self._unflushed:
+            self._unflushed = False
+            self._flush_wal()
 
     def _flush_wal(self) -> None:
         try:
@@ -107,13 +118,6 @@ class Store:
             os.fdatasync(fd)
         finally:
             os.close(fd)
-
-    def checkpoint(self) -> tuple[int, int]:
-        """Copy the WAL back into the database without waiting for or blocking anyone (PASSIVE);
-        returns (frames in the WAL, frames copied). The agent calls it while nobody is issuing, so
-        no applicant's commit pays for a checkpoint (see AUTOCHECKPOINT_PAGES)."""
-        _, frames, copied = self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-        return frames, copied
 
     def data_version(self) -> int:
         """Changes whenever another connection (another process: the UI) commits; a cheap way for
@@ -134,7 +138,7 @@ class Store:
             raise
         self.conn.execute("COMMIT")
         if self._flush_own_writes:
-            self._flush_wal()
+            self._after_own_commit()
 
     # state ---------------------------------------------------------------------------------
 
@@ -337,6 +341,7 @@ class Store:
                     f"UPDATE outbox SET delivered_at = ? WHERE delivered_at IS NULL AND event_id IN ({marks})",
                     (stamp, *chunk),
                 ).rowcount
+        self.flush_own_writes()
         return marked
 
     def note_attempt(self, event_ids: Iterable[str], error: str | None) -> None:
@@ -349,6 +354,7 @@ class Store:
                 f"UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE event_id IN ({marks})",
                 (error, *ids),
             )
+        self.flush_own_writes()
 
     def outbox_stats(self) -> OutboxStats:
         depth = self.conn.execute("SELECT count(*) FROM outbox WHERE delivered_at IS NULL").fetchone()[0]

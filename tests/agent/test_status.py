@@ -1,6 +1,5 @@
 """Heartbeat contents, backlog levels and backoff arithmetic."""
 
-import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -181,33 +180,35 @@ def test_pending_head_counts_up_to_the_limit_without_reading_payloads(rig):
     assert count == 5 and oldest == rig.store.pending_events(1)[0].created_at
 
 
-def test_the_agent_checkpoints_the_wal_only_once_the_ui_is_quiet(rig, monkeypatch):
-    """The UI's commits never checkpoint (the WAL grows past the default 1,000 pages untouched);
-    the agent copies it back into the database file once nobody has committed for a while."""
+def test_the_agents_connection_flushes_its_own_wal_writes_and_the_uis_does_not(rig, monkeypatch):
+    """Delivery marks commit without fsync under the lock, then the agent flushes the WAL itself:
+    once per call while nobody else commits, after every mark transaction while the UI does."""
+    import itertools
     import os
 
-    from kiosk.agent import loop
-    from kiosk.store import Store
+    from kiosk.store import Store, db
 
-    monkeypatch.setattr(loop, "CHECKPOINT_QUIET_S", 0.2)
-    monkeypatch.setattr(loop, "CHECKPOINT_EVERY_S", 0.0)
-    agent_store = Store(rig.config.store.path)
-    agent = rig.agent(agent_store)
-    path = rig.config.store.path
-    rig.store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    db_size = os.path.getsize(path)
-    for i in range(6):  # the UI busy: each look sees a new commit, 6 MB of them in all
-        with rig.store.transaction():
-            rig.store.set_state(f"test.{i}", "x" * 1_000_000)
-        assert agent.checkpoint_when_quiet() is False
-    assert os.path.getsize(path + "-wal") > 1000 * 4096, "the UI's commits did not checkpoint"
-    assert os.path.getsize(path) == db_size
-    deadline = time.monotonic() + 5
-    while not agent.checkpoint_when_quiet():
-        assert time.monotonic() < deadline, "no checkpoint once the UI was quiet"
-        time.sleep(0.05)
-    assert os.path.getsize(path) > db_size + 100 * 4096
-    # Everything was copied: a checkpoint now finds nothing left to do.
-    frames, copied = agent_store.checkpoint()
-    assert frames == copied
-    agent_store.close()
+    flushed = []
+    real = os.fdatasync
+
+    def recording(fd):
+        flushed.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real(fd)
+
+    monkeypatch.setattr(db.os, "fdatasync", recording)
+    rig.issue(120)
+    assert flushed == [], "the UI's connection keeps synchronous=FULL: SQLite syncs, not us"
+    agents = Store(rig.config.store.path)
+    agents.relax_durability()
+    wal = str(rig.config.store.path) + "-wal"
+    ids = [event_id for event_id, _ in agents.pending_wire(500)]
+    assert agents.mark_delivered(ids[:60]) == 60
+    assert flushed == [wal], "the UI quiet: one flush for the whole call"
+
+    flushed.clear()
+    versions = itertools.count(100)
+    monkeypatch.setattr(agents, "data_version", lambda: next(versions))  # the UI commits all the time
+    assert agents.mark_delivered(ids[60:]) == 60
+    assert flushed == [wal] * -(-60 // db.MARK_CHUNK), "the UI busy: a flush after every mark transaction"
+    assert agents.outbox_stats().depth == 0
+    agents.close()
