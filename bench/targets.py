@@ -36,6 +36,12 @@ class Targets:
     def at_least(self, what: str, ratio: float, limit: float, *, baseline: str, note: str = "") -> bool:
         return self._report(what, ratio, limit, ratio >= limit, ">=", baseline, note)
 
+    def holds(self, what: str, ok: bool, *, note: str = "") -> bool:
+        """A target that is a yes/no check against a fixed budget (byte counts: the same on any machine)."""
+        self.results.append((what, ok))
+        print(f"TARGET {'PASS' if ok else 'MISS'}  {what}" + (f" ({note})" if note else ""), flush=True)
+        return ok
+
     def finish(self) -> int:
         missed = [what for what, ok in self.results if not ok]
         print(f"{self.bench}: {len(self.results) - len(missed)} of {len(self.results)} targets met"

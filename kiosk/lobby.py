@@ -23,7 +23,7 @@ from .issuer import Issuer, Refused
 from .locale import both
 from .printing import REFUSE_STATES, TicketPrinting, queue_estimate
 from .state_keys import AGENT_LAST_ERROR, AGENT_LAST_SYNC, LOCK, PRINTER, QUEUE_STATS
-from .store import Store, Ticket
+from .store import PRINT_FAILED, PRINTED, Store
 
 # Written by the sync agent (names as in kiosk/agent/state.py); read here for the staff screen only.
 PRINTER_STATES = ("ready", "paper_near_end", "paper_out", "cover_open", "offline", "unknown")
@@ -85,7 +85,7 @@ class Snapshot:
 @dataclass(frozen=True)
 class IssueResult:
     issued: bool
-    code: str  # "printed" | "print_failed" | a Refusal code
+    code: str  # PRINTED | PRINT_FAILED | a Refusal code
     message_id: str
     message_en: str
     number: str | None = None
@@ -100,7 +100,7 @@ class IssueResult:
 
     @property
     def printed(self) -> bool:
-        return self.code == "printed"
+        return self.code == PRINTED
 
 
 @dataclass(frozen=True)
@@ -213,22 +213,16 @@ class Lobby:
         except Refused as e:
             r = e.refusal
             return IssueResult(False, r.code, r.message_id, r.message_en, service=service_key, priority=priority)
-        state, reason = self._print_ticket(ticket)
+        outcome = self.printing.print_ticket(self.store, ticket)
         ticket = self.store.ticket(ticket.id) or ticket
-        service = self.config.catalogue.find(ticket.service)
-        ahead, minutes = queue_estimate(self.store.get_state(QUEUE_STATS), service, self.clock.now()) if service else (None, None)
-        printed = ticket.print_state == "printed"
-        mid, men = both("ticket.take" if printed else "ticket.print_failed")
+        ahead, minutes, _ = self.printing.estimate(ticket, self.store.get_state(QUEUE_STATS))
+        mid, men = both("ticket.take" if outcome.delivered else "ticket.print_failed")
         return IssueResult(
-            True, "printed" if printed else "print_failed", mid, men,
+            True, outcome.print_state, mid, men,
             number=ticket.number, ticket_id=ticket.id, service=ticket.service, priority=ticket.priority,
-            print_state=ticket.print_state, printer_state=state, printer_reason=reason,
+            print_state=ticket.print_state, printer_state=outcome.state, printer_reason=outcome.reason,
             people_ahead=ahead, wait_minutes=minutes,
         )
-
-    def _print_ticket(self, ticket: Ticket, *, reprint: bool = False) -> tuple[str, str]:
-        outcome = self.printing.print_ticket(self.store, ticket, reprint=reprint)
-        return outcome.state, outcome.reason
 
     def recover_interrupted_prints(self) -> list[str]:
         """Mark tickets whose print was cut off by a crash or power cut as print_failed, so staff see
@@ -239,8 +233,7 @@ class Lobby:
         with self.store.transaction():
             stale = self.store.stale_pending(self.clock.boot_id(), before)
             for ticket in stale:
-                updated = self.store.set_print_state(ticket.id, "print_failed", error=INTERRUPTED_REASON, at=now)
-                self.store.add_event("ticket.print_failed", updated, now)
+                self.store.record_print(ticket.id, False, error=INTERRUPTED_REASON, at=now)
         return [t.number for t in stale]
 
     def print_requirements(self, service_key: str) -> PrintReport:
@@ -248,10 +241,9 @@ class Lobby:
         if service is None:
             mid, men = both("error.unknown_service")
             return PrintReport(False, "unknown", service_key, mid, men)
-        result = self.printing.print_requirements(service, self.store)
-        ok, state, reason = result.outcome == "printed", result.state, result.reason
-        mid, men = both("requirements.printed" if ok else "requirements.failed")
-        return PrintReport(ok, state, reason, mid, men)
+        outcome = self.printing.print_requirements(service, self.store)
+        mid, men = both("requirements.printed" if outcome.delivered else "requirements.failed")
+        return PrintReport(outcome.delivered, outcome.state, outcome.reason, mid, men)
 
     # staff ------------------------------------------------------------------------------------
 
@@ -264,7 +256,7 @@ class Lobby:
         stats = self.store.outbox_stats()
         day = self.issuer.service_day(now).isoformat()
         last = self.store.last_ticket()
-        failed = [t.number for t in self.store.tickets_on(day) if t.print_state == "print_failed"]
+        failed = [t.number for t in self.store.tickets_on(day) if t.print_state == PRINT_FAILED]
         url = self.config.central.url
         ok = self.store.get_state(AGENT_LAST_SYNC)
         err = self.store.get_state(AGENT_LAST_ERROR)
@@ -295,10 +287,9 @@ class Lobby:
         )
 
     def test_print(self) -> PrintReport:
-        result = self.printing.print_test_page([f"host {socket.gethostname()}"], self.store)
-        ok, state, reason = result.outcome == "printed", result.state, result.reason
-        mid, men = both("staff.test_printed" if ok else "staff.print_failed")
-        return PrintReport(ok, state, reason, mid, men)
+        outcome = self.printing.print_test_page([f"host {socket.gethostname()}"], self.store)
+        mid, men = both("staff.test_printed" if outcome.delivered else "staff.print_failed")
+        return PrintReport(outcome.delivered, outcome.state, outcome.reason, mid, men)
 
     def reprint(self, number: str | None = None) -> PrintReport:
         """Reprint the last ticket, or today's ticket with that number."""
@@ -310,12 +301,9 @@ class Lobby:
         if ticket is None:
             mid, men = both("staff.no_ticket", number=number or "-")
             return PrintReport(False, "unknown", "no such ticket", mid, men, number)
-        was_printed = ticket.print_state == "printed"
-        state, reason = self._print_ticket(ticket, reprint=was_printed)
-        after = self.store.ticket(ticket.id)
-        ok = after is not None and after.print_state == "printed"
-        mid, men = both("staff.reprinted" if ok else "staff.print_failed", number=ticket.number)
-        return PrintReport(ok, state, reason, mid, men, ticket.number)
+        outcome = self.printing.print_ticket(self.store, ticket, reprint=ticket.print_state == PRINTED)
+        mid, men = both("staff.reprinted" if outcome.delivered else "staff.print_failed", number=ticket.number)
+        return PrintReport(outcome.delivered, outcome.state, outcome.reason, mid, men, ticket.number)
 
     def paper_refilled(self) -> PrinterView:
         return self.refresh_printer()

@@ -55,7 +55,7 @@ def issue(ctx: Context, args) -> int:
             finally:
                 printing.close()
             ticket = store.ticket(ticket.id)
-            if not outcome.printed:
+            if not outcome.delivered:
                 code, reason = EXIT_NOT_PRINTED, outcome.reason or outcome.state
         if args.json:
             emit_json({**ticket_json(ticket), "print_error": reason or None})

@@ -79,10 +79,13 @@ def _resolve(base: Path, value: str) -> str:
 
 
 def _resolve_device(base: Path, device: str) -> str:
-    """file: and serial: paths are relative to the config file, like every other path."""
-    kind, sep, rest = device.partition(":")
-    if sep and kind in ("file", "serial") and rest and not rest.startswith("/"):
-        return f"{kind}:{_resolve(base, rest)}"
+    """A device path (file:, serial:) is relative to the config file, like every other path."""
+    from printer.device import device_kind
+
+    kind = device_kind(device)
+    name, sep, rest = device.partition(":")
+    if sep and kind is not None and kind.path_argument and rest and not rest.startswith("/"):
+        return f"{name}:{_resolve(base, rest)}"
     return device
 
 
@@ -95,8 +98,37 @@ def _check_printer(col: Collector, section) -> None:
         col.add("printer.device", str(e))
     try:
         section.printer_model()
-    except ValueError as e:
-        col.add("printer.model", str(e))
+    except ValueError as e:  # printer.model.ModelOptionError names the option it is about
+        col.add(f"printer.{getattr(e, 'option', 'model')}", str(e))
+
+
+def printed_text_warnings(kiosk, printer, catalogue) -> list[str]:
+    """Texts that go on paper with characters the printer cannot print (they come out as "?"):
+    a warning each, naming the key and the characters, so the office can respell them."""
+    from printer.text import unprintable
+
+    texts = [("kiosk.office_name", kiosk.office_name)]
+    texts += [(f"kiosk.office_lines[{i}]", t) for i, t in enumerate(kiosk.office_lines)]
+    texts += [(f"printer.footer[{i}]", t) for i, t in enumerate(printer.footer)]
+    if catalogue is not None:
+        for g, group in enumerate(catalogue.priority_groups):
+            texts += [(f"priority_groups[{g}].{f}", getattr(group, f)) for f in ("id", "en")]
+        for i, s in enumerate(catalogue.services):
+            texts += [(f"services[{i}].{f}", getattr(s, f))
+                      for f in ("name_id", "name_en", "processing_id", "processing_en")]
+            texts += [(f"services[{i}].notes_{lang}[{n}]", t)
+                      for lang in ("id", "en") for n, t in enumerate(getattr(s, f"notes_{lang}"))]
+            for d, doc in enumerate(s.documents):
+                texts += [(f"services[{i}].documents[{d}].{f}", getattr(doc, f)) for f in ("id", "en", "note_id", "note_en")]
+            for f_, fee in enumerate(s.fees):
+                texts += [(f"services[{i}].fees[{f_}].{f}", getattr(fee, f)) for f in ("id", "en")]
+    warnings = []
+    for key, text in texts:
+        bad = unprintable(text)
+        if bad:
+            shown = ", ".join(f"{ch!r} (U+{ord(ch):04X})" for ch in bad)
+            warnings.append(f"{key}: {shown} cannot be printed and will come out as '?'; spell it in Latin letters")
+    return warnings
 
 
 def _systemd_credential(path: str) -> bool:
@@ -125,7 +157,6 @@ def check_secret_file(col: Collector, key: str, path: str) -> None:
 def load_config(path: str | os.PathLike | None = None) -> KioskConfig:
     """Load and validate the configuration; raise ConfigError listing every problem."""
     cfg_path = find_config_path(path).expanduser()
-    col = Collector(str(cfg_path))
     try:
         raw = tomllib.loads(cfg_path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -136,7 +167,14 @@ def load_config(path: str | os.PathLike | None = None) -> KioskConfig:
         raise ConfigError([Problem(str(cfg_path), "", f"not valid TOML: {e}")]) from None
     except RecursionError:  # tomllib recurses per nesting level: [[[[...]]]] would be a traceback
         raise ConfigError([Problem(str(cfg_path), "", "not valid TOML: arrays or tables nested too deeply")]) from None
+    return config_from_tables(raw, cfg_path)
 
+
+def config_from_tables(raw: dict, cfg_path: Path) -> KioskConfig:
+    """Validate kiosk.toml's tables as if read from `cfg_path` (relative paths, token files and the
+    catalogue are taken from its folder); raise ConfigError listing every problem. `kiosk
+    provision` validates the configuration it is about to write through this same function."""
+    col = Collector(str(cfg_path))
     for key in raw:
         if key not in SECTIONS:
             col.add(key, f"unknown section (known: {', '.join(SECTIONS)})")
@@ -198,4 +236,5 @@ def load_config(path: str | os.PathLike | None = None) -> KioskConfig:
             warnings.append(f"ignored the catalogue pulled from the central server ({remote}): {e}")
         else:
             cfg = dataclasses.replace(cfg, catalogue=catalogue)
+    warnings += printed_text_warnings(cfg.kiosk, cfg.printer, cfg.catalogue)
     return dataclasses.replace(cfg, warnings=tuple(warnings))

@@ -15,9 +15,14 @@ import uuid
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterable, Iterator
+from urllib.parse import quote
+
+from shared.migrations import SchemaTooNew, migrate
 
 from .records import TICKET_COLUMNS, OutboxEvent, OutboxStats, Ticket
-from .schema import MIGRATIONS
+from .schema import MIGRATIONS, PENDING, PRINT_FAILED, PRINT_STATES, PRINTED
+
+SCHEMA_VERSION = len(MIGRATIONS)
 
 EXPORT_CHUNK = 500
 LOG_CHUNK = 1000
@@ -41,9 +46,12 @@ class StoreError(Exception):
 
 
 class Store:
+    # Set by relax_durability (the agent's connection); class defaults, since open_readonly skips __init__.
+    _flush_own_writes = False
+    _unflushed = False
+
     def __init__(self, path: str | Path, *, busy_timeout: float = 5.0):
         self.path = Path(path)
-        self._flush_own_writes = self._unflushed = False
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.conn = sqlite3.connect(str(self.path), timeout=busy_timeout, isolation_level=None)
@@ -52,11 +60,25 @@ class Store:
             self.conn.execute("PRAGMA journal_mode = WAL")
             self.conn.execute("PRAGMA synchronous = FULL")
             self.conn.execute("PRAGMA foreign_keys = ON")
-            self._migrate()
+            migrate(self.conn, MIGRATIONS)
+        except SchemaTooNew as e:
+            self.conn.close()
+            raise StoreError(_too_new(self.path, e.found)) from None
         except sqlite3.DatabaseError as e:
             raise StoreError(f"cannot open database {self.path}: {e}") from None
         except OSError as e:
             raise StoreError(f"cannot create the folder for database {self.path}: {e.strerror}") from None
+
+    @classmethod
+    def open_readonly(cls, path: str | Path, *, busy_timeout: float = 5.0) -> "Store":
+        """A Store that only reads: nothing is created, migrated or written (the doctor's view of a
+        database the running kiosk owns). sqlite3.Error comes through for the caller to report."""
+        store = cls.__new__(cls)
+        store.path = Path(path)
+        store.conn = sqlite3.connect(f"file:{quote(str(store.path))}?mode=ro", uri=True, timeout=busy_timeout,
+                                     isolation_level=None)
+        store.conn.row_factory = sqlite3.Row
+        return store
 
     def close(self) -> None:
         self.conn.close()
@@ -66,17 +88,6 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    def _migrate(self) -> None:
-        if self.schema_version() >= len(MIGRATIONS):
-            return
-        with self.transaction():
-            version = self.schema_version()
-            for step, sql in enumerate(MIGRATIONS[version:], start=version + 1):
-                for statement in sql.split(";"):
-                    if statement.strip():
-                        self.conn.execute(statement)
-                self.conn.execute(f"PRAGMA user_version = {step}")
 
     def relax_durability(self) -> None:
         """Commits on this connection stop waiting for the disk under the write lock (WAL +
@@ -127,6 +138,11 @@ class Store:
     def schema_version(self) -> int:
         return self.conn.execute("PRAGMA user_version").fetchone()[0]
 
+    def newer_than_code(self) -> str | None:
+        """Why this software must not use the database (it was written by a newer one), or None."""
+        version = self.schema_version()
+        return _too_new(self.path, version) if version > SCHEMA_VERSION else None
+
     @contextmanager
     def transaction(self) -> Iterator["Store"]:
         """One write transaction; the write lock is taken at BEGIN so it cannot fail half-way."""
@@ -145,6 +161,12 @@ class Store:
     def get_state(self, key: str, default: Any = None) -> Any:
         row = self.conn.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
         return default if row is None else json.loads(row[0])
+
+    def states(self, prefix: str) -> dict[str, Any]:
+        """Every state value whose key starts with `prefix`, keyed without it."""
+        rows = self.conn.execute("SELECT key, value FROM state WHERE substr(key, 1, ?) = ? ORDER BY key",
+                                 (len(prefix), prefix))
+        return {key[len(prefix):]: json.loads(value) for key, value in rows}
 
     def set_state(self, key: str, value: Any) -> None:
         self.conn.execute(
@@ -210,7 +232,7 @@ class Store:
     def counts_by_service(self, service_day: str) -> dict[str, dict[str, int]]:
         rows = self.conn.execute(
             "SELECT service, count(*) AS total, count(priority) AS priority, "
-            "sum(print_state = 'print_failed') AS print_failed "
+            f"sum(print_state = '{PRINT_FAILED}') AS print_failed "
             "FROM tickets WHERE service_day = ? GROUP BY service ORDER BY service",
             (service_day,),
         )
@@ -257,24 +279,36 @@ class Store:
                 remaining -= count
 
     def set_print_state(self, ticket_id: str, state: str, *, error: str | None, at: str, reprint: bool = False) -> Ticket:
+        if state not in PRINT_STATES:
+            raise ValueError(f"print state must be one of {', '.join(PRINT_STATES)}, got {state!r}")
         self.conn.execute(
             "UPDATE tickets SET print_state = ?, print_error = ?, "
-            "printed_at = CASE WHEN ? = 'printed' THEN ? ELSE printed_at END, "
+            "printed_at = CASE WHEN ? = ? THEN ? ELSE printed_at END, "
             "reprints = reprints + ? WHERE id = ?",
-            (state, error, state, at, int(reprint), ticket_id),
+            (state, error, state, PRINTED, at, int(reprint), ticket_id),
         )
         ticket = self.ticket(ticket_id)
         if ticket is None:
             raise KeyError(ticket_id)
         return ticket
 
+    def record_print(self, ticket_id: str, printed: bool, *, error: str | None, at: str, reprint: bool = False) -> Ticket:
+        """The one print-state transition: pending/printed/print_failed -> printed | print_failed,
+        and the outbox event the central server hears it by (ticket.printed, ticket.reprinted or
+        ticket.print_failed). Call inside a transaction."""
+        state = PRINTED if printed else PRINT_FAILED
+        updated = self.set_print_state(ticket_id, state, error=None if printed else error, at=at, reprint=reprint and printed)
+        kind = "ticket.reprinted" if reprint and printed else f"ticket.{state}"
+        self.add_event(kind, updated, at)
+        return updated
+
     def stale_pending(self, boot_id: str, before_mono_ns: int) -> list[Ticket]:
         """Tickets still 'pending' whose print cannot be running any more: issued on another boot,
         or on this one before `before_mono_ns` (a process killed between issue and print outcome)."""
         rows = self.conn.execute(
-            f"SELECT {TICKET_COLUMNS} FROM tickets WHERE print_state = 'pending' AND (boot_id != ? OR mono_ns < ?) "
+            f"SELECT {TICKET_COLUMNS} FROM tickets WHERE print_state = ? AND (boot_id != ? OR mono_ns < ?) "
             "ORDER BY cursor",
-            (boot_id, before_mono_ns),
+            (PENDING, boot_id, before_mono_ns),
         ).fetchall()
         return [Ticket.from_values(tuple(r)) for r in rows]
 
@@ -300,16 +334,6 @@ class Store:
             "SELECT * FROM outbox WHERE delivered_at IS NULL ORDER BY seq LIMIT ?", (limit,)
         ).fetchall()
         return [OutboxEvent.from_row(r) for r in rows]
-
-    def pending_head(self, limit: int) -> tuple[int, str | None]:
-        """(undelivered events, counted up to `limit`; created_at of the oldest): what the agent
-        needs to decide whether a batch is due, without reading any payload."""
-        count, oldest = self.conn.execute(
-            "SELECT (SELECT count(*) FROM (SELECT 1 FROM outbox WHERE delivered_at IS NULL ORDER BY seq LIMIT ?)), "
-            "(SELECT created_at FROM outbox WHERE delivered_at IS NULL ORDER BY seq LIMIT 1)",
-            (limit,),
-        ).fetchone()
-        return count, oldest
 
     def pending_wire(self, limit: int) -> list[tuple[str, str]]:
         """(event_id, JSON text of `OutboxEvent.wire()`) for the oldest undelivered events.
@@ -376,3 +400,9 @@ class Store:
             if p.exists():
                 total += p.stat().st_size
         return total
+
+
+def _too_new(path: Path, version: int) -> str:
+    return (f"database {path} has schema version {version}, newer than this kiosk software knows "
+            f"({SCHEMA_VERSION}): it was written by a newer version. Install that version again, or "
+            "restore a backup made by this one (docs/operations.md, 'Database'); the file was not changed")

@@ -7,6 +7,8 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
+from .schema import PENDING
+
 
 @dataclass(frozen=True)
 class Ticket:
@@ -22,7 +24,7 @@ class Ticket:
     mono_ns: int
     boot_id: str
     clock_trusted: bool
-    print_state: str = "pending"
+    print_state: str = PENDING
     print_error: str | None = None
     printed_at: str | None = None
     reprints: int = 0

@@ -3,6 +3,13 @@
 Append a new step for every change; never edit a step that has shipped.
 """
 
+# A ticket's print_state, as the CHECK constraint of migration 1 spells them (a test keeps the two
+# in step): every module compares against these names, never against the bare strings.
+PENDING = "pending"
+PRINTED = "printed"
+PRINT_FAILED = "print_failed"
+PRINT_STATES = (PENDING, PRINTED, PRINT_FAILED)
+
 MIGRATIONS: list[str] = [
     # 1: tickets, their outbox events, per-series counters and small JSON state.
     """

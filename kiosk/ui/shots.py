@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ..lobby import IssueResult
 from ..locale import both
+from ..store import PRINT_FAILED, PRINTED
 
 
 def _services(app):
@@ -54,8 +55,9 @@ def _result(printed: bool, priority: str | None = None):
         mid, men = both("ticket.take" if printed else "ticket.print_failed")
         group = cat.priority_groups[-1].key if priority and cat.priority_groups else None
         number = (cat.priority_prefix if group else service.prefix) + "123"
-        result = IssueResult(True, "printed" if printed else "print_failed", mid, men, number=number, ticket_id="x",
-                             service=service.key, priority=group, print_state="printed" if printed else "print_failed",
+        state = PRINTED if printed else PRINT_FAILED
+        result = IssueResult(True, state, mid, men, number=number, ticket_id="x",
+                             service=service.key, priority=group, print_state=state,
                              people_ahead=12, wait_minutes=35)
         app.show("ticket", result=result)
 

@@ -173,13 +173,6 @@ def test_delivery_marks_commit_in_small_transactions_and_all_land(rig, monkeypat
     assert rig.store.mark_delivered(ids) == 0, "marking again changes nothing"
 
 
-def test_pending_head_counts_up_to_the_limit_without_reading_payloads(rig):
-    assert rig.store.pending_head(5) == (0, None)
-    rig.issue(8)
-    count, oldest = rig.store.pending_head(5)
-    assert count == 5 and oldest == rig.store.pending_events(1)[0].created_at
-
-
 def test_the_agents_connection_flushes_its_own_wal_writes_and_the_uis_does_not(rig, monkeypatch):
     """Delivery marks commit without fsync under the lock, then the agent flushes the WAL itself:
     once per call while nobody else commits, after every mark transaction while the UI does."""

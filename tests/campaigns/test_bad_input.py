@@ -313,7 +313,9 @@ def test_any_script_prints_as_plain_ascii(tmp_path, scale, paper):
             assert not job.unknown, f"text became a printer command: {job.unknown[:3]}"
             for line in job.texts:
                 assert all(" " <= ch <= "~" for ch in line), repr(line)
-            assert all(len(line.text) * line.style.width <= printing.model.columns for line in job.lines), "wider than paper"
+            m = printing.model
+            assert all(len(line.text) * line.style.width <= (m.font_b_columns if line.style.font else m.columns)
+                       for line in job.lines), "wider than paper"
         # Deliberate replacement: what is on paper is the documented ASCII spelling of the name.
         ticket_job = decode(encode_ticket(printing.ticket_content(ticket, None), printing.model))
         spelled = " ".join(ticket_job.texts)
