@@ -19,6 +19,7 @@ from .schema import (
     CentralSection,
     KioskSection,
     PrinterSection,
+    ScannerSection,
     StoreSection,
     UiSection,
 )
@@ -40,6 +41,7 @@ class KioskConfig:
     admin: AdminSection
     catalogue: Catalogue
     warnings: tuple = ()
+    scanner: ScannerSection = ScannerSection()
 
     @property
     def base_dir(self) -> Path:
@@ -100,6 +102,24 @@ def _check_printer(col: Collector, section) -> None:
         section.printer_model()
     except ValueError as e:  # printer.model.ModelOptionError names the option it is about
         col.add(f"printer.{getattr(e, 'option', 'model')}", str(e))
+
+
+def _checked_scanner(col: Collector, base: Path, section):
+    from ..scanner.device import parse_scanner_device
+
+    try:
+        dev = parse_scanner_device(section.device)
+    except ValueError as e:
+        col.add("scanner.device", str(e))
+        return section
+    if section.min_length > section.max_length:
+        col.add("scanner.min_length", f"{section.min_length} is more than scanner.max_length ({section.max_length})")
+    if dev.kind == "serial" and not dev.path.startswith("/"):
+        # Not resolved through symlinks: a link (by-id, the virtual scanner's) points at a new tty
+        # after a replug, and the reader reopens the link.
+        path = os.path.normpath(base / Path(dev.path).expanduser())
+        section = dataclasses.replace(section, device=f"serial:{path}@{dev.baud}")
+    return section
 
 
 def printed_text_warnings(kiosk, printer, catalogue) -> list[str]:
@@ -187,6 +207,7 @@ def config_from_tables(raw: dict, cfg_path: Path) -> KioskConfig:
         printer, preview_dir=_resolve(base, printer.preview_dir), device=_resolve_device(base, printer.device)
     )
     _check_printer(col, printer)
+    scanner = _checked_scanner(col, base, sections["scanner"])
     central = dataclasses.replace(
         central, token_file=_resolve(base, central.token_file), ca_bundle=_resolve(base, central.ca_bundle)
     )
@@ -227,6 +248,7 @@ def config_from_tables(raw: dict, cfg_path: Path) -> KioskConfig:
         ui=sections["ui"],
         admin=sections["admin"],
         catalogue=catalogue,
+        scanner=scanner,
     )
     remote = cfg.remote_catalogue_path
     if remote.exists():

@@ -60,6 +60,8 @@ class OutboxEvent:
     created_at: str
     attempts: int
     last_error: str | None = None
+    rejections: int = 0                 # permanent rejections since it was last queued
+    quarantined_at: str | None = None   # set aside after too many of them (docs/sync.md)
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> "OutboxEvent":
@@ -75,9 +77,10 @@ class OutboxEvent:
 
 @dataclass(frozen=True)
 class OutboxStats:
-    depth: int
-    oldest_created_at: str | None
+    depth: int                          # waiting to be sent (quarantined events not counted)
+    oldest_created_at: str | None       # of those
     delivered: int
+    quarantined: int = 0                # kept, not sent until a technician retries them
 
     def oldest_age_seconds(self, now: datetime) -> float | None:
         if self.oldest_created_at is None:

@@ -58,4 +58,14 @@ MIGRATIONS: list[str] = [
         value TEXT NOT NULL
     );
     """,
+    # 2: quarantine (docs/sync.md): an event the server refused for good `rejections` times is set
+    # aside (`quarantined_at`), kept undelivered, so the events after it can flow.
+    """
+    ALTER TABLE outbox ADD COLUMN rejections INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE outbox ADD COLUMN quarantined_at TEXT;
+    CREATE INDEX outbox_quarantined ON outbox (seq) WHERE quarantined_at IS NOT NULL AND delivered_at IS NULL;
+    """,
 ]
+
+# The schema version that added the quarantine's columns.
+QUARANTINE_SCHEMA = 2

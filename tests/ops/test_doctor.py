@@ -108,11 +108,12 @@ def test_a_healthy_kiosk_is_all_ok(kiosk):
     report, by_name = kiosk.doctor()
     assert [r for r in report.results if r.status != "OK"] == []
     assert set(by_name) == {"config", "secrets", "database", "disk", "clock", "timezone", "printer", "printer access",
-                            "server", "log api", "display mode", "units", "display", "touch", "groups"}
+                            "server", "log api", "display mode", "scanner", "units", "display", "touch", "groups",
+                            "quarantine"}
     assert "token accepted" in by_name["server"].detail
     assert "eGalax Inc. USB TouchController (event0)" in by_name["touch"].detail
     assert by_name["printer"].detail.endswith(": ready")
-    assert render_text(report).endswith("0 FAIL, 0 WARN, 15 OK")
+    assert render_text(report).endswith("0 FAIL, 0 WARN, 17 OK")
 
 
 def failing(kiosk, **kwargs) -> dict:
