@@ -17,7 +17,7 @@ ROOT=/
 DRY_RUN=0
 SOURCE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 USB_PRINTERS=()
-PACKAGES=(python3-venv python3-dev libusb-1.0-0 libmtdev1 libgbm1 libdrm2 libegl1 libgles2 util-linux)
+PACKAGES=(python3-venv python3-dev libusb-1.0-0 libmtdev1 libgbm1 libdrm2 libegl1 libgles2 util-linux espeak-ng)
 GROUPS_WANTED=(video render input lp dialout)
 STEP_TIMEOUT=900
 

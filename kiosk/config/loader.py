@@ -20,6 +20,7 @@ from .schema import (
     KioskSection,
     PrinterSection,
     ScannerSection,
+    SpeechSection,
     StoreSection,
     UiSection,
 )
@@ -42,6 +43,7 @@ class KioskConfig:
     catalogue: Catalogue
     warnings: tuple = ()
     scanner: ScannerSection = ScannerSection()
+    speech: SpeechSection = SpeechSection()
 
     @property
     def base_dir(self) -> Path:
@@ -249,6 +251,7 @@ def config_from_tables(raw: dict, cfg_path: Path) -> KioskConfig:
         admin=sections["admin"],
         catalogue=catalogue,
         scanner=scanner,
+        speech=sections["speech"],
     )
     remote = cfg.remote_catalogue_path
     if remote.exists():

@@ -176,6 +176,21 @@ class ScannerSection:
         return CodeRules(self.min_length, self.max_length)
 
 
+ESPEAK_VOICE = r"[A-Za-z0-9][A-Za-z0-9_+-]{0,39}"
+
+
+@dataclass(frozen=True)
+class SpeechSection:
+    # Spoken guidance (kiosk/speech): espeak-ng, offline; one voice per screen language.
+    enabled: bool = option(True, boolean())
+    voice_id: str = option("id", text(max_len=40, pattern=ESPEAK_VOICE, hint="must be an espeak-ng voice name such as id", allow_empty=False))
+    voice_en: str = option("en-us", text(max_len=40, pattern=ESPEAK_VOICE, hint="must be an espeak-ng voice name such as en-us", allow_empty=False))
+    volume: int = option(100, integer(0, 200))
+    rate: int = option(150, integer(80, 300))
+    # No utterance may hold the sound card longer than this (a hung espeak-ng is killed).
+    max_seconds: float = option(20.0, number(1.0, 120.0))
+
+
 SECTIONS = {
     "kiosk": KioskSection,
     "store": StoreSection,
@@ -185,4 +200,5 @@ SECTIONS = {
     "ui": UiSection,
     "admin": AdminSection,
     "scanner": ScannerSection,
+    "speech": SpeechSection,
 }

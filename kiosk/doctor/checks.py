@@ -16,6 +16,7 @@ from .. import state_keys
 from ..clock import Clock, clock_trusted
 from ..config import KioskConfig
 from ..store import Store
+from .audio import audio
 from .display import display_mode
 from .host import Host
 from .result import Result, fail, ok, warn
@@ -410,5 +411,5 @@ def _group_exists(name: str) -> bool:
 
 
 CONFIG_CHECKS = (secrets, database, disk, clock, timezone_check, printer, printer_access, server, log_api, display_mode,
-                 scanner, quarantine)
+                 scanner, quarantine, audio)
 HOST_CHECKS = (units, display, touch, groups)
