@@ -3,8 +3,11 @@ idle CPU on the home screen, and tap-to-feedback latency.
 
     .venv/bin/python bench/ui.py [--idle 30] [--taps 10]
 
-Targets (issue 4): first frame <= 1.5x the bare app; peak RSS <= bare + 40 MB; idle CPU < 2% of
-one core; feedback < 100 ms from the tap to the frame showing "printing". Each app runs in its
+Targets, each against the bare Kivy app measured in the same run (same Xvfb): first frame <= 1.5x;
+peak RSS <= 1.5x (the first target was bare + 40 MB); idle CPU on the home screen <= 1.0x the bare
+app's (it was < 2% of a core). Tap-to-feedback (< 100 ms, from the tap to the frame showing
+"printing") stays absolute: it is what a person perceives, and the bare app has no screen to
+change. Exit status 1 when a target is missed. Each app runs in its
 own process (Kivy keeps one window per process); times are CLOCK_MONOTONIC, shared by processes.
 """
 
@@ -22,10 +25,13 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+from targets import Targets  # noqa: E402
 
 TARGET_FIRST_FRAME_RATIO = 1.5
-TARGET_RSS_EXTRA_MB = 40
-TARGET_IDLE_CPU = 2.0
+TARGET_RSS_RATIO = 1.5
+TARGET_IDLE_CPU_RATIO = 1.0
 TARGET_FEEDBACK_MS = 100
 
 
@@ -190,22 +196,29 @@ def main() -> int:
     extra = kiosk["peak_rss_mb"] - bare["peak_rss_mb"]
     rows = [
         ("first frame, bare Kivy", f"{bare['first_frame_s'] * 1000:.0f} ms", ""),
-        ("first frame, kiosk UI", f"{kiosk['first_frame_s'] * 1000:.0f} ms", f"{ratio:.2f}x bare (target <= {TARGET_FIRST_FRAME_RATIO}x)"),
+        ("first frame, kiosk UI", f"{kiosk['first_frame_s'] * 1000:.0f} ms", f"{ratio:.2f}x bare"),
         ("peak RSS, bare Kivy", f"{bare['peak_rss_mb']:.1f} MB", ""),
-        ("peak RSS, kiosk UI (home, idle)", f"{kiosk['peak_rss_mb']:.1f} MB", f"bare + {extra:.1f} MB (target <= +{TARGET_RSS_EXTRA_MB} MB)"),
+        ("peak RSS, kiosk UI (home, idle)", f"{kiosk['peak_rss_mb']:.1f} MB", f"bare + {extra:.1f} MB"),
         ("peak RSS, kiosk UI after taps", f"{kiosk.get('peak_rss_mb_after_taps', 0):.1f} MB", "all screens built, printing done"),
         ("idle CPU, bare Kivy", f"{bare['idle_cpu_pct']:.2f} % of a core", ""),
-        (f"idle CPU, kiosk home ({args.idle:.0f} s)", f"{kiosk['idle_cpu_pct']:.2f} % of a core", f"target < {TARGET_IDLE_CPU} %"),
+        (f"idle CPU, kiosk home ({args.idle:.0f} s)", f"{kiosk['idle_cpu_pct']:.2f} % of a core", ""),
         ("tap -> feedback frame", f"median {kiosk.get('feedback_ms_median', 0):.0f} ms, max {kiosk.get('feedback_ms_max', 0):.0f} ms",
-         f"target < {TARGET_FEEDBACK_MS} ms ({args.taps} taps)"),
+         f"{args.taps} taps"),
     ]
     for name, value, note in rows:
         print(f"{name:<36} {value:<28} {note}")
     print(f"feedback per tap, ms (the first is the first tap after start): {kiosk.get('feedback_ms_all')}")
-    ok = (ratio <= TARGET_FIRST_FRAME_RATIO and extra <= TARGET_RSS_EXTRA_MB and kiosk["idle_cpu_pct"] < TARGET_IDLE_CPU
-          and kiosk.get("feedback_ms_max", 0) < TARGET_FEEDBACK_MS)
-    print("targets: " + ("all met" if ok else "NOT all met"))
-    return 0 if ok else 1
+    targets = Targets("ui")
+    targets.at_most("first frame", ratio, TARGET_FIRST_FRAME_RATIO, baseline="a bare Kivy app")
+    targets.at_most("peak RSS", kiosk["peak_rss_mb"] / bare["peak_rss_mb"], TARGET_RSS_RATIO, baseline="a bare Kivy app",
+                    note=f"+{extra:.1f} MB")
+    targets.at_most("idle CPU on the home screen", kiosk["idle_cpu_pct"] / max(bare["idle_cpu_pct"], 0.01),
+                    TARGET_IDLE_CPU_RATIO, baseline="a bare Kivy app",
+                    note=f"{kiosk['idle_cpu_pct']:.2f} vs {bare['idle_cpu_pct']:.2f} % of a core")
+    feedback = kiosk.get("feedback_ms_max", 0)
+    targets.at_most("tap to feedback frame, max", feedback / TARGET_FEEDBACK_MS, 1.0,
+                    baseline=f"a {TARGET_FEEDBACK_MS} ms budget", note=f"{feedback:.0f} ms")
+    return targets.finish()
 
 
 if __name__ == "__main__":

@@ -7,12 +7,14 @@ import os
 import signal
 import sys
 import threading
+from typing import TYPE_CHECKING
 
-from ..agent.client import CentralClient, CentralError
 from ..agent.logs import setup_logging
-from ..agent.loop import Agent
 from ..agent.quarantine import describe
 from .common import EXIT_FAIL, EXIT_OK, EXIT_USAGE, CommandError, Context, emit_json
+
+if TYPE_CHECKING:
+    from ..agent.client import CentralClient
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
 log = logging.getLogger("kiosk.agent")
@@ -72,6 +74,10 @@ def _register_quarantine(actions) -> None:
 
 
 def _client(ctx: Context) -> CentralClient:
+    # Imported here, not at the top: every `kiosk` command registers this module, and requests
+    # with the agent's loop would add 0.2 s to each (a third of `kiosk export`'s time, bench/export.py).
+    from ..agent.client import CentralClient, CentralError
+
     try:
         return CentralClient(ctx.config.central)
     except CentralError as e:
@@ -117,6 +123,8 @@ def run_agent(ctx: Context, args) -> int:
     try:
         with ctx.open_store() as store:
             store.relax_durability()
+            from ..agent.loop import Agent
+
             log_api = _start_log_api(ctx.config)
             Agent(ctx.config, store, client, stop=stop).run()
     except _Shutdown:
@@ -132,6 +140,8 @@ def sync_now(ctx: Context, args) -> int:
     setup_logging(args.log_level)
     client = _client(ctx)
     try:
+        from ..agent.loop import Agent
+
         with ctx.open_store() as store:
             report = Agent(ctx.config, store, client).sync_once(pull=not args.push_only)
     except KeyboardInterrupt:

@@ -6,7 +6,7 @@ import csv
 import sys
 
 from ..issuer import Issuer
-from ..logapi.records import ticket_line
+from ..logapi.records import log_bytes
 from ..store import Ticket
 from .common import EXIT_USAGE, CommandError, Context, emit_json
 
@@ -60,15 +60,17 @@ def tickets(ctx: Context, args) -> int:
 def export(ctx: Context, args) -> int:
     if args.after < 0 or (args.limit is not None and args.limit < 0):
         raise CommandError("--after and --limit must not be negative", EXIT_USAGE)
-    out = sys.stdout
     with ctx.open_store() as store:
-        records = store.iter_tickets(after=args.after, limit=args.limit)
         if args.format == "csv":
-            writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS)
+            writer = csv.DictWriter(sys.stdout, fieldnames=EXPORT_FIELDS)
             writer.writeheader()
-            for t in records:
+            for t in store.iter_tickets(after=args.after, limit=args.limit):
                 writer.writerow(t.to_dict())
         else:
-            for t in records:
-                out.write(ticket_line(t))
+            # Whole chunks of bytes straight to the file: no per-line write through the text layer.
+            sys.stdout.flush()
+            out = sys.stdout.buffer
+            for chunk in log_bytes(store, args.after, args.limit):
+                out.write(chunk)
+            out.flush()
     return 0

@@ -81,12 +81,12 @@ def http_url(*, max_len: int = 512) -> Check:
     return check
 
 
-def integer(lo: int, hi: int) -> Check:
+def integer(lo: int, hi: int, *, why: str = "") -> Check:
     def check(value: Any) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise Invalid(f"{_show(value)} must be a whole number")
         if not lo <= value <= hi:
-            raise Invalid(f"{value} is out of range {lo}-{hi}")
+            raise Invalid(f"{value} is out of range {lo}-{hi}" + (f" ({why})" if why else ""))
         return value
 
     return check

@@ -92,6 +92,9 @@ class PrinterSection:
         )
 
 
+SERVER_MAX_BATCH = 500
+
+
 @dataclass(frozen=True)
 class CentralSection:
     url: str = option("", http_url(max_len=512))
@@ -99,7 +102,10 @@ class CentralSection:
     ca_bundle: str = option("", text(max_len=4096))
     connect_timeout: float = option(3.05, number(0.1, 60.0))
     read_timeout: float = option(10.0, number(0.1, 300.0))
-    batch_size: int = option(100, integer(1, 1000))
+    # At most what the central server applies per request (central/app.py MAX_BATCH): a bigger
+    # batch would have its tail refused on every request. Backlogs drain fastest at the cap.
+    batch_size: int = option(SERVER_MAX_BATCH, integer(1, SERVER_MAX_BATCH, why=(
+        f"the central server applies at most {SERVER_MAX_BATCH} events per request")))
     batch_linger_seconds: float = option(0.5, number(0.0, 60.0))
     backoff_initial_seconds: float = option(1.0, number(0.01, 60.0))
     backoff_max_seconds: float = option(60.0, number(0.1, 3600.0))

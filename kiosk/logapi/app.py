@@ -15,13 +15,12 @@ from werkzeug.routing import RequestRedirect
 from .. import __version__
 from ..store import Store
 from .ratelimit import RateLimiter
-from .records import ticket_line
+from .records import log_bytes
 from .tokens import BearerCheck
 
 API = "/api/v1"
 MAX_CURSOR = 2**63 - 1
 MAX_BODY_BYTES = 1024  # no route takes a body
-FLUSH_BYTES = 64 * 1024
 log = logging.getLogger("kiosk.logapi")
 
 
@@ -128,18 +127,8 @@ def create_app(*, kiosk_id: str, office: str, token: str, store_factory: Callabl
 
 
 def _page(store: Store, after: int, limit: int) -> Iterator[bytes]:
-    """Stream one page in chunks; the store is closed however the client goes away."""
+    """Stream one page in chunks of whole lines; the store is closed however the client goes away."""
     try:
-        buf: list[str] = []
-        size = 0
-        for ticket in store.iter_tickets(after=after, limit=limit):
-            line = ticket_line(ticket)
-            buf.append(line)
-            size += len(line)
-            if size >= FLUSH_BYTES:
-                yield "".join(buf).encode("utf-8")
-                buf, size = [], 0
-        if buf:
-            yield "".join(buf).encode("utf-8")
+        yield from log_bytes(store, after, limit)
     finally:
         store.close()

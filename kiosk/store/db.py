@@ -25,6 +25,20 @@ from .schema import MIGRATIONS, PENDING, PRINT_FAILED, PRINT_STATES, PRINTED, QU
 SCHEMA_VERSION = len(MIGRATIONS)
 
 EXPORT_CHUNK = 500
+LOG_CHUNK = 1000
+# Delivery marks are committed this many at a time: each transaction holds the write lock for a
+# fraction of a millisecond, so an issue never waits behind a whole batch's marks.
+MARK_CHUNK = 50
+
+
+def _json_value(field: str) -> str:
+    return "json(iif(clock_trusted, 'true', 'false'))" if field == "clock_trusted" else field
+
+
+# One ticket-log record as SQLite writes it: a JSON object, keys sorted, UTF-8 as is. Built in
+# SQL so an export of 100,000 tickets never makes a Python object per field (see bench/export.py).
+TICKET_JSON = "json_object(" + ", ".join(
+    f"'{f}', {_json_value(f)}" for f in sorted(Ticket.__dataclass_fields__)) + ")"
 
 
 class StoreError(Exception):
@@ -32,6 +46,10 @@ class StoreError(Exception):
 
 
 class Store:
+    # Set by relax_durability (the agent's connection); class defaults, since open_readonly skips __init__.
+    _flush_own_writes = False
+    _unflushed = False
+
     def __init__(self, path: str | Path, *, busy_timeout: float = 5.0):
         self.path = Path(path)
         try:
@@ -76,12 +94,45 @@ class Store:
         self.close()
 
     def relax_durability(self) -> None:
-        """Commits on this connection stop waiting for the disk (WAL + synchronous=NORMAL): a power
-        cut may lose its last writes, never corrupt the file. Only for writes that are safe to
-        lose: the sync agent's delivery marks (a lost mark means the event is sent again and the
-        server keeps it once) and its status keys. Its commits then hold the write lock for
-        microseconds instead of an fsync, so an issue waiting behind one barely notices."""
+        """Commits on this connection stop waiting for the disk under the write lock (WAL +
+        synchronous=NORMAL); the connection flushes its own WAL writes right after each of its
+        transactions instead, outside the lock. Only for writes that are safe to lose: the sync
+        agent's delivery marks (a lost mark means the event is sent again and the server keeps it
+        once) and its status keys.
+
+        Why the flush: the WAL is one file, and fsync flushes every dirty page of it. Left to the
+        kernel, the agent's unsynced marks would be written by the next applicant's commit, whose
+        fsync then carries a whole batch's marks (bench/sync.py measured issue p95 1.4-1.8x idle
+        that way; docs/sync.md). Flushed by the agent itself, 50 marks at a time, they are gone
+        before the applicant commits. While nobody else commits, one flush per call of
+        mark_delivered is enough (a batch drains with one fdatasync instead of ten)."""
         self.conn.execute("PRAGMA synchronous = NORMAL")
+        self._flush_own_writes = True
+        self._others_version = self.data_version()
+
+    def _after_own_commit(self) -> None:
+        """On a relaxed connection: flush now if another connection (the UI) committed since we
+        last looked, else leave it to flush_own_writes at the end of the operation."""
+        self._unflushed = True
+        version = self.data_version()
+        if version != self._others_version:
+            self._others_version = version
+            self.flush_own_writes()
+
+    def flush_own_writes(self) -> None:
+        if self._unflushed:
+            self._unflushed = False
+            self._flush_wal()
+
+    def _flush_wal(self) -> None:
+        try:
+            fd = os.open(f"{self.path}-wal", os.O_RDONLY)
+        except FileNotFoundError:
+            return
+        try:
+            os.fdatasync(fd)
+        finally:
+            os.close(fd)
 
     def data_version(self) -> int:
         """Changes whenever another connection (another process: the UI) commits; a cheap way for
@@ -106,6 +157,8 @@ class Store:
             self.conn.execute("ROLLBACK")
             raise
         self.conn.execute("COMMIT")
+        if self._flush_own_writes:
+            self._after_own_commit()
 
     # state ---------------------------------------------------------------------------------
 
@@ -207,6 +260,28 @@ class Store:
             if remaining is not None:
                 remaining -= len(rows)
 
+    def iter_log_text(self, after: int = 0, limit: int | None = None) -> Iterator[str]:
+        """The ticket log after a cursor as JSON-lines text, in issue order, a chunk of up to
+        LOG_CHUNK records at a time (each line ends in a newline), so memory stays flat.
+
+        SQLite builds each record and joins the chunk (group_concat over the ordered subquery,
+        which delivers its rows in order): Python only passes one string per chunk along."""
+        remaining = limit
+        while remaining is None or remaining > 0:
+            chunk = LOG_CHUNK if remaining is None else min(LOG_CHUNK, remaining)
+            last, count, text = self.conn.execute(
+                f"SELECT max(c), count(*), group_concat(j, char(10)) FROM "
+                f"(SELECT cursor AS c, {TICKET_JSON} AS j FROM tickets WHERE cursor > ? ORDER BY cursor LIMIT ?)",
+                (after, chunk),
+            ).fetchone()
+            if count:
+                yield text + "\n"
+            if count < chunk:
+                return
+            after = last
+            if remaining is not None:
+                remaining -= count
+
     def set_print_state(self, ticket_id: str, state: str, *, error: str | None, at: str, reprint: bool = False) -> Ticket:
         if state not in PRINT_STATES:
             raise ValueError(f"print state must be one of {', '.join(PRINT_STATES)}, got {state!r}")
@@ -282,17 +357,21 @@ class Store:
         return [OutboxEvent.from_row(r) for r in rows]
 
     def mark_delivered(self, event_ids: Iterable[str], at: str | None = None) -> int:
+        """Stamp events delivered, MARK_CHUNK per transaction (a mark is idempotent and losing one
+        only means a resend the server deduplicates, so they need not commit together)."""
         ids = list(event_ids)
-        if not ids:
-            return 0
-        with self.transaction():
-            stamp = at or self.conn.execute("SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now')").fetchone()[0]
-            marks = ", ".join("?" for _ in ids)
-            cur = self.conn.execute(
-                f"UPDATE outbox SET delivered_at = ? WHERE delivered_at IS NULL AND event_id IN ({marks})",
-                (stamp, *ids),
-            )
-            return cur.rowcount
+        marked = 0
+        for i in range(0, len(ids), MARK_CHUNK):
+            chunk = ids[i:i + MARK_CHUNK]
+            with self.transaction():
+                stamp = at or self.conn.execute("SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now')").fetchone()[0]
+                marks = ", ".join("?" for _ in chunk)
+                marked += self.conn.execute(
+                    f"UPDATE outbox SET delivered_at = ? WHERE delivered_at IS NULL AND event_id IN ({marks})",
+                    (stamp, *chunk),
+                ).rowcount
+        self.flush_own_writes()
+        return marked
 
     def note_attempt(self, event_ids: Iterable[str], error: str | None) -> None:
         ids = list(event_ids)
@@ -304,6 +383,7 @@ class Store:
                 f"UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE event_id IN ({marks})",
                 (error, *ids),
             )
+        self.flush_own_writes()
 
     def outbox_stats(self) -> OutboxStats:
         undelivered = self.conn.execute("SELECT count(*) FROM outbox WHERE delivered_at IS NULL").fetchone()[0]

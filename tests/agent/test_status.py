@@ -156,3 +156,52 @@ def test_a_drain_pauses_between_batches_only_while_the_ui_commits(rig, central, 
     monkeypatch.setattr(agent.store, "data_version", lambda: next(versions))
     assert agent.sync_once(pull=False).delivered == 60
     assert agent.stop.waits == [], "`kiosk sync now` is a person waiting: no pauses"
+
+
+def test_delivery_marks_commit_in_small_transactions_and_all_land(rig, monkeypatch):
+    from kiosk.store import db
+
+    rig.issue(7)
+    ids = [event_id for event_id, _ in rig.store.pending_wire(100)]
+    commits = []
+    real = type(rig.store).transaction
+    monkeypatch.setattr(db, "MARK_CHUNK", 3)
+    monkeypatch.setattr(type(rig.store), "transaction", lambda self: (commits.append(1), real(self))[1])
+    assert rig.store.mark_delivered(ids + ["not-an-event"]) == 7
+    assert len(commits) == 3  # 8 ids, 3 per transaction
+    assert rig.store.outbox_stats().depth == 0
+    assert rig.store.mark_delivered(ids) == 0, "marking again changes nothing"
+
+
+def test_the_agents_connection_flushes_its_own_wal_writes_and_the_uis_does_not(rig, monkeypatch):
+    """Delivery marks commit without fsync under the lock, then the agent flushes the WAL itself:
+    once per call while nobody else commits, after every mark transaction while the UI does."""
+    import itertools
+    import os
+
+    from kiosk.store import Store, db
+
+    flushed = []
+    real = os.fdatasync
+
+    def recording(fd):
+        flushed.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real(fd)
+
+    monkeypatch.setattr(db.os, "fdatasync", recording)
+    rig.issue(120)
+    assert flushed == [], "the UI's connection keeps synchronous=FULL: SQLite syncs, not us"
+    agents = Store(rig.config.store.path)
+    agents.relax_durability()
+    wal = str(rig.config.store.path) + "-wal"
+    ids = [event_id for event_id, _ in agents.pending_wire(500)]
+    assert agents.mark_delivered(ids[:60]) == 60
+    assert flushed == [wal], "the UI quiet: one flush for the whole call"
+
+    flushed.clear()
+    versions = itertools.count(100)
+    monkeypatch.setattr(agents, "data_version", lambda: next(versions))  # the UI commits all the time
+    assert agents.mark_delivered(ids[60:]) == 60
+    assert flushed == [wal] * -(-60 // db.MARK_CHUNK), "the UI busy: a flush after every mark transaction"
+    assert agents.outbox_stats().depth == 0
+    agents.close()

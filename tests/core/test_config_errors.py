@@ -186,3 +186,13 @@ def test_a_qr_template_that_could_not_print_is_refused(tmp_path, qr):
     [problem] = problems(write_config(tmp_path, printer=f'qr = "{qr}"'))
     assert "printer.qr" in problem and "{id} or {number}" in problem
     assert load_config(write_config(tmp_path, printer='qr = "https://q.example/{kiosk}/{day}/{number}"'))
+
+
+def test_batch_size_is_capped_at_what_the_central_server_applies(tmp_path):
+    from central.app import MAX_BATCH
+    from kiosk.config.schema import SERVER_MAX_BATCH
+
+    assert SERVER_MAX_BATCH == MAX_BATCH
+    path = write_config(tmp_path, central=f'url = "http://127.0.0.1:9"\nbatch_size = {MAX_BATCH + 1}')
+    assert any(f"central.batch_size: {MAX_BATCH + 1} is out of range 1-{MAX_BATCH} (the central server applies "
+               f"at most {MAX_BATCH} events per request)" in p for p in problems(path)), problems(path)
