@@ -15,7 +15,8 @@ from werkzeug.routing import RequestRedirect
 from . import API_PREFIX, __version__
 from .auth import Principal, authenticate
 from .db import CentralDB
-from .protocol import PREFIX_RE, json_depth_problem, office_problem, unencodable_path, utc_now_iso
+from .protocol import (PREFIX_RE, json_depth_problem, may_hold_lone_surrogate, office_problem, unencodable_path,
+                       utc_now_iso)
 from .quarantine import quarantined_kiosks
 
 log = logging.getLogger("central.access")
@@ -119,7 +120,7 @@ def create_app(db: CentralDB, max_batch: int = MAX_BATCH, pull_health=None) -> F
             raise ApiError(400, "malformed", "the request body must be a JSON object") from None
         if not isinstance(body, dict):
             raise ApiError(400, "malformed", "the request body must be a JSON object")
-        where = unencodable_path(body)
+        where = unencodable_path(body) if may_hold_lone_surrogate(data) else None
         if where:
             raise ApiError(400, "malformed", f"{where} is not valid Unicode text (a lone surrogate?)")
         return body

@@ -65,6 +65,30 @@ def test_a_lone_surrogate_is_a_400_naming_where(server, db, kiosk_token, make_ev
     assert db.events() == []
 
 
+def test_a_lone_surrogate_in_raw_bytes_or_utf16_is_a_400_too(server, db, kiosk_token):
+    """The walk of the parsed body is skipped for plain UTF-8 text, never for these."""
+    encoded = b'{"kiosk_id": "K1", "note": "A\xed\xa0\x80"}'  # U+D800 written as UTF-8 bytes
+    # These bytes happen to be valid UTF-8 as well (D8 80 is U+0600).
+    utf16 = '{"kiosk_id": "K1", "note": "A\ud800\u0080"}'.encode("utf-16-le", "surrogatepass")
+    for data in (encoded, utf16, b'{"kiosk_id": "K1", "note": "\\\\\\udFfF"}'):
+        r = raw_post(server, kiosk_token, "heartbeat", data)
+        assert r.status_code == 400 and "body.note is not valid Unicode" in r.json()["message"], (data, r.text)
+    r = raw_post(server, kiosk_token, "heartbeat", b'{"kiosk_id": "K1", "note": "\\\\ud800 \\ud83d\\ude00"}')
+    assert r.status_code == 200, "an escaped backslash before 'ud800', and a surrogate pair, are valid text"
+
+
+@pytest.mark.parametrize("text,deep", [
+    ('{"a": "\\"[[[[", "b": []}', False),  # an escaped quote does not end the string
+    ('{"a": "\\\\", "b": ' + "[" * 40 + "]" * 40 + "}", True),  # an escaped backslash does not escape the quote
+    ('{"a": "]]]]}}}}", "b": ' + "[" * 32 + "]" * 32 + "}", True),
+    ('{"a": "x\\n", "b": ' + "[" * 31 + "]" * 31 + "}", False),
+])
+def test_nesting_is_counted_outside_strings_only(text, deep):
+    from central.protocol import json_depth_problem
+
+    assert (json_depth_problem(text.encode()) is not None) is deep
+
+
 def test_a_path_that_would_redirect_is_a_json_404(server, counter_token, kiosk_token):
     for path in ("/api/v1/offices/BLITAR/services/..%2F/next", "/api/v1/offices/BLITAR/services/A%2F..%2F/next",
                  "/api/v1//health", "/api/v1/offices/BLITAR//queue"):
