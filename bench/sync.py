@@ -279,6 +279,7 @@ def main() -> int:
     parser.add_argument("--agent-batch", type=int, default=MAX_BATCH, help=f"the draining agent's central.batch_size "
                                                                           f"(default {MAX_BATCH})")
     parser.add_argument("--skip-drain", action="store_true", help="only the issue latency part")
+    parser.add_argument("--skip-latency", action="store_true", help="only the drain part")
     parser.add_argument("--compare", default="", help="comma-separated levers: each adds a draining case without it")
     parser.add_argument("--without", default="", help="comma-separated levers the agent runs without, to measure "
                                                        f"them: {', '.join(LEVERS)}")
@@ -308,6 +309,8 @@ def main() -> int:
                                  median_ratio(rates["batched"], rates["per-event"]), DRAIN_RATIO,
                                  baseline="one request per event")
 
+            if args.skip_latency:
+                return targets.finish()
             # In production the server is another machine. Here a second one stands in for it: its
             # database in memory (/dev/shm) so its fsyncs do not queue on the kiosk's disk, and the
             # lowest CPU priority so it does not take the CPU from the kiosk processes measured.
