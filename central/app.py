@@ -15,8 +15,8 @@ from werkzeug.routing import RequestRedirect
 from . import API_PREFIX, __version__
 from .auth import Principal, authenticate
 from .db import CentralDB
-from .protocol import (PREFIX_RE, json_depth_problem, may_hold_lone_surrogate, office_problem, unencodable_path,
-                       utc_now_iso)
+from .protocol import (PREFIX_RE, json_depth_problem, loads_keeping_texts, may_hold_lone_surrogate, office_problem,
+                       unencodable_path, utc_now_iso)
 from .quarantine import quarantined_kiosks
 
 log = logging.getLogger("central.access")
@@ -108,6 +108,10 @@ def create_app(db: CentralDB, max_batch: int = MAX_BATCH, pull_health=None) -> F
         return principal
 
     def json_object() -> dict:
+        return json_body()[0]
+
+    def json_body(keep_texts_of: str = "") -> tuple[dict, list[str] | None]:
+        """The request's JSON object and, with `keep_texts_of`, the text of each item of that list."""
         if (request.content_length or 0) > MAX_BODY_BYTES:
             raise ApiError(413, "too_large", f"the request body must be at most {MAX_BODY_BYTES} bytes")
         data = request.get_data(cache=False)
@@ -115,7 +119,7 @@ def create_app(db: CentralDB, max_batch: int = MAX_BATCH, pull_health=None) -> F
         if problem:
             raise ApiError(400, "malformed", problem)
         try:
-            body = json.loads(data)
+            body, texts = loads_keeping_texts(data, keep_texts_of) if keep_texts_of else (json.loads(data), None)
         except (ValueError, RecursionError):
             raise ApiError(400, "malformed", "the request body must be a JSON object") from None
         if not isinstance(body, dict):
@@ -123,7 +127,7 @@ def create_app(db: CentralDB, max_batch: int = MAX_BATCH, pull_health=None) -> F
         where = unencodable_path(body) if may_hold_lone_surrogate(data) else None
         if where:
             raise ApiError(400, "malformed", f"{where} is not valid Unicode text (a lone surrogate?)")
-        return body
+        return body, texts
 
     def home_office(principal: Principal) -> str | None:
         """The office a token acts for: bound by the token, or (an unbound kiosk) the first it reported."""
@@ -167,13 +171,13 @@ def create_app(db: CentralDB, max_batch: int = MAX_BATCH, pull_health=None) -> F
     @app.post(f"{API_PREFIX}/events")
     def post_events():
         principal = require("kiosk")
-        body = json_object()
+        body, texts = json_body("events")
         office = kiosk_office(principal, body)
         events = body.get("events")
         if not isinstance(events, list):
             raise ApiError(400, "malformed", "events must be a list")
         to_apply, over = events[:max_batch], events[max_batch:]
-        accepted, rejected = db.ingest(principal.subject, office, to_apply)
+        accepted, rejected = db.ingest(principal.subject, office, to_apply, texts)
         refused = [r for r in rejected if r["reason"] in TENANCY_REASONS]
         if refused:
             db.count_refused(principal.token_id, len(refused))

@@ -256,8 +256,12 @@ class CentralDB:
 
     # events and tickets
 
-    def ingest(self, kiosk_id: str, office: str | None, events: list) -> tuple[list[str], list[dict]]:
+    def ingest(self, kiosk_id: str, office: str | None, events: list,
+               texts: list[str] | None = None) -> tuple[list[str], list[dict]]:
         """Store a batch in order, each event at most once.
+
+        `texts`: each event's JSON text as received (protocol.loads_keeping_texts), stored as it
+        is instead of encoding the event again; without them each event is encoded.
 
         An event id already held for this kiosk counts as accepted: that is what makes a retried
         batch safe. After the first rejection the rest of the batch is left unapplied (and marked
@@ -282,7 +286,7 @@ class CentralDB:
                 if isinstance(e, dict) and isinstance(e.get("ticket"), dict) and isinstance(e["ticket"].get("id"), str)
             ])
             blocked = False
-            for event in events:
+            for index, event in enumerate(events):
                 event_id = event.get("event_id") if isinstance(event, dict) else None
                 event_id = event_id if isinstance(event_id, str) else None
                 if blocked:
@@ -304,7 +308,8 @@ class CentralDB:
                 held[event_id] = kiosk_id
                 if isinstance(event.get("ticket"), dict):
                     owners.setdefault(event["ticket"]["id"], kiosk_id)
-                self._rows(kiosk_id, office, event, now, new_events, new_tickets)
+                text = texts[index] if texts is not None else _compact(event)
+                self._rows(kiosk_id, office, event, text, now, new_events, new_tickets)
                 accepted.append(event_id)
             conn.executemany(
                 "INSERT INTO events(event_id, kiosk_id, seq, kind, ticket_id, created_at, received_at, payload) "
@@ -361,12 +366,12 @@ class CentralDB:
         return "invalid", None
 
     @staticmethod
-    def _rows(kiosk_id: str, office: str | None, event: dict, now: str, events: list, tickets: list) -> None:
+    def _rows(kiosk_id: str, office: str | None, event: dict, text: str, now: str, events: list,
+              tickets: list) -> None:
         ticket = event.get("ticket") if isinstance(event.get("ticket"), dict) else None
         events.append((
             event["event_id"], kiosk_id, event.get("seq"), event["kind"],
-            ticket["id"] if ticket else None, event["created_at"], now,
-            _compact(event),
+            ticket["id"] if ticket else None, event["created_at"], now, text,
         ))
         if ticket is not None:
             tickets.append((

@@ -7,6 +7,7 @@ on with the wrong type is a rejection naming the field.
 from __future__ import annotations
 
 import json
+import json.scanner
 import re
 from datetime import datetime, timezone
 
@@ -71,6 +72,91 @@ def may_hold_lone_surrogate(data: bytes) -> bool:
     except UnicodeDecodeError:
         return True
     return False
+
+
+class _NotPlain(Exception):
+    """The text is not the plain shape the fast parse below handles: json.loads takes it."""
+
+
+def _unique_keys(pairs: list) -> dict:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        raise _NotPlain  # json.loads keeps the last, SQLite's json_extract the first: they could disagree
+    return obj
+
+
+_scan = json.scanner.make_scanner(json.JSONDecoder(object_pairs_hook=_unique_keys))
+_WS = re.compile(r"[ \t\n\r]*")
+
+
+def loads_keeping_texts(data: bytes, key: str) -> tuple[object, list[str] | None]:
+    """json.loads(data), and the JSON text of each item of its top-level list `key`, as received.
+
+    The texts let the server store an event without encoding it again. They are None when the
+    body has no such list or an object in it repeats a key (the parsed value is then json.loads's
+    own), so a stored text never says something other than what was validated.
+    """
+    try:
+        text = data.decode(json.detect_encoding(data), "surrogatepass")
+        return _object_keeping(text, key)
+    except (_NotPlain, StopIteration, ValueError):
+        return json.loads(data), None
+
+
+def _object_keeping(text: str, key: str) -> tuple[dict, list[str] | None]:
+    i = _WS.match(text, 0).end()
+    if not text.startswith("{", i):
+        raise _NotPlain
+    obj: dict = {}
+    texts = None
+    i = _WS.match(text, i + 1).end()
+    if text.startswith("}", i):
+        i += 1
+    else:
+        while True:
+            if not text.startswith('"', i):
+                raise _NotPlain
+            name, i = _scan(text, i)
+            i = _WS.match(text, i).end()
+            if not text.startswith(":", i):
+                raise _NotPlain
+            i = _WS.match(text, i + 1).end()
+            if name in obj:
+                raise _NotPlain
+            if name == key and text.startswith("[", i):
+                obj[name], texts, i = _list_keeping(text, i)
+            else:
+                obj[name], i = _scan(text, i)
+            i = _WS.match(text, i).end()
+            if text.startswith(",", i):
+                i = _WS.match(text, i + 1).end()
+            elif text.startswith("}", i):
+                i += 1
+                break
+            else:
+                raise _NotPlain
+    if _WS.match(text, i).end() != len(text):
+        raise _NotPlain
+    return obj, texts
+
+
+def _list_keeping(text: str, i: int) -> tuple[list, list[str], int]:
+    values: list = []
+    texts: list[str] = []
+    i = _WS.match(text, i + 1).end()
+    if text.startswith("]", i):
+        return values, texts, i + 1
+    while True:
+        value, end = _scan(text, i)
+        values.append(value)
+        texts.append(text[i:end])
+        i = _WS.match(text, end).end()
+        if text.startswith(",", i):
+            i = _WS.match(text, i + 1).end()
+        elif text.startswith("]", i):
+            return values, texts, i + 1
+        else:
+            raise _NotPlain
 
 
 def unencodable_path(value, path: str = "body") -> str | None:

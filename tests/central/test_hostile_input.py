@@ -89,6 +89,29 @@ def test_nesting_is_counted_outside_strings_only(text, deep):
     assert (json_depth_problem(text.encode()) is not None) is deep
 
 
+def test_an_event_is_stored_as_received_unless_a_key_repeats(server, db, kiosk_token, make_event):
+    """The server stores an event's own text; one repeating a key (json.loads keeps the last,
+    SQLite's json_extract the first) is stored as validated instead, so the ticket a counter
+    calls is the one that was checked."""
+    import json
+
+    plain, twice = make_event(1), make_event(2)
+    plain_text = json.dumps(plain, indent=1)
+    evil = json.dumps({**twice["ticket"], "number": "EVIL", "kiosk_id": "K9"})
+    twice_text = json.dumps(twice)[:-1] + ', "ticket": ' + json.dumps(twice["ticket"]) + "}"
+    twice_text = twice_text.replace('"ticket": {', '"ticket": ' + evil + ', "x": {', 1)
+    for text, event in ((plain_text, plain), (twice_text, twice)):
+        data = ('{"kiosk_id": "K1", "events": [ %s ]}' % text).encode()
+        r = raw_post(server, kiosk_token, "events", data)
+        assert r.status_code == 200 and r.json()["accepted"] == [event["event_id"]], r.text
+    payloads = {e["event_id"]: e["payload"] for e in db.events()}
+    assert payloads[plain["event_id"]] == plain_text
+    stored = json.loads(payloads[twice["event_id"]])
+    assert stored["ticket"] == twice["ticket"] and "EVIL" not in payloads[twice["event_id"]]
+    numbers = {t["number"] for t in db.iter_tickets()}
+    assert numbers == {"A001", "A002"}
+
+
 def test_a_path_that_would_redirect_is_a_json_404(server, counter_token, kiosk_token):
     for path in ("/api/v1/offices/BLITAR/services/..%2F/next", "/api/v1/offices/BLITAR/services/A%2F..%2F/next",
                  "/api/v1//health", "/api/v1/offices/BLITAR//queue"):
