@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from kantor_log import setup_logging
+
 from .. import __version__
 from . import agent_cmd, config_cmd, issue_cmd, ops_cmd, printer_cmd, run_cmd, status_cmd, tickets_cmd
 from .common import EXIT_USAGE, Context, run_guarded
@@ -37,4 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     if not hasattr(args, "func"):
         parser.print_help(sys.stderr)
         return EXIT_USAGE
+    # Before any command imports Kivy; the long-running ones log their progress, the others only
+    # what goes wrong (the agent sets its own --log-level).
+    setup_logging("info" if args.command in ("ui", "run") else "warning")
     return run_guarded(args.func, Context(args.config), args)
