@@ -8,10 +8,10 @@ import sys
 from kantor_log import setup_logging
 
 from .. import __version__
-from . import agent_cmd, config_cmd, issue_cmd, ops_cmd, printer_cmd, run_cmd, status_cmd, tickets_cmd
+from . import agent_cmd, config_cmd, day_cmd, issue_cmd, ops_cmd, printer_cmd, run_cmd, status_cmd, tickets_cmd
 from .common import EXIT_USAGE, Context, run_guarded
 
-COMMANDS = [config_cmd, issue_cmd, tickets_cmd, status_cmd, printer_cmd, run_cmd, agent_cmd, ops_cmd]
+COMMANDS = [config_cmd, issue_cmd, tickets_cmd, day_cmd, status_cmd, printer_cmd, run_cmd, agent_cmd, ops_cmd]
 from . import ui_cmd; COMMANDS.append(ui_cmd)  # noqa: E402,E702  (touchscreen: ui, screenshots, pin-hash)
 
 EPILOG = """exit codes: 0 ok, 1 failure, 2 usage or configuration error,

@@ -60,7 +60,7 @@ def test_tickets_and_status(tmp_path):
     assert status["tickets_today"]["paspor-baru"] == {"total": 2, "priority": 1, "print_failed": 0}
     assert status["outbox"]["depth"] == 2
     assert status["outbox"]["oldest_age_seconds"] >= 0
-    assert status["database"]["schema_version"] == 1
+    assert status["database"]["schema_version"] == 2
     assert status["clock"]["trusted"] in (True, False)
     human = kiosk(cfg, "status").stdout
     assert "test-kiosk" in human and "2 pending" in human
