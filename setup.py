@@ -7,10 +7,21 @@ beside the installed package (every install that is not a checkout).
 
 from pathlib import Path
 
-from setuptools import setup
+from setuptools import find_namespace_packages, setup
 from setuptools.command.build_py import build_py
 
 DEFAULTS = ("kiosk.toml", "services.toml")
+TOP_LEVEL = ("kiosk", "printer", "central", "shared")
+
+
+def packages() -> list[str]:
+    """Every folder under the top-level packages, data-only ones too (ui/screens, locale/*/LC_MESSAGES),
+    so package_data reaches them without setuptools' namespace warnings. Searched per package:
+    a find over the whole checkout would walk var/ (an arm64 root, wheelhouses) and .venv."""
+    found = []
+    for top in TOP_LEVEL:
+        found += [top] + [f"{top}.{sub}" for sub in find_namespace_packages(where=top, exclude=["*__pycache__*"])]
+    return found
 
 
 class BuildPyWithDefaults(build_py):
@@ -26,4 +37,4 @@ class BuildPyWithDefaults(build_py):
         return super().get_outputs(include_bytecode) + extra
 
 
-setup(cmdclass={"build_py": BuildPyWithDefaults})
+setup(packages=packages(), cmdclass={"build_py": BuildPyWithDefaults})

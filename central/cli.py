@@ -19,7 +19,7 @@ import threading
 import tomllib
 from pathlib import Path
 
-from kantor_log import setup_logging
+from shared.logsetup import setup_logging
 
 from . import __version__, logpull
 from .auth import ROLES, issue_token

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from shared.migrations import SchemaTooNew, migrate
+
 from .protocol import event_problem, utc_now_iso
 
 AVG_SERVICE_WINDOW = 20
@@ -153,17 +155,11 @@ class CentralDB:
         conn.execute("COMMIT")
 
     def _migrate(self, conn: sqlite3.Connection) -> None:
-        with self.write():
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            if version > len(MIGRATIONS):
-                raise RuntimeError(
-                    f"{self.path}: database schema version {version} is newer than this "
-                    f"kiosk-central ({len(MIGRATIONS)}); upgrade kiosk-central"
-                )
-            for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-                for statement in filter(str.strip, script.split(";")):
-                    conn.execute(statement)
-                conn.execute(f"PRAGMA user_version={number}")
+        try:
+            migrate(conn, MIGRATIONS)
+        except SchemaTooNew as e:
+            raise RuntimeError(f"{self.path}: database schema version {e.found} is newer than this "
+                               f"kiosk-central ({e.known}); upgrade kiosk-central") from None
 
     # tokens and kiosks
 

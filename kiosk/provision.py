@@ -22,7 +22,6 @@ kept unless asked for).
 from __future__ import annotations
 
 import getpass
-import ipaddress
 import os
 import re
 import secrets
@@ -32,11 +31,10 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
-from urllib.parse import urlsplit
 
-from .config import ConfigError, load_config
-from .config.loader import default_config_path
-from .config.schema import KIOSK_ID, SECTIONS
+from .config import ConfigError
+from .config.loader import config_from_tables, default_config_path
+from .config.schema import SECTIONS
 
 CONFIG_NAME = "kiosk.toml"
 CENTRAL_TOKEN = "central.token"
@@ -45,9 +43,13 @@ CATALOGUE = "services.toml"
 DEFAULT_CATALOGUE = default_config_path().parent / CATALOGUE
 DEFAULT_DATA_DIR = "/var/lib/kiosk"
 TOKEN_RE = re.compile(r"[\x21-\x7e]{16,512}")
-OFFICE_RE = re.compile(r"[A-Za-z0-9_-]{1,16}")
-LISTEN_RE = re.compile(r"(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})")
 MAX_TOKEN_FILE_BYTES = 4096
+# The kiosk.toml key each option sets: the schema validates the values, problems name the option.
+OPTION_OF_KEY = {
+    "kiosk.id": "--kiosk-id", "kiosk.office_code": "--office", "kiosk.office_name": "--office-name",
+    "kiosk.number_block": "--number-block", "store.path": "--data-dir", "printer.device": "--printer",
+    "central.url": "--server", "central.token_file": "--token-file", "agent.listen": "--listen",
+}
 
 
 class ProvisionError(Exception):
@@ -107,59 +109,29 @@ def read_pin(stdin=None, prompt: Callable[[str], str] = getpass.getpass) -> str:
     return first
 
 
-def _read_token(path: str, problems: list[str]) -> str | None:
+def _read_token(path: str, problems: dict[str, str]) -> str | None:
     try:
         with open(path, "rb") as f:
             raw = f.read(MAX_TOKEN_FILE_BYTES + 1)
     except OSError as e:
-        problems.append(f"--token-file {path}: cannot be read ({e.strerror}); give the file "
-                        "holding the token `kiosk-central tokens add` printed")
+        problems["--token-file"] = (f"--token-file {path}: cannot be read ({e.strerror}); give the file "
+                                    "holding the token `kiosk-central tokens add` printed")
         return None
     try:
         token = raw.decode("utf-8").strip()
     except UnicodeDecodeError:
         token = ""
     if len(raw) > MAX_TOKEN_FILE_BYTES or not TOKEN_RE.fullmatch(token):
-        problems.append(f"--token-file {path}: must hold exactly one token (16-512 printable characters, "
-                        "no spaces), as printed by `kiosk-central tokens add`")
+        problems["--token-file"] = (f"--token-file {path}: must hold exactly one token (16-512 printable "
+                                    "characters, no spaces), as printed by `kiosk-central tokens add`")
         return None
     return token
 
 
-def _check_url(url: str, problems: list[str]) -> None:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
-        problems.append(f"--server {url!r}: must be an http:// or https:// URL of the central server, "
-                        "e.g. https://antrian.kanim.example")
-        return
-    try:
-        parts.port
-    except ValueError:
-        problems.append(f"--server {url!r}: the port is not a number from 1 to 65535")
-
-
-def _parse_block(text: str, problems: list[str]) -> list[int] | None:
-    m = re.fullmatch(r"\s*(\d{1,4})\s*-\s*(\d{1,4})\s*", text)
-    if not m:
-        problems.append(f"--number-block {text!r}: must be FROM-TO, e.g. 1-999")
-        return None
-    lo, hi = int(m.group(1)), int(m.group(2))
-    if not (1 <= lo <= 9999 and 1 <= hi <= 9999):
-        problems.append(f"--number-block {text!r}: both numbers must lie within 1-9999")
-    elif lo > hi:
-        problems.append(f"--number-block {text!r}: reversed; the first number must not exceed the last")
-    else:
-        return [lo, hi]
-    return None
-
-
-def _check_printer(device: str, problems: list[str]) -> None:
-    from printer import parse_device  # the printer library validates its own device strings
-
-    try:
-        parse_device(device)
-    except ValueError as e:
-        problems.append(f"--printer: {e}")
+def _parse_block(text: str) -> list[int] | None:
+    """"FROM-TO" -> [FROM, TO]; the schema checks the numbers themselves."""
+    m = re.fullmatch(r"\s*(\d{1,9})\s*-\s*(\d{1,9})\s*", text)
+    return [int(m.group(1)), int(m.group(2))] if m else None
 
 
 # building the files -----------------------------------------------------------------------
@@ -219,46 +191,43 @@ def _diff(old: dict, new: dict) -> list[str]:
 
 
 def plan(req: Request, *, hash_pin: Callable[[str], str] | None = None, catalogue: Path = DEFAULT_CATALOGUE) -> Plan:
-    """Check everything and work out which files to write; raise ProvisionError listing every problem."""
-    problems: list[str] = []
-    if not re.fullmatch(KIOSK_ID, req.kiosk_id):
-        problems.append(f"--kiosk-id {req.kiosk_id!r}: must be 1-32 letters, digits, '.', '_' or '-', starting with a letter or digit")
-    if not OFFICE_RE.fullmatch(req.office):
-        problems.append(f"--office {req.office!r}: must be 1-16 letters, digits, '_' or '-' (the office code, e.g. BLITAR)")
+    """Check everything and work out which files to write; raise ProvisionError listing every problem.
+
+    The options' values are checked by the configuration schema itself (the merged kiosk.toml is
+    validated as the kiosk will load it); only what is not a kiosk.toml value is checked here: the
+    token file's content, the PIN, the FROM-TO syntax and the first run's office name."""
+    problems: dict[str, str] = {}  # option -> its problem (one per option)
     token = None
     if req.server:
-        _check_url(req.server, problems)
-        token = _read_token(req.token_file, problems) if req.token_file else None
-        if not req.token_file:
-            problems.append("--token-file: required with --server (the kiosk's token from `kiosk-central tokens add`)")
-    _check_printer(req.printer, problems)
-    block = _parse_block(req.number_block, problems)
-    if req.listen is not None:
-        m = LISTEN_RE.fullmatch(req.listen)
-        if not m or not 1 <= int(m.group(2)) <= 65535:
-            problems.append(f"--listen {req.listen!r}: must be HOST:PORT, e.g. 127.0.0.1:8470 or 0.0.0.0:8470")
+        if req.token_file:
+            token = _read_token(req.token_file, problems)
+        else:
+            problems["--token-file"] = "--token-file: required with --server (the kiosk's token from `kiosk-central tokens add`)"
+    block = _parse_block(req.number_block)
+    if block is None:
+        problems["--number-block"] = f"--number-block {req.number_block!r}: must be FROM-TO, e.g. 1-999"
     if req.pin is not None:
         from .admin_pin import valid_pin
 
         if not valid_pin(req.pin):
-            problems.append("--set-pin: the PIN must be 4 to 12 digits")
+            problems["--set-pin"] = "--set-pin: the PIN must be 4 to 12 digits"
 
     folder = req.config_path.parent
     existing = _read_existing(req.config_path)
     old_kiosk = existing.get("kiosk") or {}
     office_name = req.office_name or old_kiosk.get("office_name")
     if not office_name:
-        problems.append("--office-name: required the first time (printed on every ticket), "
-                        'e.g. --office-name "Kantor Imigrasi Kelas II Non TPI Blitar"')
-    if problems:
-        raise ProvisionError(problems)
+        problems["--office-name"] = ("--office-name: required the first time (printed on every ticket), "
+                                     'e.g. --office-name "Kantor Imigrasi Kelas II Non TPI Blitar"')
 
     data = {name: dict(table) for name, table in existing.items() if isinstance(table, dict)}
     have_catalogue = (folder / CATALOGUE).exists()
-    data.setdefault("kiosk", {}).update(
-        id=req.kiosk_id, office_code=req.office, office_name=office_name, number_block=block,
-        catalogue=str((folder / CATALOGUE).resolve()),
-    )
+    kiosk = data.setdefault("kiosk", {})
+    kiosk.update(id=req.kiosk_id, office_code=req.office, catalogue=str((folder / CATALOGUE).resolve()))
+    if office_name:
+        kiosk["office_name"] = office_name
+    if block is not None:
+        kiosk["number_block"] = block
     store = data.setdefault("store", {})
     if req.data_dir or "path" not in store:
         store["path"] = str(Path(req.data_dir or DEFAULT_DATA_DIR).resolve() / "kiosk.db")
@@ -273,7 +242,7 @@ def plan(req: Request, *, hash_pin: Callable[[str], str] | None = None, catalogu
     agent["log_token_file"] = LOG_TOKEN
     if req.listen is not None:
         agent["listen"] = req.listen
-    if req.pin is not None:
+    if req.pin is not None and "--set-pin" not in problems:
         if hash_pin is None:
             from .admin_pin import hash_pin
         data.setdefault("admin", {})["pin_hash"] = hash_pin(req.pin)
@@ -309,7 +278,18 @@ def plan(req: Request, *, hash_pin: Callable[[str], str] | None = None, catalogu
         consider(CATALOGUE, catalogue.read_bytes(), 0o644, [f"the default catalogue ({catalogue.name})"])
 
     result = Plan(folder, files, changes)
-    result.config = _validate(result, text, req.config_path)
+    try:
+        result.config = _validate(result, data)
+    except ConfigError as e:
+        for p in e.problems:
+            option = OPTION_OF_KEY.get(p.key) if p.file.endswith(CONFIG_NAME) else None
+            if option is None:
+                where = f"{req.config_path}: {p.key}" if p.file.endswith(CONFIG_NAME) else p.file + (f": {p.key}" if p.key else "")
+                problems[f"{p.file}:{p.key}:{p.message}"] = f"{where}: {p.message}"
+            elif option not in problems:  # a problem found above already says what is wrong with it
+                problems[option] = f"{option}: {p.message}"
+    if problems:
+        raise ProvisionError(list(problems.values()))
     return result
 
 
@@ -320,8 +300,9 @@ def _usable_log_token(path: Path) -> bool:
         return False
 
 
-def _validate(p: Plan, text: str, config_path: Path):
-    """Load the new configuration as the kiosk will, from a scratch copy; raise if it is invalid."""
+def _validate(p: Plan, data: dict):
+    """Validate the merged configuration exactly as the kiosk will load it, with the token files
+    and catalogue it will find next to it (copied to a scratch folder; nothing is written yet)."""
     with tempfile.TemporaryDirectory(prefix="kiosk-provision-") as scratch:
         scratch_dir = Path(scratch)
         for name in (CENTRAL_TOKEN, LOG_TOKEN, CATALOGUE):
@@ -329,15 +310,9 @@ def _validate(p: Plan, text: str, config_path: Path):
             if content is not None:
                 (scratch_dir / name).write_bytes(content)
                 (scratch_dir / name).chmod(0o600)
-        final_catalogue = _toml_value(str((p.folder / CATALOGUE).resolve()))
-        scratch_text = text.replace(f"catalogue = {final_catalogue}", f"catalogue = {_toml_value(str(scratch_dir / CATALOGUE))}")
-        (scratch_dir / CONFIG_NAME).write_text(scratch_text, encoding="utf-8")
-        try:
-            return load_config(scratch_dir / CONFIG_NAME)
-        except ConfigError as e:
-            raise ProvisionError([f"{config_path}: {pr.key}: {pr.message}" if pr.key else f"{config_path}: {pr.message}"
-                                  for pr in e.problems] + ["nothing was written; fix the options above "
-                                                           "(or the existing kiosk.toml) and run provision again"]) from None
+        tables = {name: dict(table) for name, table in data.items()}
+        tables["kiosk"]["catalogue"] = str(scratch_dir / CATALOGUE)
+        return config_from_tables(tables, scratch_dir / CONFIG_NAME)
 
 
 def _maybe_read(path: Path) -> bytes | None:
@@ -383,53 +358,42 @@ def apply(p: Plan) -> None:
                               "(run as root: sudo kiosk provision ...)"]) from None
 
 
-def loopback(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host == "localhost"
-
-
 # optional steps after writing -------------------------------------------------------------
 
 
-def register(config, timeout: tuple[float, float] | None = None) -> str:
+def register(config, timeout: float | None = None) -> str:
     """Introduce the kiosk to the central server with one heartbeat; return what happened.
 
     A 200 proves at once that the server is reachable (with TLS verified) and accepts the token.
     """
-    import requests
-
-    from . import __version__
+    from .agent import client as central
 
     c = config.central
-    token = Path(c.token_file).read_text(encoding="utf-8").strip()
-    session = requests.Session()
-    session.trust_env = False  # a proxy or CA bundle from the technician's shell must not change the answer
+    kiosk = config.kiosk
     try:
-        r = session.post(
-            c.url.rstrip("/") + "/api/v1/heartbeat",
-            json={"kiosk_id": config.kiosk.id, "office": config.kiosk.office_code, "version": __version__,
-                  "provisioned": True},
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=timeout or (c.connect_timeout, c.read_timeout),
-            verify=c.ca_bundle or True,
-        )
-    except requests.exceptions.SSLError as e:
-        raise ProvisionError([f"{c.url}: TLS certificate not accepted ({e.__class__.__name__}); "
-                              "set central.ca_bundle to the office CA, or check the server's certificate"]) from None
-    except requests.RequestException as e:
-        raise ProvisionError([f"{c.url}: not reachable ({e.__class__.__name__}); check the network and the URL. "
-                              "The configuration was written; run provision again with --register later"]) from None
+        client = central.CentralClient(c, timeout=timeout, user_agent="kiosk-provision")
+    except central.CentralError as e:
+        raise ProvisionError([f"{c.url}: {e}"]) from None
+    try:
+        client.register(kiosk_id=kiosk.id, office=kiosk.office_code)
+    except central.CentralError as e:
+        if e.kind == central.TLS:
+            problem = (f"{c.url}: TLS certificate not accepted ({e.cause}); install the office CA "
+                       "(sudo update-ca-certificates) or set central.ca_bundle to its file, or check the server's certificate")
+        elif e.kind in central.UNREACHABLE:
+            problem = (f"{c.url}: not reachable ({e.cause}); check the network and the URL. "
+                       "The configuration was written; run provision again with --register later")
+        elif e.kind == central.AUTH:
+            problem = (f"{c.url}: the server refused the token (HTTP {e.status}); issue a new one with "
+                       f"`kiosk-central tokens add {kiosk.id} --office {kiosk.office_code}`")
+        elif e.kind == central.HTTP:
+            problem = f"{c.url}: registration answered HTTP {e.status}; try again later"
+        else:
+            problem = f"{c.url}: registration failed ({e})"
+        raise ProvisionError([problem]) from None
     finally:
-        session.close()
-    if r.status_code in (401, 403):
-        raise ProvisionError([f"{c.url}: the server refused the token (HTTP {r.status_code}); issue a new one with "
-                              f"`kiosk-central tokens add {config.kiosk.id} --office {config.kiosk.office_code}`"])
-    if r.status_code != 200:
-        raise ProvisionError([f"{c.url}: registration answered HTTP {r.status_code}; try again later"])
-    return f"registered with {c.url} as {config.kiosk.id} (office {config.kiosk.office_code})"
+        client.close()
+    return f"registered with {c.url} as {kiosk.id} (office {kiosk.office_code})"
 
 
 def print_test_page(config) -> tuple[bool, str]:

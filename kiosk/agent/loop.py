@@ -8,6 +8,7 @@ of them, never for the network.
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import os
 import random
@@ -24,7 +25,7 @@ from ..store import Store
 from . import state
 from .backoff import Backoff
 from .backlog import backlog_level
-from .client import CentralClient, CentralError, DateSample
+from .client import UNREACHABLE, CentralClient, CentralError, DateSample
 from .heartbeat import heartbeat_body
 from .pull import pull_catalogue, pull_queue, record_clock
 from .push import DrainResult, drain
@@ -119,15 +120,17 @@ class Agent:
     def push_step(self) -> float:
         """Push if a batch is due; return seconds until the next look at the outbox."""
         c = self.config.central
-        pending = self.store.pending_events(c.batch_size)
+        # Read once: this batch is the one the first request sends.
+        pending = self.store.pending_wire(c.batch_size)
         if not pending:
             return POLL_S
         if len(pending) < c.batch_size:
             # Linger: let a few more tickets join the batch; one request instead of several.
-            age = (self.clock.now() - datetime.fromisoformat(pending[0].created_at)).total_seconds()
+            oldest = json.loads(pending[0][1])["created_at"]
+            age = (self.clock.now() - datetime.fromisoformat(oldest)).total_seconds()
             if 0 <= age < c.batch_linger_seconds:
                 return min(POLL_S, c.batch_linger_seconds - age)
-        result = self._drain(deadline=time.monotonic() + DRAIN_SLICE_S)
+        result = self._drain(deadline=time.monotonic() + DRAIN_SLICE_S, first=pending)
         if result.error is not None:
             delay = self.push_backoff.failure(result.error.retry_after)
             self._error("push", result.error)
@@ -145,10 +148,10 @@ class Agent:
             self.stop.wait(YIELD_S)
         self._seen_version = version
 
-    def _drain(self, deadline: float | None = None, polite: bool = True) -> DrainResult:
+    def _drain(self, deadline: float | None = None, polite: bool = True, first=None) -> DrainResult:
         started = time.monotonic()
         result = drain(self.store, self.client, batch_size=self.config.central.batch_size,
-                       should_stop=self.stop.is_set, deadline=deadline,
+                       should_stop=self.stop.is_set, deadline=deadline, first=first,
                        between_batches=self._yield_to_ui if polite else lambda: None, **self._who)
         if result.delivered or result.pending == 0:
             pending = 0 if result.pending == 0 else self.store.outbox_stats().depth
@@ -223,7 +226,7 @@ class Agent:
         if result.error is not None:
             self._error("push", result.error)
         pulls = {}
-        unreachable = result.error is not None and result.error.kind in ("network", "timeout")
+        unreachable = result.error is not None and result.error.kind in UNREACHABLE
         if pull and not unreachable:
             pulls = self.pull()
             pulls["heartbeat"] = "sent" if self.heartbeat() else "failed"

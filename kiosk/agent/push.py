@@ -38,8 +38,11 @@ class DrainResult:
     pending: int | None = None
 
 
-def push_batch(store: Store, client: CentralClient, *, batch_size: int, kiosk_id: str, office: str) -> BatchResult:
-    events = store.pending_wire(batch_size)
+def push_batch(store: Store, client: CentralClient, *, batch_size: int, kiosk_id: str, office: str,
+               events: list[tuple[str, str]] | None = None) -> BatchResult:
+    """`events`: the batch as Store.pending_wire returned it, when the caller already read it."""
+    if events is None:
+        events = store.pending_wire(batch_size)
     if not events:
         return BatchResult()
     ids = [event_id for event_id, _ in events]
@@ -82,13 +85,16 @@ def _note_not_accepted(store: Store, missing: list[str], rejected: list[Rejectio
 
 
 def drain(store: Store, client: CentralClient, *, batch_size: int, kiosk_id: str, office: str,
-          should_stop=lambda: False, deadline: float | None = None, between_batches=lambda: None) -> DrainResult:
-    """Push batches until the outbox is empty, an attempt fails, or `deadline` (monotonic) passes."""
+          should_stop=lambda: False, deadline: float | None = None, between_batches=lambda: None,
+          first: list[tuple[str, str]] | None = None) -> DrainResult:
+    """Push batches until the outbox is empty, an attempt fails, or `deadline` (monotonic) passes.
+    `first`: the first batch, already read by the caller (the outbox is not read twice for it)."""
     result = DrainResult()
     while not should_stop() and (deadline is None or time.monotonic() < deadline):
         if result.batches:
             between_batches()
-        batch = push_batch(store, client, batch_size=batch_size, kiosk_id=kiosk_id, office=office)
+        batch = push_batch(store, client, batch_size=batch_size, kiosk_id=kiosk_id, office=office,
+                           events=first if not result.batches else None)
         if batch.sent == 0:
             result.pending = 0
             break

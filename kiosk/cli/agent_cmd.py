@@ -9,7 +9,7 @@ import sys
 import threading
 
 from ..agent.client import CentralClient, CentralError
-from kantor_log import setup_logging
+from shared.logsetup import setup_logging
 from ..agent.loop import Agent
 from .common import EXIT_FAIL, EXIT_OK, EXIT_USAGE, CommandError, Context, emit_json
 

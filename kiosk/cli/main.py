@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from kantor_log import setup_logging
+from shared.logsetup import setup_logging
 
 from .. import __version__
 from . import agent_cmd, config_cmd, day_cmd, issue_cmd, ops_cmd, printer_cmd, run_cmd, status_cmd, tickets_cmd

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from .. import __version__
 from .. import state_keys
 from ..agent.backlog import backlog_level, backlog_reasons
@@ -50,14 +48,8 @@ def collect(ctx: Context) -> dict:
             "printer": store.get_state(state_keys.PRINTER),
             "database": {"path": str(store.path), "size_bytes": store.size_bytes(), "schema_version": store.schema_version()},
             "central": cfg.central.url or None,
-            "agent": agent_state(store),
+            "agent": store.states("agent."),  # every key the sync agent writes (kiosk/agent/state.py)
         }
-
-
-def agent_state(store) -> dict:
-    """Every `agent.*` state key the sync agent wrote (see kiosk/agent/state.py), without the prefix."""
-    rows = store.conn.execute("SELECT key, value FROM state WHERE key LIKE 'agent.%' ORDER BY key")
-    return {key.removeprefix("agent."): json.loads(value) for key, value in rows}
 
 
 def status(ctx: Context, args) -> int:

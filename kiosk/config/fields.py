@@ -12,6 +12,7 @@ import re
 import unicodedata
 from datetime import time
 from typing import Any, Callable
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import Collector
@@ -54,6 +55,27 @@ def text(*, max_len: int = 200, pattern: str | None = None, hint: str = "", allo
             raise Invalid(f"contains the control character U+{ord(control):04X}; remove it")
         if regex and value and not regex.fullmatch(value):
             raise Invalid(f"{_show(value)} {hint or 'does not match ' + pattern}")
+        return value
+
+    return check
+
+
+def http_url(*, max_len: int = 512) -> Check:
+    """Empty, or an http:// / https:// URL with a host, a valid port and no query or fragment."""
+    base = text(max_len=max_len)
+
+    def check(value: Any) -> str:
+        value = base(value)
+        if not value:
+            return value
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment \
+                or any(c.isspace() for c in value):
+            raise Invalid(f"{_show(value)} must be an http:// or https:// URL (e.g. https://antrian.kanim.example)")
+        try:
+            parts.port
+        except ValueError:
+            raise Invalid(f"{_show(value)}: the port is not a number from 1 to 65535") from None
         return value
 
     return check

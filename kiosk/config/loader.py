@@ -86,10 +86,13 @@ def _resolve(base: Path, value: str) -> str:
 
 
 def _resolve_device(base: Path, device: str) -> str:
-    """file: and serial: paths are relative to the config file, like every other path."""
-    kind, sep, rest = device.partition(":")
-    if sep and kind in ("file", "serial") and rest and not rest.startswith("/"):
-        return f"{kind}:{_resolve(base, rest)}"
+    """A device path (file:, serial:) is relative to the config file, like every other path."""
+    from printer.device import device_kind
+
+    kind = device_kind(device)
+    name, sep, rest = device.partition(":")
+    if sep and kind is not None and kind.path_argument and rest and not rest.startswith("/"):
+        return f"{name}:{_resolve(base, rest)}"
     return device
 
 
@@ -132,7 +135,6 @@ def check_secret_file(col: Collector, key: str, path: str) -> None:
 def load_config(path: str | os.PathLike | None = None) -> KioskConfig:
     """Load and validate the configuration; raise ConfigError listing every problem."""
     cfg_path = find_config_path(path).expanduser()
-    col = Collector(str(cfg_path))
     try:
         raw = tomllib.loads(cfg_path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -143,7 +145,14 @@ def load_config(path: str | os.PathLike | None = None) -> KioskConfig:
         raise ConfigError([Problem(str(cfg_path), "", f"not valid TOML: {e}")]) from None
     except RecursionError:  # tomllib recurses per nesting level: [[[[...]]]] would be a traceback
         raise ConfigError([Problem(str(cfg_path), "", "not valid TOML: arrays or tables nested too deeply")]) from None
+    return config_from_tables(raw, cfg_path)
 
+
+def config_from_tables(raw: dict, cfg_path: Path) -> KioskConfig:
+    """Validate kiosk.toml's tables as if read from `cfg_path` (relative paths, token files and the
+    catalogue are taken from its folder); raise ConfigError listing every problem. `kiosk
+    provision` validates the configuration it is about to write through this same function."""
+    col = Collector(str(cfg_path))
     for key in raw:
         if key not in SECTIONS:
             col.add(key, f"unknown section (known: {', '.join(SECTIONS)})")

@@ -14,6 +14,7 @@ from .fields import (
     boolean,
     choice,
     clock_time,
+    http_url,
     int_range,
     integer,
     list_of,
@@ -92,7 +93,7 @@ class PrinterSection:
 
 @dataclass(frozen=True)
 class CentralSection:
-    url: str = option("", text(max_len=512, pattern=r"https?://[^\s]+", hint="must be an http:// or https:// URL"))
+    url: str = option("", http_url(max_len=512))
     token_file: str = option("", text(max_len=4096))
     ca_bundle: str = option("", text(max_len=4096))
     connect_timeout: float = option(3.05, number(0.1, 60.0))

@@ -10,11 +10,12 @@ import sqlite3
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 from .. import state_keys
 from ..clock import Clock, clock_trusted
 from ..config import KioskConfig
+from ..store import Store
 from .host import Host
 from .result import Result, fail, ok, warn
 
@@ -58,12 +59,10 @@ def database(scene: Scene) -> Result:
         return warn("database", f"{path} does not exist yet", "start the touchscreen (it creates the database): "
                     "sudo systemctl start kiosk-ui")
     try:
-        conn = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True, timeout=min(scene.timeout, 5.0))
-        try:
-            verdict = conn.execute("PRAGMA quick_check").fetchone()[0]
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-        finally:
-            conn.close()
+        with Store.open_readonly(path, busy_timeout=min(scene.timeout, 5.0)) as store:
+            verdict = store.quick_check()
+            version = store.schema_version()
+            too_new = store.newer_than_code()
     except sqlite3.Error as e:
         return fail("database", f"{path} cannot be read: {e}",
                     "check the file's owner (kiosk) and mode; if it is damaged, stop the units and restore it "
@@ -72,6 +71,8 @@ def database(scene: Scene) -> Result:
         return fail("database", f"{path}: integrity check failed: {verdict[:200]}",
                     "stop the units, keep a copy, then recover: sqlite3 kiosk.db '.recover' | sqlite3 fixed.db "
                     "(docs/operations.md, 'Database')")
+    if too_new:
+        return fail("database", too_new, "install the kiosk version that wrote it (docs/operations.md, 'Database')")
     return ok("database", f"{path}: integrity ok, schema v{version}")
 
 
@@ -126,17 +127,11 @@ def timezone_check(scene: Scene) -> Result:
 
 
 def _read_state(db_path: str, key: str):
-    import json
-
     try:
-        conn = sqlite3.connect(f"file:{quote(db_path)}?mode=ro", uri=True, timeout=2)
-        try:
-            row = conn.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
-        finally:
-            conn.close()
+        with Store.open_readonly(db_path, busy_timeout=2) as store:
+            return store.get_state(key)
     except sqlite3.Error:
         return None
-    return json.loads(row[0]) if row else None
 
 
 # printer ----------------------------------------------------------------------------------
@@ -144,30 +139,38 @@ def _read_state(db_path: str, key: str):
 
 def printer(scene: Scene) -> Result:
     import printer as escpos
+    from printer.device import make_transport
+    from printer.transports import DeviceBusy, OpenError
 
     p = scene.config.printer
     if p.device == "virtual":
         return warn("printer", "virtual printer: tickets are only previews (development setting)",
                     "sudo kiosk provision ... --printer usb:VID:PID (see docs/raspberry-pi.md)")
-    dev = escpos.open_printer(p.device, escpos.PrinterModel.from_config(p.model, p.paper_mm),
-                              status_timeout=min(p.status_timeout, scene.timeout),
-                              write_timeout=min(p.write_timeout, scene.timeout))
+    # The model exactly as the kiosk builds it: its status/cutter/columns overrides decide what to ask.
+    model = p.printer_model()
+    timeout = min(p.status_timeout, scene.timeout)
+    transport = make_transport(escpos.parse_device(p.device))
+    dev = escpos.Printer(transport, model, device=p.device, status_timeout=timeout,
+                         write_timeout=min(p.write_timeout, scene.timeout))
     try:
+        transport.open(dev.open_timeout)
         status = dev.status()
-    finally:
-        dev.close()
-    if "lock" in status.detail and status.state == escpos.OFFLINE:
+    except DeviceBusy:
         recorded = _read_state(scene.config.store.path, state_keys.PRINTER) or {}
         return warn("printer", f"{p.device} is in use by the touchscreen; its last status: "
                     f"{recorded.get('state', 'unknown')} {recorded.get('detail', '')} ({recorded.get('at', 'never')})".rstrip(),
                     "for a live check: sudo systemctl stop kiosk-ui; sudo kiosk doctor; sudo systemctl start kiosk-ui")
+    except OpenError as e:
+        status = escpos.PrinterStatus(escpos.OFFLINE, e.detail)
+    finally:
+        dev.close()
     fixes = {
         escpos.PAPER_OUT: "load a new paper roll",
         escpos.COVER_OPEN: "close the printer cover",
         escpos.OFFLINE: "check the printer is on and its cable; then see 'printer access'",
     }
     if status.state == escpos.READY:
-        return ok("printer", f"{p.device}: ready")
+        return ok("printer", f"{p.device}: {status.detail}")
     if status.state == escpos.PAPER_NEAR_END:
         return warn("printer", f"{p.device}: {status.detail}", "replace the paper roll soon")
     if status.state in fixes:
@@ -176,38 +179,16 @@ def printer(scene: Scene) -> Result:
                 "check the baud rate and that status replies are on (docs/raspberry-pi.md, 'Printer')")
 
 
-def _usb_node(host: Host, vendor: int, product: int) -> Path | None:
-    for dev in sorted(glob.glob(str(host.path("/sys/bus/usb/devices/*/idVendor")))):
-        folder = Path(dev).parent
-        try:
-            vid = int((folder / "idVendor").read_text(), 16)
-            pid = int((folder / "idProduct").read_text(), 16)
-            if (vid, pid) == (vendor, product):
-                bus, num = int((folder / "busnum").read_text()), int((folder / "devnum").read_text())
-                return host.path(f"/dev/bus/usb/{bus:03d}/{num:03d}")
-        except (OSError, ValueError):
-            continue
-    return None
-
-
 def printer_access(scene: Scene) -> Result:
-    from printer import parse_device
+    from printer.device import KINDS, parse_device
 
     spec = parse_device(scene.config.printer.device)
-    if spec.kind in ("virtual", "tcp"):
-        return ok("printer access", f"{spec.kind} printer: no device node to open")
-    if spec.kind == "usb":
-        node = _usb_node(scene.host, spec.vendor, spec.product)
-        if node is None:
-            return fail("printer access", f"no USB device {spec.vendor:04x}:{spec.product:04x} is connected",
-                        "plug the printer in and switch it on; `lsusb` must list it (docs/raspberry-pi.md)")
-    else:
-        node = scene.host.path(spec.path)
-        if spec.kind == "file" and not spec.path.startswith("/dev/"):
-            return ok("printer access", f"writes to the file {spec.path}")
-        if not node.exists():
-            return fail("printer access", f"{spec.path} does not exist",
-                        "plug the printer in; list serial adapters with: ls -l /dev/serial/by-id/")
+    access = KINDS[spec.kind].access(spec, scene.host.path)
+    if access.missing:
+        return fail("printer access", *access.missing)
+    if access.node is None:
+        return ok("printer access", access.note)
+    node = access.node
     st = node.stat()
     group = scene.host.group_name(st.st_gid)
     user = scene.user
@@ -232,7 +213,7 @@ def _private_or_loopback(host: str) -> bool:
 
 
 def server(scene: Scene) -> list[Result]:
-    import requests
+    from ..agent import client as central
 
     c = scene.config.central
     if not c.url:
@@ -242,55 +223,51 @@ def server(scene: Scene) -> list[Result]:
     if parts.scheme == "http" and not _private_or_loopback(parts.hostname or ""):
         out.append(warn("tls", f"{c.url} is plain http: the token and tickets cross the network unencrypted",
                         "serve the central server over https and provision with --server https://..."))
-    timeout = (min(c.connect_timeout, scene.timeout), min(c.read_timeout, scene.timeout))
-    session = requests.Session()
-    session.trust_env = False
+    kiosk = scene.config.kiosk
+    client = None
     try:
-        try:
-            session.get(c.url.rstrip("/") + "/api/v1/health", timeout=timeout, verify=c.ca_bundle or True)
-        except requests.exceptions.SSLError as e:
-            return out + [fail("server", f"{c.url}: TLS certificate not accepted ({_reason(e)})",
-                               "set central.ca_bundle to the office CA file, or renew the server's certificate")]
-        except requests.Timeout:
-            return out + [fail("server", f"{c.url}: no answer within {timeout[1]:g} s",
-                               "check the network (ping the server) and that kiosk-central is running")]
-        except requests.RequestException as e:
-            return out + [fail("server", f"{c.url}: not reachable ({_reason(e)})",
-                               "check the network cable/Wi-Fi, DNS and the URL in central.url")]
-        try:
-            token = Path(c.token_file).read_text(encoding="utf-8").strip()
-        except OSError as e:
-            return out + [fail("server", f"cannot read {c.token_file}: {e.strerror}", "run doctor as root: sudo kiosk doctor")]
-        r = session.get(f"{c.url.rstrip('/')}/api/v1/offices/{quote(scene.config.kiosk.office_code)}/queue",
-                        headers={"Authorization": f"Bearer {token}"}, timeout=timeout, verify=c.ca_bundle or True)
-    except requests.RequestException as e:
-        return out + [fail("server", f"{c.url}: failed during the token check ({_reason(e)})", "try again; check the network")]
+        client = central.CentralClient(c, timeout=scene.timeout, user_agent="kiosk-doctor")
+        client.health()
+        client.get_queue(kiosk.office_code)  # needs the token: proves the server accepts it
+    except central.CentralError as e:
+        return out + [_server_problem(e, c, kiosk, wait=min(c.read_timeout, scene.timeout))]
     finally:
-        session.close()
+        if client is not None:
+            client.close()
     tls = "TLS verified, " if parts.scheme == "https" else ""
-    if r.status_code == 200:
-        return out + [ok("server", f"{c.url}: reachable, {tls}token accepted")]
-    if r.status_code == 401:
-        return out + [fail("server", f"{c.url}: the server refused the kiosk's token (HTTP 401)",
-                           f"issue a new one: kiosk-central tokens add {scene.config.kiosk.id} --office "
-                           f"{scene.config.kiosk.office_code} > t; sudo kiosk provision ... --token-file t")]
-    if r.status_code == 403:
-        return out + [fail("server", f"{c.url}: the token belongs to another kiosk or office (HTTP 403): {r.text[:200]}",
-                           "check kiosk.id / kiosk.office_code against the server's `kiosk-central kiosks`")]
-    return out + [warn("server", f"{c.url}: reachable, but the token check answered HTTP {r.status_code}",
-                       "look at the central server's log")]
+    return out + [ok("server", f"{c.url}: reachable, {tls}token accepted")]
 
 
-def _reason(e: Exception) -> str:
-    text = str(e)
-    for marker in ("CERTIFICATE_VERIFY_FAILED", "Connection refused", "Name or service not known", "timed out"):
-        if marker in text:
-            return marker
-    return e.__class__.__name__
+def _server_problem(e, c, kiosk, wait: float) -> Result:
+    """The client's error kind -> what the technician reads and does."""
+    from ..agent import client as central
+
+    if e.kind == central.CONFIG:
+        return fail("server", f"cannot read {c.token_file}: {e.cause}", "run doctor as root: sudo kiosk doctor")
+    if e.kind == central.TLS:
+        return fail("server", f"{c.url}: TLS certificate not accepted ({e.cause})",
+                    "install the office CA (sudo update-ca-certificates) or set central.ca_bundle to its file; "
+                    "or renew the server's certificate")
+    if e.kind == central.TIMEOUT:
+        return fail("server", f"{c.url}: no answer within {wait:g} s",
+                    "check the network (ping the server) and that kiosk-central is running")
+    if e.kind == central.NETWORK:
+        return fail("server", f"{c.url}: not reachable ({e.cause})",
+                    "check the network cable/Wi-Fi, DNS and the URL in central.url")
+    if e.kind == central.AUTH and e.status == 401:
+        return fail("server", f"{c.url}: the server refused the kiosk's token (HTTP 401)",
+                    f"issue a new one: kiosk-central tokens add {kiosk.id} --office {kiosk.office_code} > t; "
+                    "sudo kiosk provision ... --token-file t")
+    if e.kind == central.AUTH:
+        return fail("server", f"{c.url}: the token belongs to another kiosk or office (HTTP {e.status}): {e.cause}",
+                    "check kiosk.id / kiosk.office_code against the server's `kiosk-central kiosks`")
+    return warn("server", f"{c.url}: reachable, but it answered: {e}", "look at the central server's log")
 
 
 def log_api(scene: Scene) -> Result:
     import requests
+
+    from ..agent.client import cause
 
     a = scene.config.agent
     if not a.log_token_file:
@@ -307,7 +284,7 @@ def log_api(scene: Scene) -> Result:
     try:
         r = requests.get(url, headers={"Authorization": f"Bearer {token}"}, timeout=min(2.0, scene.timeout))
     except requests.RequestException as e:
-        return warn("log api", f"nothing answers on {a.listen} ({_reason(e)})",
+        return warn("log api", f"nothing answers on {a.listen} ({cause(e)})",
                     "the agent serves it: sudo systemctl status kiosk-agent")
     if r.status_code == 200:
         return ok("log api", f"serving on {a.listen}, newest cursor {r.json().get('last_cursor')}")

@@ -1,20 +1,16 @@
-"""Serving the log API from a background thread of the agent, on waitress, with a stop that returns.
-
-Waitress has no public way to stop a server from another thread: we ask its own loop thread (via
-its trigger) to close every dispatcher, which ends the loop, then stop the worker threads. The
-adjustments below are the API's request limits: small headers, no body, few connections, and idle
-connections dropped, so a misbehaving client cannot hold the kiosk's memory or threads.
+"""Serving the log API from a background thread of the agent, on waitress, with a stop that returns
+(shared/waitress_thread.py). The adjustments below are the API's request limits: small headers, no
+body, few connections, and idle connections dropped, so a misbehaving client cannot hold the
+kiosk's memory or threads.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-import threading
 from typing import Callable
 
-from waitress import wasyncore
-from waitress.server import create_server
+from shared.waitress_thread import WaitressThread
 
 from ..config import KioskConfig
 from ..store import Store
@@ -52,51 +48,26 @@ def parse_listen(text: str) -> tuple[str, int]:
     return m.group(1) or m.group(3), int(m.group(2) or m.group(4))
 
 
-class LogServer:
+class LogServer(WaitressThread):
+    thread_name = "logapi"
+
     def __init__(self, app, host: str, port: int, **adjustments):
         try:
-            self._server = create_server(app, host=host, port=port, **{**LIMITS, **adjustments})
+            super().__init__(app, host, port, **{**LIMITS, **adjustments})
         except OSError as e:
             raise LogApiError(f"cannot listen on {host}:{port} for the log API: {e.strerror or e} "
                               "(another agent running? change agent.listen)") from None
-        self.host = host
-        self.port = int(self._server.getsockname()[1])
-        self._thread = threading.Thread(target=self._run, name=f"logapi:{self.port}", daemon=True)
-        self._stopped = False
-
-    @property
-    def url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
 
     def _run(self) -> None:
         try:
-            self._server.run()
+            super()._run()
         except Exception:  # the loop must not die silently: the agent's log shows why
             log.exception("log API server stopped unexpectedly")
 
     def start(self) -> "LogServer":
-        self._thread.start()
+        super().start()
         log.info("log API listening on %s", self.url)
         return self
-
-    def stop(self, timeout: float = 5.0) -> None:
-        if self._stopped:
-            return
-        self._stopped = True
-        server = self._server
-        if self._thread.is_alive():
-            server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map, ignore_all=True))
-            self._thread.join(timeout)
-        else:
-            wasyncore.close_all(server._map, ignore_all=True)
-        server.task_dispatcher.shutdown(timeout=timeout)
-
-    def __enter__(self) -> "LogServer":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
 
 def start_server(config: KioskConfig, store_factory: Callable[[], Store] | None = None, **adjustments) -> LogServer:

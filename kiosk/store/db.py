@@ -14,9 +14,14 @@ import uuid
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterable, Iterator
+from urllib.parse import quote
+
+from shared.migrations import SchemaTooNew, migrate
 
 from .records import TICKET_COLUMNS, OutboxEvent, OutboxStats, Ticket
 from .schema import MIGRATIONS
+
+SCHEMA_VERSION = len(MIGRATIONS)
 
 EXPORT_CHUNK = 500
 
@@ -36,11 +41,25 @@ class Store:
             self.conn.execute("PRAGMA journal_mode = WAL")
             self.conn.execute("PRAGMA synchronous = FULL")
             self.conn.execute("PRAGMA foreign_keys = ON")
-            self._migrate()
+            migrate(self.conn, MIGRATIONS)
+        except SchemaTooNew as e:
+            self.conn.close()
+            raise StoreError(_too_new(self.path, e.found)) from None
         except sqlite3.DatabaseError as e:
             raise StoreError(f"cannot open database {self.path}: {e}") from None
         except OSError as e:
             raise StoreError(f"cannot create the folder for database {self.path}: {e.strerror}") from None
+
+    @classmethod
+    def open_readonly(cls, path: str | Path, *, busy_timeout: float = 5.0) -> "Store":
+        """A Store that only reads: nothing is created, migrated or written (the doctor's view of a
+        database the running kiosk owns). sqlite3.Error comes through for the caller to report."""
+        store = cls.__new__(cls)
+        store.path = Path(path)
+        store.conn = sqlite3.connect(f"file:{quote(str(store.path))}?mode=ro", uri=True, timeout=busy_timeout,
+                                     isolation_level=None)
+        store.conn.row_factory = sqlite3.Row
+        return store
 
     def close(self) -> None:
         self.conn.close()
@@ -50,17 +69,6 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    def _migrate(self) -> None:
-        if self.schema_version() >= len(MIGRATIONS):
-            return
-        with self.transaction():
-            version = self.schema_version()
-            for step, sql in enumerate(MIGRATIONS[version:], start=version + 1):
-                for statement in sql.split(";"):
-                    if statement.strip():
-                        self.conn.execute(statement)
-                self.conn.execute(f"PRAGMA user_version = {step}")
 
     def relax_durability(self) -> None:
         """Commits on this connection stop waiting for the disk (WAL + synchronous=NORMAL): a power
@@ -78,6 +86,11 @@ class Store:
     def schema_version(self) -> int:
         return self.conn.execute("PRAGMA user_version").fetchone()[0]
 
+    def newer_than_code(self) -> str | None:
+        """Why this software must not use the database (it was written by a newer one), or None."""
+        version = self.schema_version()
+        return _too_new(self.path, version) if version > SCHEMA_VERSION else None
+
     @contextmanager
     def transaction(self) -> Iterator["Store"]:
         """One write transaction; the write lock is taken at BEGIN so it cannot fail half-way."""
@@ -94,6 +107,12 @@ class Store:
     def get_state(self, key: str, default: Any = None) -> Any:
         row = self.conn.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
         return default if row is None else json.loads(row[0])
+
+    def states(self, prefix: str) -> dict[str, Any]:
+        """Every state value whose key starts with `prefix`, keyed without it."""
+        rows = self.conn.execute("SELECT key, value FROM state WHERE substr(key, 1, ?) = ? ORDER BY key",
+                                 (len(prefix), prefix))
+        return {key[len(prefix):]: json.loads(value) for key, value in rows}
 
     def set_state(self, key: str, value: Any) -> None:
         self.conn.execute(
@@ -307,3 +326,9 @@ class Store:
             if p.exists():
                 total += p.stat().st_size
         return total
+
+
+def _too_new(path: Path, version: int) -> str:
+    return (f"database {path} has schema version {version}, newer than this kiosk software knows "
+            f"({SCHEMA_VERSION}): it was written by a newer version. Install that version again, or "
+            "restore a backup made by this one (docs/operations.md, 'Database'); the file was not changed")

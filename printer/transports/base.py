@@ -25,6 +25,11 @@ class OpenError(TransportError):
     """The device could not be opened (absent, busy, refused): nothing was sent."""
 
 
+class DeviceBusy(OpenError):
+    """Another program holds the device (a serial port's exclusive lock): it is there and may well
+    be fine, just not ours to open now."""
+
+
 class WriteTimeout(TransportError):
     """The device stopped accepting data (stalled, paused by flow control)."""
 

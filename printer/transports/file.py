@@ -1,9 +1,12 @@
-"""A file or write-only device node (e.g. /dev/usb/lp0): every job is appended; no status channel."""
+"""`file:PATH`: a file or write-only device node (e.g. /dev/usb/lp0); every job is appended; no status channel."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
+from typing import Callable
 
 from .base import FdTransport, OpenError
+from .kind import Access, BadDevice, DeviceSpec, OpenOptions, TransportKind
 
 
 class FileTransport(FdTransport):
@@ -28,3 +31,25 @@ class FileTransport(FdTransport):
 
     def discard_input(self) -> None:
         pass
+
+
+def parse(rest: str | None) -> DeviceSpec:
+    if not rest:
+        raise BadDevice("file needs a path")
+    return DeviceSpec("file", path=rest)
+
+
+def open_file(spec: DeviceSpec, options: OpenOptions) -> FileTransport:
+    return FileTransport(spec.path)
+
+
+def access(spec: DeviceSpec, at: Callable[[str], Path]) -> Access:
+    if not spec.path.startswith("/dev/"):
+        return Access(note=f"writes to the file {spec.path}")
+    node = at(spec.path)
+    if not node.exists():
+        return Access(node, missing=(f"{spec.path} does not exist", "plug the printer in and switch it on"))
+    return Access(node)
+
+
+KIND = TransportKind("file", "file:/path/to/jobs.bin", parse, open_file, access, path_argument=True)

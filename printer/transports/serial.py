@@ -1,4 +1,4 @@
-"""Serial port (RS-232 or USB-serial), also the fake printer's pty.
+"""Serial port (RS-232 or USB-serial), also the fake printer's pty: `serial:PATH@BAUD[,FLOW]`.
 
 pyserial opens and configures the port (termios, exclusive flock) but we do the I/O ourselves on its
 file descriptor: python-escpos's Serial has no write timeout, and pyserial's own write does not say
@@ -9,12 +9,18 @@ from __future__ import annotations
 import errno
 import os
 import termios
+from pathlib import Path
+from typing import Callable
 
 import serial as pyserial
 
-from .base import FdTransport, OpenError, TransportError
+from .base import DeviceBusy, FdTransport, OpenError, TransportError
+from .kind import Access, BadDevice, DeviceSpec, OpenOptions, TransportKind
 
 FLOW_CONTROLS = ("none", "rtscts", "dsrdtr")
+BAUD_RATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400)
+# The lock is taken with flock(LOCK_NB) (EAGAIN when held); a TIOCEXCL port refuses open() (EBUSY).
+BUSY_ERRNOS = (errno.EAGAIN, errno.EWOULDBLOCK, errno.EBUSY)
 
 
 class SerialTransport(FdTransport):
@@ -40,7 +46,8 @@ class SerialTransport(FdTransport):
         try:
             port.open()
         except (pyserial.SerialException, OSError, ValueError) as e:
-            raise OpenError(f"cannot open {self.path}: {_serial_reason(e)}") from e
+            error = DeviceBusy if e.args and e.args[0] in BUSY_ERRNOS else OpenError
+            raise error(f"cannot open {self.path}: {_serial_reason(e)}") from e
         self._port = port
         self._fd = port.fileno()
 
@@ -74,12 +81,43 @@ class SerialTransport(FdTransport):
 
 def _serial_reason(e: Exception) -> str:
     """pyserial's messages repeat the errno and path twice; keep the part a technician needs."""
-    text = str(e)
-    if "exclusively lock" in text:
+    if e.args and e.args[0] in BUSY_ERRNOS:
         return "port is in use by another program (it must be held by one only)"
     if e.args and isinstance(e.args[0], int):
         reason = os.strerror(e.args[0])
         if e.args[0] == errno.EACCES:
             reason += " (is the kiosk user in the 'dialout' group?)"
         return reason
-    return text
+    return str(e)
+
+
+def parse(rest: str | None) -> DeviceSpec:
+    path, at, tail = (rest or "").rpartition("@")
+    if not at or not path:
+        raise BadDevice("serial needs PATH@BAUD")
+    baud_s, _, flow = tail.partition(",")
+    flow = flow or "none"
+    if not baud_s.isdigit() or int(baud_s) not in BAUD_RATES:
+        raise BadDevice(f"baud rate {baud_s!r} is not one of {', '.join(map(str, BAUD_RATES))}")
+    if flow == "xonxoff":
+        raise BadDevice("xonxoff flow control corrupts binary ESC/POS data; set the printer to "
+                        "rtscts (or dsrdtr, or none)")
+    if flow not in FLOW_CONTROLS:
+        raise BadDevice(f"flow control {flow!r} is not one of {', '.join(FLOW_CONTROLS)}")
+    return DeviceSpec("serial", path=path, baud=int(baud_s), flow=flow)
+
+
+def open_serial(spec: DeviceSpec, options: OpenOptions) -> SerialTransport:
+    return SerialTransport(spec.path, spec.baud, spec.flow)
+
+
+def access(spec: DeviceSpec, at: Callable[[str], Path]) -> Access:
+    node = at(spec.path)
+    if not node.exists():
+        return Access(node, missing=(f"{spec.path} does not exist",
+                                     "plug the printer in; list serial adapters with: ls -l /dev/serial/by-id/"))
+    return Access(node)
+
+
+KIND = TransportKind("serial", "serial:/dev/ttyUSB0@19200[,rtscts|,dsrdtr]", parse, open_serial, access,
+                     path_argument=True)

@@ -6,9 +6,15 @@ access exclusive; the kernel's usblp driver is detached first if it holds the de
 """
 from __future__ import annotations
 
+import errno
+import glob
 import math
+import re
+from pathlib import Path
+from typing import Callable
 
-from .base import OpenError, Transport, TransportError, WriteTimeout
+from .base import DeviceBusy, OpenError, Transport, TransportError, WriteTimeout
+from .kind import Access, BadDevice, DeviceSpec, OpenOptions, TransportKind
 
 try:
     import usb.core
@@ -65,6 +71,8 @@ class UsbTransport(Transport):
             if self._in is None or self._out is None:
                 self._find_endpoints(dev)
         except usb.core.USBError as e:
+            if e.errno == errno.EBUSY:  # another program has claimed the interface
+                raise DeviceBusy(f"cannot open {self.describe()}: in use by another program") from e
             raise OpenError(f"cannot open {self.describe()}: {e} "
                             "(permission? add a udev rule for the kiosk user)") from e
         self._dev = dev
@@ -117,3 +125,46 @@ class UsbTransport(Transport):
                 usb.util.dispose_resources(dev)
             except Exception:
                 pass
+
+
+def _hex(value: str, what: str, digits: int) -> int:
+    if not re.fullmatch(r"[0-9a-fA-F]{1,%d}" % digits, value):
+        raise BadDevice(f"{what} {value!r} is not a hex number of at most {digits} digits")
+    return int(value, 16)
+
+
+def parse(rest: str | None) -> DeviceSpec:
+    parts = (rest or "").split(":")
+    if len(parts) not in (2, 4):
+        raise BadDevice("usb needs VID:PID or VID:PID:IN:OUT in hex")
+    vendor = _hex(parts[0], "vendor id", 4)
+    product = _hex(parts[1], "product id", 4)
+    in_ep = out_ep = None
+    if len(parts) == 4:
+        in_ep = _hex(parts[2], "IN endpoint", 2)
+        out_ep = _hex(parts[3], "OUT endpoint", 2)
+        if not in_ep & 0x80 or out_ep & 0x80:
+            raise BadDevice("IN endpoint addresses have bit 7 set (e.g. 81), OUT ones do not (e.g. 01)")
+    return DeviceSpec("usb", vendor=vendor, product=product, in_ep=in_ep, out_ep=out_ep)
+
+
+def open_usb(spec: DeviceSpec, options: OpenOptions) -> UsbTransport:
+    return UsbTransport(spec.vendor, spec.product, spec.in_ep, spec.out_ep)
+
+
+def access(spec: DeviceSpec, at: Callable[[str], Path]) -> Access:
+    """The /dev/bus/usb node of the connected device with these ids, found through sysfs."""
+    for id_file in sorted(glob.glob(str(at("/sys/bus/usb/devices/*/idVendor")))):
+        folder = Path(id_file).parent
+        try:
+            ids = int((folder / "idVendor").read_text(), 16), int((folder / "idProduct").read_text(), 16)
+            if ids == (spec.vendor, spec.product):
+                bus, num = int((folder / "busnum").read_text()), int((folder / "devnum").read_text())
+                return Access(at(f"/dev/bus/usb/{bus:03d}/{num:03d}"))
+        except (OSError, ValueError):
+            continue
+    return Access(missing=(f"no USB device {spec.vendor:04x}:{spec.product:04x} is connected",
+                           "plug the printer in and switch it on; `lsusb` must list it (docs/raspberry-pi.md)"))
+
+
+KIND = TransportKind("usb", "usb:04b8:0e15[:81:01]", parse, open_usb, access)

@@ -22,6 +22,7 @@ from figures import REPO, record
 from werkzeug.serving import make_server
 
 from support.kiosk_env import make_clock, make_config, write_config
+from support.tls import make_ca_and_server_cert
 
 from central.app import create_app
 from central.auth import issue_token
@@ -50,21 +51,6 @@ def secret(path: Path, text: str) -> str:
 
 # -- TLS ----------------------------------------------------------------------------------------
 
-def make_ca_and_server_cert(folder: Path) -> tuple[Path, Path, Path]:
-    if shutil.which("openssl") is None:
-        pytest.skip("the openssl command is needed to make a test CA (apt-get install openssl)")
-    ca_key, ca, key, csr, cert = (folder / n for n in ("ca.key", "ca.pem", "server.key", "server.csr", "server.pem"))
-    ext = folder / "san.ext"
-    ext.write_text("subjectAltName = IP:127.0.0.1, DNS:localhost\nbasicConstraints = CA:FALSE\n")
-    run = lambda *a: subprocess.run(["openssl", *a], check=True, capture_output=True, timeout=60)  # noqa: E731
-    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(ca_key), "-out", str(ca), "-days", "2",
-        "-subj", "/CN=Kiosk Test CA")
-    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(csr), "-subj", "/CN=127.0.0.1")
-    run("x509", "-req", "-in", str(csr), "-CA", str(ca), "-CAkey", str(ca_key), "-CAcreateserial", "-out", str(cert),
-        "-days", "2", "-extfile", str(ext))
-    return ca, cert, key
-
-
 def test_tls_is_verified_by_default_and_a_self_signed_server_is_refused_until_its_ca_is_set(tmp_path, monkeypatch):
     ca, cert, key = make_ca_and_server_cert(tmp_path)
     db = CentralDB(tmp_path / "central.db")
@@ -89,7 +75,7 @@ def test_tls_is_verified_by_default_and_a_self_signed_server_is_refused_until_it
             with pytest.raises(CentralError) as err:
                 client.post_heartbeat({"kiosk_id": "test-kiosk"})
             attempts.append(str(err.value))
-            assert err.value.kind == "network" and "CERTIFICATE_VERIFY_FAILED" in str(err.value), err.value
+            assert err.value.kind == "tls" and "CERTIFICATE_VERIFY_FAILED" in str(err.value), err.value
             client.close()
         assert db.kiosk("test-kiosk").get("last_heartbeat_at") is None, "a refused server received the heartbeat"
         # The office's CA configured: accepted.

@@ -8,6 +8,7 @@ import json
 import os
 import socket
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -19,7 +20,7 @@ from central.app import create_app
 from central.auth import issue_token
 from central.db import CentralDB
 from central.server import ServerThread
-from kiosk import logapi
+from kiosk import logapi, state_keys
 from kiosk.doctor import Doctor, Host, render_text
 from kiosk.doctor import checks
 from kiosk.doctor.host import CommandResult
@@ -126,6 +127,56 @@ def test_printer_cover_open(kiosk):
     assert "cover is open" in fails["printer"].detail and fails["printer"].fix == "close the printer cover"
 
 
+def test_a_printer_model_without_status_support_is_not_blamed_on_the_baud_rate(kiosk):
+    """Regression: doctor built the model from model+paper only, ignoring `status = false`, so a printer
+    that never answers status queries (and prints fine) was reported as a wrong baud rate."""
+    kiosk.printer.set_fault("silent")
+    cfg = kiosk.config.path
+    cfg.write_text(cfg.read_text().replace("[printer]\n", "[printer]\nstatus = false\n"))
+    assert load_config(cfg).printer.status is False
+    report, by_name = kiosk.doctor()
+    assert by_name["printer"].status == "OK", by_name["printer"]
+    assert "no status support" in by_name["printer"].detail
+
+
+def test_a_port_held_by_the_running_touchscreen_is_busy_not_broken(kiosk):
+    """Regression: the serial transport says "in use by another program"; doctor looked for the word
+    "lock" and told a technician with a healthy kiosk to check the cable. The busy port is a type now."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import serial, sys; s = serial.Serial(sys.argv[1], 115200, exclusive=True); "
+                               "print('held', flush=True); sys.stdin.read()", str(kiosk.printer.path)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with Store(kiosk.config.store.path) as store:
+            store.set_state(state_keys.PRINTER, {"state": "ready", "detail": "ready", "at": "2026-11-28T09:00:00+07:00"})
+        report, by_name = kiosk.doctor()
+    finally:
+        holder.kill()
+        holder.wait(10)
+    assert by_name["printer"].status == "WARN", by_name["printer"]
+    assert "is in use by the touchscreen; its last status: ready ready (2026-11-28T09:00:00+07:00)" in by_name["printer"].detail
+    assert "systemctl stop kiosk-ui" in by_name["printer"].fix
+    assert [r.name for r in report.failed] == []
+
+
+def test_the_serial_transport_raises_device_busy_for_a_held_port(kiosk):
+    from printer.transports import DeviceBusy, OpenError
+    from printer.transports.serial import SerialTransport
+
+    first, second = SerialTransport(str(kiosk.printer.path), 115200), SerialTransport(str(kiosk.printer.path), 115200)
+    first.open(1.0)
+    try:
+        with pytest.raises(DeviceBusy) as busy:
+            second.open(1.0)
+    finally:
+        first.close()
+    assert isinstance(busy.value, OpenError) and "in use by another program" in busy.value.detail
+    with pytest.raises(OpenError) as absent:
+        SerialTransport(str(kiosk.tmp / "no-such-tty"), 115200).open(1.0)
+    assert not isinstance(absent.value, DeviceBusy)
+
+
 def test_printer_unplugged_and_device_node_missing(kiosk):
     kiosk.printer.stop()
     fails = failing(kiosk)
@@ -201,6 +252,19 @@ def test_corrupt_database(kiosk):
     fails = failing(kiosk)
     assert "database" in fails
     assert "sqlite3 kiosk.db '.recover'" in fails["database"].fix or "restore" in fails["database"].fix
+
+
+def test_a_database_written_by_newer_software(kiosk):
+    import sqlite3
+
+    from kiosk.store.db import SCHEMA_VERSION
+
+    with sqlite3.connect(kiosk.config.store.path) as conn:
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.close()
+    fails = failing(kiosk)
+    assert set(fails) == {"database", "log api"}  # the running agent's log API refuses it too
+    assert f"schema version {SCHEMA_VERSION + 1}, newer than this kiosk software" in fails["database"].detail
 
 
 def test_units_display_touch_groups(kiosk):

@@ -77,7 +77,7 @@ def test_central_server_and_kivy_log_the_same_way(tmp_path):
     assert any(line.startswith("<6>central.server: ") and "listening on" in line for line in lines)
 
     # Kivy through Python logging (KIVY_LOG_MODE=PYTHON): no "[INFO   ] [Kivy ...]" and no colours.
-    code = "from kantor_log import setup_logging; setup_logging('info'); import kivy"
+    code = "from shared.logsetup import setup_logging; setup_logging('info'); import kivy"
     with open(tmp_path / "kivy", "w") as stderr:
         subprocess.run([sys.executable, "-c", code], stderr=stderr, timeout=60, cwd=REPO,
                        env={**journal_env(stderr), "KIVY_NO_ARGS": "1", "KIVY_HOME": str(tmp_path / "kh")})
@@ -87,7 +87,7 @@ def test_central_server_and_kivy_log_the_same_way(tmp_path):
 
 
 def test_without_the_journal_lines_keep_their_time_and_level(tmp_path):
-    code = "import logging; from kantor_log import setup_logging; setup_logging(); logging.getLogger('x').warning('a\\nb')"
+    code = "import logging; from shared.logsetup import setup_logging; setup_logging(); logging.getLogger('x').warning('a\\nb')"
     # $JOURNAL_STREAM inherited but naming another file: not the journal (systemd's advice).
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30, cwd=REPO,
                           env={**os.environ, "JOURNAL_STREAM": "1:2"})

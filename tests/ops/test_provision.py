@@ -117,14 +117,18 @@ def test_a_loosened_secret_mode_is_put_back(root):
 
 
 @pytest.mark.parametrize("override, message", [
-    ({"--kiosk-id": "bad id!"}, "--kiosk-id 'bad id!': must be 1-32 letters"),
-    ({"--office": "BL/ITAR"}, "--office 'BL/ITAR': must be 1-16 letters"),
-    ({"--server": "ftp://antrian"}, "--server 'ftp://antrian': must be an http:// or https:// URL"),
+    # The schema's own words, under the option that set the key (kiosk.office_code -> --office).
+    ({"--kiosk-id": "bad id!"}, '--kiosk-id: "bad id!" must be 1-32 letters'),
+    ({"--office": "BL/ITAR"}, "--office: \"BL/ITAR\" must be letters, digits, '_' or '-'"),
+    ({"--office": "BLITAR-OFFICE-NUMBER-2"}, "--office: is 22 characters long; at most 16 allowed"),
+    ({"--server": "ftp://antrian"}, '--server: "ftp://antrian" must be an http:// or https:// URL'),
+    ({"--server": "https://antrian:99999"}, "--server: \"https://antrian:99999\": the port is not a number from 1 to 65535"),
     ({"--token-file": "/nonexistent/token"}, "--token-file /nonexistent/token: cannot be read"),
     ({"--printer": "lpt1"}, "--printer: invalid printer device 'lpt1'"),
-    ({"--number-block": "500-100"}, "--number-block '500-100': reversed"),
-    ({"--number-block": "0-10000"}, "--number-block '0-10000': must be FROM-TO"),
-    ({"--listen": "everywhere"}, "--listen 'everywhere': must be HOST:PORT"),
+    ({"--number-block": "500-100"}, "--number-block: [500, 100] is reversed"),
+    ({"--number-block": "0-10000"}, "--number-block: [0, 10000] must lie within 1-9999"),
+    ({"--number-block": "1 to 9"}, "--number-block '1 to 9': must be FROM-TO"),
+    ({"--listen": "everywhere"}, '--listen: "everywhere" must be HOST:PORT'),
 ])
 def test_invalid_input_changes_no_file(root, override, message):
     assert run(root, *standard(root)).returncode == 0
@@ -144,7 +148,7 @@ def test_every_problem_is_listed_at_once_and_a_fresh_root_stays_empty(root):
     bad_token.write_text("two words\n")
     r = run(root, *standard(root, **{"--kiosk-id": "", "--token-file": str(bad_token), "--number-block": "x"}))
     assert r.returncode == 2
-    for message in ("--kiosk-id ''", "--token-file", "must hold exactly one token", "--number-block 'x'"):
+    for message in ("--kiosk-id: must not be empty", "--token-file", "must hold exactly one token", "--number-block 'x'"):
         assert message in r.stderr
     assert not (root / "etc").exists()
 
@@ -212,3 +216,24 @@ def test_register_introduces_the_kiosk_to_a_running_central_server(root):
             assert "kiosk-central tokens add blitar-1 --office BLITAR" in r.stderr
     finally:
         db.close()
+
+
+def test_problems_name_the_option_once_and_hand_edited_keys_by_their_path(root):
+    from kiosk.provision import ProvisionError, Request, plan
+
+    etc = root / "etc/kiosk"
+    etc.mkdir(parents=True)
+    (etc / "kiosk.toml").write_text('[ui]\nidle_seconds = 5\n')  # set by hand, out of bounds
+    request = Request(config_path=etc / "kiosk.toml", kiosk_id="blitar-1", office="BL/ITAR",
+                      server="https://antrian.example", token_file=str(root / "missing.token"),
+                      printer="usb:04b8:0e15", number_block="1-499", office_name="Kantor Imigrasi Blitar",
+                      data_dir=str(root / "var"))
+    with pytest.raises(ProvisionError) as e:
+        plan(request)
+    problems = e.value.problems
+    assert f"{etc / 'kiosk.toml'}: ui.idle_seconds: 5 is out of range 10-600" in problems
+    assert any(p.startswith("--office: ") for p in problems)
+    # The unreadable token file is one problem, not also "central.token_file does not exist".
+    assert [p for p in problems if "token" in p] == [
+        next(p for p in problems if p.startswith(f"--token-file {root / 'missing.token'}: cannot be read"))]
+    assert len(problems) == 3

@@ -42,3 +42,21 @@ def test_malformed_device_strings_name_the_string_and_the_forms(text, why):
     message = str(e.value)
     assert repr(text) in message and why in message
     assert "serial:/dev/ttyUSB0@19200" in message and "usb:04b8:0e15" in message and "tcp:" in message
+
+
+def test_every_transport_module_is_a_registered_kind():
+    """A new transport is one module declaring KIND: forgetting to list it in KINDS fails here."""
+    import pkgutil
+
+    import printer.transports as package
+    from printer.device import KINDS
+
+    declared = {}
+    for info in pkgutil.iter_modules(package.__path__):
+        module = __import__(f"printer.transports.{info.name}", fromlist=["KIND"])
+        if hasattr(module, "KIND"):
+            declared[module.KIND.name] = module.KIND
+    assert declared == KINDS
+    for kind in KINDS.values():  # each kind's own syntax example parses as that kind
+        example = kind.syntax.split("[")[0]
+        assert parse_device(example).kind == kind.name, example

@@ -59,3 +59,17 @@ def test_usb_write_timeout_is_reported_as_a_stall(device):
     with pytest.raises(Exception, match="stopped accepting data"):
         t.write(b"x", 0.5)
     assert dev.write.call_args.kwargs["timeout"] == 500
+
+
+def test_an_interface_claimed_by_another_program_is_busy_not_broken(device):
+    import errno
+
+    from printer.transports import DeviceBusy, OpenError
+
+    with mock.patch("usb.util.claim_interface", side_effect=usb.core.USBError("busy", errno=errno.EBUSY)):
+        with pytest.raises(DeviceBusy, match="in use by another program"):
+            UsbTransport(0x04B8, 0x0E15).open(1.0)
+    with mock.patch("usb.util.claim_interface", side_effect=usb.core.USBError("denied", errno=errno.EACCES)):
+        with pytest.raises(OpenError) as denied:
+            UsbTransport(0x04B8, 0x0E15).open(1.0)
+    assert not isinstance(denied.value, DeviceBusy) and "udev rule" in denied.value.detail

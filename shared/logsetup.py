@@ -1,6 +1,6 @@
 """The one logging setup of every kiosk process (kiosk CLI, agent, touchscreen, kiosk-central).
 
-A top-level package of its own because central/ never imports kiosk/: both import this.
+In shared/ because central/ never imports kiosk/: both import this.
 
 Under systemd, stderr is the journal (systemd sets $JOURNAL_STREAM to its "device:inode"): each
 record is then one line `<P>name: message`, P its syslog priority, which journald strips and keeps
