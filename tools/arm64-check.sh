@@ -75,6 +75,9 @@ timed "install.sh --root --wheelhouse (pip --no-index --require-hashes, emulated
 timed "kiosk provision (standalone, virtual printer)" \
     in_root kiosk provision --kiosk-id arm64-check --office CHECK --office-name "Kantor Imigrasi Uji" \
         --server "" --printer virtual --number-block 1-99
+# Open around the clock (as `kiosk run` does), so the ticket is issued whatever the hour here.
+sed -E -i 's/^(\s*(mon|tue|wed|thu|fri|sat|sun)\s*=\s*)\[[^]]*\]/\1["00:00-24:00"]/; s/^closed_dates\s*=.*$/closed_dates = []/' \
+    "$ROOT/etc/kiosk/services.toml"
 timed "kiosk config validate" in_root kiosk config validate
 timed "kiosk issue A --no-print" in_root kiosk issue A --no-print
 timed "kiosk printer preview A" in_root kiosk printer preview A --out /tmp/arm64-check.png
