@@ -1,8 +1,14 @@
-"""Bytes per print job, native ESC/POS vs. the same job rasterised as one image, and wire time.
+"""Bytes per print job, native ESC/POS vs. the same job rasterised as one image, and wire time;
+the byte budget of every ticket of the default catalogue; the length of every requirements slip.
 
 Image-based kiosks render the whole ticket and send it as a GS v 0 raster; we send text, a native
 QR command and an 8-byte reference to the logo in the printer's NV memory. Targets (issue 3): the
 80 mm ticket with QR and NV logo under 600 bytes and at least 20x smaller than its raster.
+Targets (issue 16): every ticket variant of the default catalogue (regular and priority, every
+service name, with and without an address line, NV logo and queue statistics, 80 and 58 mm) under
+700 bytes, the plain 80 mm ticket under 600, a raster-QR ticket (58 mm clone) under 3 KB; every slip
+within 15 cm on 80 mm and 20 cm on 58 mm paper. tests/printer/test_budget.py asserts the same
+figures from the functions here.
 
     .venv/bin/python bench/ticket_bytes.py        (exit status 1 if a target is missed)
 """
@@ -22,6 +28,7 @@ from printer import (  # noqa: E402
     encode_requirements, encode_test_page, encode_ticket,
 )
 from printer.decode import NvLogoDefinition, decode  # noqa: E402
+from printer.length import length_mm  # noqa: E402
 from printer.preview import render_image  # noqa: E402
 
 WIB = ZoneInfo("Asia/Jakarta")
@@ -107,6 +114,110 @@ def measure() -> list[tuple[str, int, int, int]]:
     return rows
 
 
+REPO = Path(__file__).resolve().parents[1]
+TICKET_BUDGET, PLAIN_80_BUDGET, RASTER_QR_BUDGET = 700, 600, 3000
+SLIP_BUDGET_MM = {80: 150, 58: 200}
+# Printer classes an office buys: Epson 80 mm (203 and 180 dpi), an Epson set to 58 mm, a 58 mm clone.
+PRINTER_CLASSES = [("TM-T20II", 80), ("TM-T88V", 80), ("TM-T20II", 58), ("POS-5890", 58)]
+
+
+def default_config():
+    from kiosk.config import load_config
+
+    return load_config(REPO / "config" / "kiosk.toml")
+
+
+def ticket_variants() -> list[tuple[str, PrinterModel, bytes]]:
+    """(name, model, bytes) of every ticket variant of the default catalogue, as the kiosk prints it."""
+    import dataclasses
+
+    from kiosk.clock import Clock
+    from kiosk.printing import TicketPrinting
+    from kiosk.store import Ticket
+
+    cfg = default_config()
+    printing = TicketPrinting(cfg)
+    now = datetime(2026, 11, 27, 8, 15, tzinfo=WIB)
+    stats = {"fetched_at": Clock().now().isoformat(), "P": {"waiting": 3, "avg_service_s": 240}}
+    stats |= {s.prefix: {"waiting": 123, "avg_service_s": 615} for s in cfg.catalogue.services}
+    out = []
+    for service in cfg.catalogue.services:
+        for group in (None, *[g.key for g in cfg.catalogue.priority_groups][:1]):
+            if group and not service.priority_allowed:
+                continue
+            number = f"{cfg.catalogue.priority_prefix if group else service.prefix}123"
+            ticket = Ticket(id="3f0c9b1e-5d2a-4c8e-9b7f-1a2b3c4d5e6f", kiosk_id=cfg.kiosk.id, number=number,
+                            service=service.key, prefix=number[0], seq=123, priority=group,
+                            service_day=now.date().isoformat(), issued_at=now.isoformat(), mono_ns=0,
+                            boot_id="bench", clock_trusted=True)
+            for with_stats in (True, False):
+                base = printing.ticket_content(ticket, stats if with_stats else None)
+                for address in ([], ["Jl. Raya Blitar No. 12, Kota Blitar, Jawa Timur 66131"]):
+                    content = dataclasses.replace(base, office_lines=address)
+                    for profile, paper in PRINTER_CLASSES:
+                        for logo in (None, "LG"):
+                            model = PrinterModel.from_config(profile, paper, nv_logo_key=logo)
+                            name = (f"{service.prefix} {'prio' if group else 'reg'} {'stats' if with_stats else 'nostats'} "
+                                    f"{'addr' if address else 'noaddr'} {profile} {paper} {'logo' if logo else 'text'}")
+                            out.append((name, model, encode_ticket(content, model)))
+    printing.close()
+    return out
+
+
+def slip_lengths() -> dict[tuple[str, int], dict[str, float]]:
+    """{(profile, paper): {service prefix: slip length in mm}} for the default catalogue."""
+    from kiosk.printing import TicketPrinting
+
+    cfg = default_config()
+    printing = TicketPrinting(cfg)
+    out = {}
+    for profile, paper in PRINTER_CLASSES:
+        model = PrinterModel.from_config(profile, paper)
+        out[(profile, paper)] = {
+            s.prefix: length_mm(encode_requirements(printing.requirements_content(s), model), model.dpi)
+            for s in cfg.catalogue.services
+        }
+    printing.close()
+    return out
+
+
+def budget_report() -> bool:
+    variants = ticket_variants()
+    print(f"\nticket byte budget: {len(variants)} variants of the default catalogue")
+    head = f"{'printer class':18} {'QR':7} {'variants':>8} {'min B':>6} {'max B':>6} {'budget':>7}  largest"
+    print(head)
+    print("-" * len(head))
+    ok = True
+    classes: dict[tuple[str, int, bool], list] = {}
+    for name, model, data in variants:
+        classes.setdefault((model.profile, model.paper_mm, model.native_qr), []).append((len(data), name))
+    for (profile, paper, native), rows in classes.items():
+        budget = TICKET_BUDGET if native else RASTER_QR_BUDGET
+        worst = max(rows)
+        passed = worst[0] < budget
+        ok &= passed
+        print(f"{profile + ' ' + str(paper) + ' mm':18} {'native' if native else 'raster':7} {len(rows):8d} "
+              f"{min(rows)[0]:6d} {worst[0]:6d} {'<' + str(budget):>7}  {worst[1]} {'PASS' if passed else 'FAIL'}")
+    plain = max(len(d) for n, m, d in variants if n.endswith("TM-T20II 80 text") and " reg " in n and "noaddr" in n)
+    ok &= plain < PLAIN_80_BUDGET
+    print(f"plain 80 mm ticket (TM-T20II, regular, text header): max {plain} B < {PLAIN_80_BUDGET} -> "
+          f"{'PASS' if plain < PLAIN_80_BUDGET else 'FAIL'}")
+
+    print("\nrequirements slip length, mm (default catalogue)")
+    lengths = slip_lengths()
+    prefixes = list(next(iter(lengths.values())))
+    print(f"{'printer class':18} " + " ".join(f"{p:>5}" for p in prefixes) + f" {'budget':>7}")
+    for (profile, paper), by_service in lengths.items():
+        budget = SLIP_BUDGET_MM[paper]
+        worst = max(by_service.values())
+        note = "PASS" if worst <= budget else ("FAIL" if profile != "TM-T88V" else "over (180 dpi)")
+        if profile != "TM-T88V":
+            ok &= worst <= budget
+        print(f"{profile + ' ' + str(paper) + ' mm':18} " + " ".join(f"{by_service[p]:5.0f}" for p in prefixes)
+              + f" {'<=' + str(budget):>7}  {note}")
+    return ok
+
+
 def main() -> int:
     rows = measure()
     seconds = lambda n, baud: n * 10 / baud  # 8N1: 10 bits on the wire per byte
@@ -121,7 +232,8 @@ def main() -> int:
     ok_size, ok_ratio = native < 600, raster / native >= 20
     print(f"\ntarget: {name} < 600 bytes: {native} -> {'PASS' if ok_size else 'FAIL'}")
     print(f"target: at least 20x smaller than its raster: {raster / native:.0f}x -> {'PASS' if ok_ratio else 'FAIL'}")
-    return 0 if ok_size and ok_ratio else 1
+    ok_budget = budget_report()
+    return 0 if ok_size and ok_ratio and ok_budget else 1
 
 
 if __name__ == "__main__":

@@ -108,6 +108,8 @@ def child(kind: str, start: float, idle: float, taps: int) -> None:
         t.touch_up()
 
     def tap_cycle(i):
+        from kiosk.ui.kioskapp import TAP_GUARD_S  # the kiosk app is loaded by now
+
         if i >= taps:
             lat = sorted(state["latencies"])
             result["feedback_ms_median"] = lat[len(lat) // 2]
@@ -140,7 +142,7 @@ def child(kind: str, start: float, idle: float, taps: int) -> None:
             state["flip_waiters"].append(shown)
             tap_widget(button)
 
-        Clock.schedule_once(go, 0.3)
+        Clock.schedule_once(go, TAP_GUARD_S + 0.1)  # a tap sooner after a screen change is dropped
 
     def wait_done(i):
         if app.worker is not None and app.worker.pending():

@@ -13,6 +13,7 @@ from . import API_PREFIX, __version__
 from .auth import Principal, authenticate
 from .db import CentralDB
 from .protocol import PREFIX_RE, office_problem, utc_now_iso
+from .quarantine import quarantined_kiosks
 
 log = logging.getLogger("central.access")
 
@@ -159,6 +160,14 @@ def create_app(db: CentralDB, max_batch: int = MAX_BATCH) -> Flask:
         check_office_access(principal, office)
         day = request.args.get("service_day") or None
         return jsonify(**db.queue_stats(office, day), server_time=utc_now_iso())
+
+    @app.get(f"{API_PREFIX}/offices/<office>/quarantine")
+    def get_quarantine(office: str):
+        principal = require("counter")
+        check_office_access(principal, office)
+        kiosks = quarantined_kiosks(db, office)
+        g.note = f"kiosks={len(kiosks)}"
+        return jsonify(office=office, kiosks=kiosks, server_time=utc_now_iso())
 
     @app.post(f"{API_PREFIX}/offices/<office>/services/<prefix>/next")
     def post_next(office: str, prefix: str):

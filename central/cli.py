@@ -25,6 +25,7 @@ from . import __version__, logpull
 from .auth import ROLES, issue_token
 from .db import CentralDB
 from .protocol import PREFIX_RE, office_problem
+from .quarantine import declared, quarantined_kiosks
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NOTHING = 0, 1, 2, 3
 DEFAULT_LISTEN = "127.0.0.1:8471"
@@ -210,10 +211,30 @@ def cmd_kiosks(args) -> int:
     for k in kiosks:
         hb = k["last_heartbeat"] or {}
         outbox = hb.get("outbox") or {}
+        held = declared(hb)
         print(
             f"{k['kiosk_id']}  office {k['office'] or '-'}  last seen {k['last_seen_at'] or 'never'}  "
             f"backlog {outbox.get('depth', '-')} ({outbox.get('level', '-')})"
+            + (f"  QUARANTINED {held['count']}" if held else "")
         )
+    return EXIT_OK
+
+
+def cmd_quarantine(args) -> int:
+    office = check_office(args.office) if args.office else None
+    kiosks = quarantined_kiosks(open_db(args.db), office)
+    if args.json:
+        print_json({"office": office, "kiosks": kiosks})
+        return EXIT_OK
+    if not kiosks:
+        print("no kiosk reports quarantined events")
+        return EXIT_OK
+    for k in kiosks:
+        print(f"{k['kiosk_id']}  office {k['office'] or '-'}  {k['quarantined']} quarantined event(s)  "
+              f"(heartbeat {k['reported_at']})")
+        for e in k["events"]:
+            print(f"  seq {e['seq']}  {e['event_id']}  {e['kind']}  {e['number'] or '-'}  {e['reason'] or ''}")
+    print("on each kiosk: `kiosk sync quarantine list`, fix the cause, then `kiosk sync quarantine retry --all`")
     return EXIT_OK
 
 
@@ -293,6 +314,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("kiosks", parents=[common], help="list kiosks with their last heartbeat")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.set_defaults(func=cmd_kiosks)
+
+    p = sub.add_parser("quarantine", parents=[common],
+                       help="list kiosks holding events this server refused for good (from their heartbeats)")
+    p.add_argument("--office", help="only this office's kiosks")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_quarantine)
     logpull.register(sub, common, CliError, open_db)
     return parser
 

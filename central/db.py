@@ -227,7 +227,8 @@ class CentralDB:
 
         An event id already held for this kiosk counts as accepted: that is what makes a retried
         batch safe. After the first rejection the rest of the batch is left unapplied (and marked
-        retryable) so the server never holds a kiosk's events out of order.
+        retryable) so the server never holds a kiosk's events out of order. Seqs need not be
+        contiguous: an event the kiosk quarantined is skipped and may arrive later (docs/sync.md).
         """
         accepted: list[str] = []
         rejected: list[dict] = []
@@ -263,10 +264,15 @@ class CentralDB:
                 "VALUES (?,?,?,?,?,?,?,?)",
                 new_events,
             )
+            # A ticket shows its kiosk's newest event by outbox seq, not the last to arrive: a
+            # quarantined event released later (docs/sync.md) must not roll a ticket back.
             conn.executemany(
                 "INSERT INTO tickets(id, kiosk_id, office, number, service, prefix, seq, priority, service_day, "
                 "issued_at, print_state, event_id, received_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) "
-                "ON CONFLICT(id) DO UPDATE SET print_state = excluded.print_state, event_id = excluded.event_id",
+                "ON CONFLICT(id) DO UPDATE SET print_state = excluded.print_state, event_id = excluded.event_id "
+                "WHERE NOT coalesce(tickets.kiosk_id = excluded.kiosk_id "
+                "AND (SELECT seq FROM events WHERE event_id = excluded.event_id) "
+                "< (SELECT seq FROM events WHERE event_id = tickets.event_id), 0)",
                 new_tickets,
             )
         return accepted, rejected

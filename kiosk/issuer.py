@@ -8,10 +8,11 @@ not issued at all. No network, no printer: printing comes after COMMIT (kiosk.pr
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from . import locale
 from .clock import Clock, clock_trusted
 from .config import KioskConfig, Service
 from .numbering import format_number, next_seq, resolve_service_day, service_day_for
@@ -21,14 +22,19 @@ from .store import Store, Ticket
 
 @dataclass(frozen=True)
 class Refusal:
-    """Why no number was issued, in both languages, with a stable code for scripts."""
+    """Why no number was issued: a stable code for scripts, and a message key with its parameters
+    that every reader (touchscreen, CLI) renders through the gettext catalogue (kiosk/locale), so a
+    new language is a .po file. A parameter may be a {lang: text} mapping (a service's name)."""
 
     code: str
-    message_id: str
-    message_en: str
+    key: str
+    params: dict = field(default_factory=dict, hash=False)
+
+    def text(self, lang: str) -> str:
+        return locale.t(lang, self.key, **self.params)
 
     def __str__(self) -> str:
-        return f"{self.message_en} ({self.code})"
+        return f"{self.text('en')} ({self.code})"
 
 
 class Refused(Exception):
@@ -73,43 +79,24 @@ class Issuer:
     def _refusal(self, service: Service, priority: str | None, now: datetime, day: str) -> Refusal | None:
         cat = self.config.catalogue
         if self.locked():
-            return Refusal("locked", "Kios sedang ditutup oleh petugas.", "The kiosk has been closed by staff.")
+            return Refusal("locked", "refusal.locked")
+        name = {"id": service.name_id, "en": service.name_en}
         local = now.astimezone(self.tz)
         if not cat.is_open(service, local):
             hours = cat.hours_for(service)
-            return Refusal(
-                "closed",
-                f"Layanan {service.name_id} sedang tutup. Jam layanan: {hours.summary('id')}.",
-                f"{service.name_en} is closed now. Opening hours: {hours.summary('en')}.",
-            )
+            return Refusal("closed", "refusal.closed", {"service": name, "hours": {lang: hours.summary(lang) for lang in ("id", "en")}})
         if priority is not None:
             if not service.priority_allowed:
-                return Refusal(
-                    "priority_not_allowed",
-                    f"Layanan {service.name_id} tidak memiliki antrian prioritas.",
-                    f"{service.name_en} has no priority queue.",
-                )
+                return Refusal("priority_not_allowed", "refusal.priority_not_allowed", {"service": name})
             if cat.priority_group(priority) is None:
-                return Refusal("unknown_priority_group", f"Kelompok prioritas tidak dikenal: {priority}.", f"Unknown priority group: {priority}.")
+                return Refusal("unknown_priority_group", "refusal.unknown_priority_group", {"group": priority})
             if self.store.count_issued(day, service.key, priority=True) >= service.priority_quota:
-                return Refusal(
-                    "priority_quota_full",
-                    f"Kuota prioritas {service.name_id} hari ini sudah habis.",
-                    f"Today's priority quota for {service.name_en} is full.",
-                )
+                return Refusal("priority_quota_full", "refusal.priority_quota_full", {"service": name})
         elif self.store.count_issued(day, service.key, priority=False) >= service.daily_quota:
-            return Refusal(
-                "quota_full",
-                f"Kuota {service.name_id} hari ini sudah habis. Silakan datang kembali besok.",
-                f"Today's quota for {service.name_en} is full. Please come back tomorrow.",
-            )
+            return Refusal("quota_full", "refusal.quota_full", {"service": name})
         series = cat.priority_prefix if priority is not None else service.prefix
         if next_seq(self.store.last_seq(day, series), self.config.kiosk.number_block) is None:
-            return Refusal(
-                "block_exhausted",
-                "Nomor antrian kios ini untuk hari ini sudah habis. Silakan hubungi petugas.",
-                "This kiosk has used all its queue numbers for today. Please ask staff.",
-            )
+            return Refusal("block_exhausted", "refusal.block_exhausted")
         return None
 
     # writing ------------------------------------------------------------------------------
@@ -118,7 +105,7 @@ class Issuer:
         """Issue one ticket or raise Refused. The ticket and its outbox event commit together."""
         service = self.config.catalogue.find(service_name)
         if service is None:
-            raise Refused(Refusal("unknown_service", f"Layanan tidak dikenal: {service_name}.", f"Unknown service: {service_name}."))
+            raise Refused(Refusal("unknown_service", "refusal.unknown_service", {"service": service_name}))
         with self.store.transaction():
             now = self.clock.now()
             trusted = self.trusted()

@@ -10,6 +10,8 @@ Unit-testable without Kivy (tests/ui/test_lobby.py); imports no Kivy.
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import socket
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,12 +20,14 @@ from pathlib import Path
 from . import __version__
 from .admin_pin import PinCheck, PinGate
 from .clock import Clock
-from .config import KioskConfig, Service
-from .issuer import Issuer, Refused
+from .config import Catalogue, ConfigError, KioskConfig, Service, parse_catalogue
+from .issuer import Issuer, Refusal, Refused
 from .locale import both
 from .printing import REFUSE_STATES, TicketPrinting, queue_estimate
 from .state_keys import AGENT_LAST_ERROR, AGENT_LAST_SYNC, LOCK, PRINTER, QUEUE_STATS
-from .store import Store, Ticket
+from .store import PRINT_FAILED, PRINTED, Store
+
+log = logging.getLogger("kiosk.lobby")
 
 # Written by the sync agent (names as in kiosk/agent/state.py); read here for the staff screen only.
 PRINTER_STATES = ("ready", "paper_near_end", "paper_out", "cover_open", "offline", "unknown")
@@ -55,8 +59,7 @@ class ServiceView:
     description_id: str
     description_en: str
     state: str  # "open" | "closed" | "quota_full" | "locked" | "unavailable"
-    reason_id: str
-    reason_en: str
+    refusal: Refusal | None  # why a regular number would be refused now (rendered by the screens)
     priority_open: bool
     waiting: int | None
     wait_minutes: int | None
@@ -72,8 +75,7 @@ class Snapshot:
 
     open: bool  # at least one service takes tickets now, and the kiosk is not locked
     locked: bool
-    hours_id: str
-    hours_en: str
+    hours: dict  # {lang: "Senin-Jumat 08:00-16:00"}, a parameter for the catalogue's texts
     printer: PrinterView
     services: tuple = ()
     taken_at: str = ""
@@ -85,7 +87,7 @@ class Snapshot:
 @dataclass(frozen=True)
 class IssueResult:
     issued: bool
-    code: str  # "printed" | "print_failed" | a Refusal code
+    code: str  # PRINTED | PRINT_FAILED | a Refusal code
     message_id: str
     message_en: str
     number: str | None = None
@@ -97,10 +99,11 @@ class IssueResult:
     printer_reason: str | None = None
     people_ahead: int | None = None
     wait_minutes: int | None = None
+    refusal: Refusal | None = None  # when not issued: why, rendered through the catalogue
 
     @property
     def printed(self) -> bool:
-        return self.code == "printed"
+        return self.code == PRINTED
 
 
 @dataclass(frozen=True)
@@ -156,6 +159,8 @@ class Lobby:
         self.issuer = Issuer(config, store, self.clock)
         self.printing = printing or TicketPrinting(config, self.clock)
         self.pins = PinGate(config.admin, store, self.clock)
+        self._data_version: int | None = None
+        self._catalogue_file: tuple | None = None
 
     # reading ----------------------------------------------------------------------------------
 
@@ -178,11 +183,10 @@ class Lobby:
         if service.priority_allowed and self.config.catalogue.priority_groups:
             priority_open = self.issuer.check(service, self.config.catalogue.priority_groups[0].key, now=now) is None
         waiting, minutes = queue_estimate(stats, service, now)
-        rid, ren = (refusal.message_id, refusal.message_en) if refusal else ("", "")
         return ServiceView(
             key=service.key, prefix=service.prefix, name_id=service.name_id, name_en=service.name_en,
             description_id=service.description_id, description_en=service.description_en,
-            state=state, reason_id=rid, reason_en=ren, priority_open=priority_open,
+            state=state, refusal=refusal, priority_open=priority_open,
             waiting=waiting, wait_minutes=minutes,
         )
 
@@ -197,12 +201,49 @@ class Lobby:
         return Snapshot(
             open=open_now,
             locked=locked,
-            hours_id=cat.hours.summary("id"),
-            hours_en=cat.hours.summary("en"),
+            hours={lang: cat.hours.summary(lang) for lang in ("id", "en")},
             printer=self.printer_state(),
             services=services,
             taken_at=now.isoformat(timespec="seconds"),
         )
+
+    def watch(self) -> Snapshot | None:
+        """A fresh snapshot if another process (`kiosk lock`, the agent) has written to the database
+        since the last call, else None. `PRAGMA data_version` reads no table: cheap enough to ask
+        twice a second, so a lock shows on the screen at once instead of at the next 30 s poll."""
+        version = self.store.data_version()
+        if version == self._data_version:
+            return None
+        self._data_version = version
+        return self.snapshot()
+
+    def catalogue_update(self) -> Catalogue | None:
+        """The catalogue the agent pulled from the central server (catalogue.remote.toml), when it
+        differs from the one in use and validates; None otherwise. Reads only: `use_catalogue`
+        switches, so the touchscreen decides when (at the next return home)."""
+        path = self.config.remote_catalogue_path
+        try:
+            st = path.stat()
+        except OSError:
+            return None
+        seen = (st.st_ino, st.st_mtime_ns, st.st_size)
+        if seen == self._catalogue_file:
+            return None
+        self._catalogue_file = seen
+        try:
+            catalogue = parse_catalogue(path.read_text(encoding="utf-8"), str(path))
+        except (OSError, UnicodeDecodeError, ConfigError) as e:
+            log.warning("kept the running catalogue: %s cannot be used: %s", path, e)
+            return None
+        current = self.config.catalogue
+        return None if dataclasses.replace(catalogue, source=current.source) == current else catalogue
+
+    def use_catalogue(self, catalogue: Catalogue) -> KioskConfig:
+        """Switch issuing and printing to `catalogue` in one step (this thread runs every issue)."""
+        config = dataclasses.replace(self.config, catalogue=catalogue)
+        self.config = self.issuer.config = self.printing.config = config
+        log.info("now using the catalogue from %s (%d services)", config.remote_catalogue_path, len(catalogue.services))
+        return config
 
     # the applicant's actions ------------------------------------------------------------------
 
@@ -212,23 +253,17 @@ class Lobby:
             ticket = self.issuer.issue(service_key, priority)
         except Refused as e:
             r = e.refusal
-            return IssueResult(False, r.code, r.message_id, r.message_en, service=service_key, priority=priority)
-        state, reason = self._print_ticket(ticket)
+            return IssueResult(False, r.code, r.text("id"), r.text("en"), service=service_key, priority=priority, refusal=r)
+        outcome = self.printing.print_ticket(self.store, ticket)
         ticket = self.store.ticket(ticket.id) or ticket
-        service = self.config.catalogue.find(ticket.service)
-        ahead, minutes = queue_estimate(self.store.get_state(QUEUE_STATS), service, self.clock.now()) if service else (None, None)
-        printed = ticket.print_state == "printed"
-        mid, men = both("ticket.take" if printed else "ticket.print_failed")
+        ahead, minutes, _ = self.printing.estimate(ticket, self.store.get_state(QUEUE_STATS))
+        mid, men = both("ticket.take" if outcome.delivered else "ticket.print_failed")
         return IssueResult(
-            True, "printed" if printed else "print_failed", mid, men,
+            True, outcome.print_state, mid, men,
             number=ticket.number, ticket_id=ticket.id, service=ticket.service, priority=ticket.priority,
-            print_state=ticket.print_state, printer_state=state, printer_reason=reason,
+            print_state=ticket.print_state, printer_state=outcome.state, printer_reason=outcome.reason,
             people_ahead=ahead, wait_minutes=minutes,
         )
-
-    def _print_ticket(self, ticket: Ticket, *, reprint: bool = False) -> tuple[str, str]:
-        outcome = self.printing.print_ticket(self.store, ticket, reprint=reprint)
-        return outcome.state, outcome.reason
 
     def recover_interrupted_prints(self) -> list[str]:
         """Mark tickets whose print was cut off by a crash or power cut as print_failed, so staff see
@@ -239,8 +274,7 @@ class Lobby:
         with self.store.transaction():
             stale = self.store.stale_pending(self.clock.boot_id(), before)
             for ticket in stale:
-                updated = self.store.set_print_state(ticket.id, "print_failed", error=INTERRUPTED_REASON, at=now)
-                self.store.add_event("ticket.print_failed", updated, now)
+                self.store.record_print(ticket.id, False, error=INTERRUPTED_REASON, at=now)
         return [t.number for t in stale]
 
     def print_requirements(self, service_key: str) -> PrintReport:
@@ -248,10 +282,9 @@ class Lobby:
         if service is None:
             mid, men = both("error.unknown_service")
             return PrintReport(False, "unknown", service_key, mid, men)
-        result = self.printing.print_requirements(service, self.store)
-        ok, state, reason = result.outcome == "printed", result.state, result.reason
-        mid, men = both("requirements.printed" if ok else "requirements.failed")
-        return PrintReport(ok, state, reason, mid, men)
+        outcome = self.printing.print_requirements(service, self.store)
+        mid, men = both("requirements.printed" if outcome.delivered else "requirements.failed")
+        return PrintReport(outcome.delivered, outcome.state, outcome.reason, mid, men)
 
     # staff ------------------------------------------------------------------------------------
 
@@ -264,7 +297,7 @@ class Lobby:
         stats = self.store.outbox_stats()
         day = self.issuer.service_day(now).isoformat()
         last = self.store.last_ticket()
-        failed = [t.number for t in self.store.tickets_on(day) if t.print_state == "print_failed"]
+        failed = [t.number for t in self.store.tickets_on(day) if t.print_state == PRINT_FAILED]
         url = self.config.central.url
         ok = self.store.get_state(AGENT_LAST_SYNC)
         err = self.store.get_state(AGENT_LAST_ERROR)
@@ -295,10 +328,9 @@ class Lobby:
         )
 
     def test_print(self) -> PrintReport:
-        result = self.printing.print_test_page([f"host {socket.gethostname()}"], self.store)
-        ok, state, reason = result.outcome == "printed", result.state, result.reason
-        mid, men = both("staff.test_printed" if ok else "staff.print_failed")
-        return PrintReport(ok, state, reason, mid, men)
+        outcome = self.printing.print_test_page([f"host {socket.gethostname()}"], self.store)
+        mid, men = both("staff.test_printed" if outcome.delivered else "staff.print_failed")
+        return PrintReport(outcome.delivered, outcome.state, outcome.reason, mid, men)
 
     def reprint(self, number: str | None = None) -> PrintReport:
         """Reprint the last ticket, or today's ticket with that number."""
@@ -310,12 +342,19 @@ class Lobby:
         if ticket is None:
             mid, men = both("staff.no_ticket", number=number or "-")
             return PrintReport(False, "unknown", "no such ticket", mid, men, number)
-        was_printed = ticket.print_state == "printed"
-        state, reason = self._print_ticket(ticket, reprint=was_printed)
-        after = self.store.ticket(ticket.id)
-        ok = after is not None and after.print_state == "printed"
-        mid, men = both("staff.reprinted" if ok else "staff.print_failed", number=ticket.number)
-        return PrintReport(ok, state, reason, mid, men, ticket.number)
+        outcome = self.printing.print_ticket(self.store, ticket, reprint=ticket.print_state == PRINTED)
+        mid, men = both("staff.reprinted" if outcome.delivered else "staff.print_failed", number=ticket.number)
+        return PrintReport(outcome.delivered, outcome.state, outcome.reason, mid, men, ticket.number)
+
+    def reprint_failed(self) -> list[PrintReport]:
+        """Reprint today's tickets whose print failed, oldest first; stops at the first failure."""
+        day = self.issuer.service_day().isoformat()
+        reports = []
+        for ticket in [t for t in self.store.tickets_on(day) if t.print_state == PRINT_FAILED]:
+            reports.append(self.reprint(ticket.number))
+            if not reports[-1].ok:
+                break
+        return reports
 
     def paper_refilled(self) -> PrinterView:
         return self.refresh_printer()

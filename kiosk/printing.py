@@ -1,12 +1,16 @@
 """From a stored ticket to paper: builds the printer's content, prints, records the outcome.
 
 The print happens after the ticket's COMMIT; its outcome is a second short transaction that moves
-the ticket pending -> printed | print_failed and queues the matching outbox event. A printer that
-does not confirm counts as failed, so staff can reprint; the number on screen stays valid.
+the ticket pending -> printed | print_failed and queues the matching outbox event
+(Store.record_print). Every job (ticket, requirements slip, test page) answers with one
+`PrintOutcome`. A printer that could confirm and did not counts as failed, so staff can reprint; one
+that cannot confirm by its nature (no status support, a write-only device) has printed once it took
+every byte. The number on screen stays valid either way.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import threading
 from dataclasses import dataclass
@@ -15,12 +19,12 @@ from zoneinfo import ZoneInfo
 
 import printer as escpos_printer
 from printer import DocumentLine, RequirementsContent, TestPageContent, TicketContent
-from printer.status import FAILED, OFFLINE, REFUSE, PrinterStatus, PrintResult
+from printer.status import FAILED, OFFLINE, PRINTED as CONFIRMED, REFUSE, PrinterStatus, PrintResult
 
 from .clock import Clock
 from .config import KioskConfig, Service
-from .state_keys import PRINTER, QUEUE_STATS
-from .store import Store, Ticket
+from .state_keys import PRINTER, PRINTER_LOGO, QUEUE_STATS
+from .store import PRINT_FAILED, PRINTED, Store, Ticket
 
 STATS_FRESH_SECONDS = 600
 REFUSE_STATES = REFUSE
@@ -28,13 +32,32 @@ REFUSE_STATES = REFUSE
 
 @dataclass(frozen=True)
 class PrintOutcome:
-    printed: bool
-    state: str
+    """What became of one print job, whatever it was (ticket, slip, test page, logo upload)."""
+
+    delivered: bool  # on paper as far as anyone can know (see PrintResult.delivered)
+    confirmed: bool  # the printer itself reported the job done
+    state: str  # the printer's state afterwards (printer.status.STATES)
     reason: str
+
+    @classmethod
+    def of(cls, result: PrintResult) -> "PrintOutcome":
+        return cls(result.delivered, result.outcome == CONFIRMED, result.state, result.reason)
+
+    @property
+    def ok(self) -> bool:
+        return self.delivered
 
     @property
     def print_state(self) -> str:
-        return "printed" if self.printed else "print_failed"
+        return PRINTED if self.delivered else PRINT_FAILED
+
+    def describe(self) -> str:
+        """One line for a technician: 'printed', 'printed (unconfirmed: ...)' or 'not printed: ...'."""
+        if self.confirmed:
+            return "printed"
+        if self.delivered:
+            return f"printed (unconfirmed: {self.reason or self.state})"
+        return f"not printed: {self.reason or self.state}"
 
 
 def rupiah(amount: int) -> str:
@@ -42,12 +65,19 @@ def rupiah(amount: int) -> str:
 
 
 def queue_estimate(stats: dict | None, service: Service, now: datetime) -> tuple[int | None, int | None]:
-    """(people ahead, minutes of wait) from the central server's last statistics, if fresh."""
+    """(people ahead, minutes of wait) in a service's regular queue, from the central server's last
+    statistics, if fresh."""
+    return series_estimate(stats, service.prefix, now)
+
+
+def series_estimate(stats: dict | None, prefix: str, now: datetime) -> tuple[int | None, int | None]:
+    """(people ahead, minutes of wait) in the number series `prefix` (a service's letter, or the
+    shared priority series), if the statistics are fresh."""
     if not isinstance(stats, dict):
         return None, None
     try:
         fetched = datetime.fromisoformat(stats["fetched_at"])
-        entry = stats.get(service.prefix)
+        entry = stats.get(prefix)
         if entry is None or not 0 <= (now - fetched).total_seconds() <= STATS_FRESH_SECONDS:
             return None, None
         waiting = int(entry["waiting"])
@@ -99,12 +129,24 @@ class TicketPrinting:
             return ticket.id
         return qr.format(id=ticket.id, number=ticket.number, kiosk=ticket.kiosk_id, day=ticket.service_day)
 
+    def estimate(self, ticket: Ticket, stats: dict | None) -> tuple[int | None, int | None, bool]:
+        """(people ahead, minutes, served first) for this ticket. A priority ticket is called before
+        the regular queue: it is estimated from the priority series' own statistics, or said to be
+        served first, never given the regular queue's wait."""
+        now = self.clock.now()
+        if ticket.priority:
+            ahead, wait = series_estimate(stats, self.config.catalogue.priority_prefix, now)
+            return ahead, wait, ahead is None and wait is None
+        service = self.config.catalogue.find(ticket.service)
+        ahead, wait = queue_estimate(stats, service, now) if service else (None, None)
+        return ahead, wait, False
+
     def ticket_content(self, ticket: Ticket, stats: dict | None) -> TicketContent:
         cat = self.config.catalogue
         service = cat.find(ticket.service)
         name_id = service.name_id if service else ticket.service
         name_en = service.name_en if service else ticket.service
-        ahead, wait = queue_estimate(stats, service, self.clock.now()) if service else (None, None)
+        ahead, wait, served_first = self.estimate(ticket, stats)
         label = None
         if ticket.priority:
             group = cat.priority_group(ticket.priority)
@@ -123,6 +165,7 @@ class TicketPrinting:
             footer_lines=list(self.config.printer.footer),
             ticket_id=ticket.id,
             kiosk_id=ticket.kiosk_id,
+            served_first=served_first,
         )
 
     def requirements_content(self, service: Service) -> RequirementsContent:
@@ -131,12 +174,13 @@ class TicketPrinting:
             service_id=service.name_id,
             service_en=service.name_en,
             documents=[
-                DocumentLine(text_id=d.id, text_en=d.en, mandatory=d.mandatory, note=" / ".join(n for n in (d.note_id, d.note_en) if n))
+                DocumentLine(text_id=d.id, text_en=d.en, mandatory=d.mandatory, note=d.note_id, note_en=d.note_en)
                 for d in service.documents
             ],
             fees=[f"{f.id} / {f.en}: {rupiah(f.amount)}" for f in service.fees],
             processing_time=" / ".join(t for t in (service.processing_id, service.processing_en) if t),
-            notes=[*service.notes_id, *service.notes_en],
+            notes=list(service.notes_id),
+            notes_en=list(service.notes_en),
             footer_lines=list(self.config.printer.footer),
             printed_at=self.clock.now().astimezone(self.tz),
         )
@@ -161,46 +205,70 @@ class TicketPrinting:
         with store.transaction():
             store.set_state(PRINTER, {"state": state, "detail": detail, "at": self.clock.now().isoformat(timespec="seconds")})
 
+    # The NV logo: printed only once `kiosk printer upload-logo` has put it into this printer. A
+    # replacement printer has an empty NV memory, and a ticket without a header names no office.
+
+    def logo_uploaded(self, store: Store | None) -> bool:
+        key = self.model.nv_logo_key
+        if not key or store is None:
+            return False
+        record = store.get_state(PRINTER_LOGO)
+        return (isinstance(record, dict) and record.get("key") == key
+                and record.get("device") == self.config.printer.device and bool(record.get("delivered")))
+
+    def record_logo_upload(self, store: Store, key: str, outcome: PrintOutcome) -> None:
+        with store.transaction():
+            store.set_state(PRINTER_LOGO, {
+                "key": key, "device": self.config.printer.device, "delivered": outcome.delivered,
+                "confirmed": outcome.confirmed, "at": self.clock.now().isoformat(timespec="seconds"),
+            })
+
+    def job_model(self, store: Store | None):
+        """The model tickets and slips are encoded for: the configured one, without the NV logo
+        unless its upload to this printer is on record (then the office name prints as text)."""
+        if self.model.nv_logo_key and not self.logo_uploaded(store):
+            return dataclasses.replace(self.model, nv_logo_key=None)
+        return self.model
+
+    def logo_note(self, store: Store | None) -> str:
+        key = self.model.nv_logo_key
+        if not key:
+            return ""
+        if self.logo_uploaded(store):
+            at = store.get_state(PRINTER_LOGO).get("at", "?")
+            return f"NV logo '{key}' uploaded {at}: tickets print it"
+        return (f"NV logo '{key}' not uploaded to this printer: tickets print the office name as text "
+                "(kiosk printer upload-logo)")
+
     def print_ticket(self, store: Store, ticket: Ticket, *, reprint: bool = False) -> PrintOutcome:
-        data = escpos_printer.encode_ticket(self.ticket_content(ticket, store.get_state(QUEUE_STATS)), self.model)
-        result = self._print(data)
-        outcome = PrintOutcome(self._printed(result), result.state, result.reason)
-        kind = "ticket.reprinted" if reprint and outcome.printed else ("ticket.printed" if outcome.printed else "ticket.print_failed")
+        content = self.ticket_content(ticket, store.get_state(QUEUE_STATS))
+        data = escpos_printer.encode_ticket(content, self.job_model(store))
+        outcome = self._print(data)
         now = self.clock.now().isoformat(timespec="milliseconds")
         with store.transaction():
-            updated = store.set_print_state(
-                ticket.id, outcome.print_state, error=None if outcome.printed else (outcome.reason or outcome.state), at=now, reprint=reprint and outcome.printed
-            )
-            store.add_event(kind, updated, now)
-            store.set_state(PRINTER, {"state": result.state, "detail": result.reason, "at": now})
+            store.record_print(ticket.id, outcome.delivered, error=outcome.reason or outcome.state, at=now, reprint=reprint)
+            store.set_state(PRINTER, {"state": outcome.state, "detail": outcome.reason, "at": now})
         return outcome
 
-    def _print(self, data: bytes) -> PrintResult:
-        return self._device_call(lambda p: p.print(data), lambda why: PrintResult(FAILED, OFFLINE, why))
+    def _print(self, data: bytes) -> PrintOutcome:
+        result = self._device_call(lambda p: p.print(data), lambda why: PrintResult(FAILED, OFFLINE, why))
+        return PrintOutcome.of(result)
 
-    def _printed(self, result) -> bool:
-        """A printer that could have confirmed and did not counts as failed: staff can reprint.
-        One that cannot confirm by its nature (model without status, write-only device) printed
-        if every byte went out."""
-        if result.outcome == "printed":
-            return True
-        can_confirm = self.model.status and self._printer is not None and self._printer.transport.can_read
-        return result.outcome == "unknown" and not can_confirm
-
-    def print_requirements(self, service: Service, store: Store | None = None):
-        result = self._print(escpos_printer.encode_requirements(self.requirements_content(service), self.model))
+    def _finish(self, outcome: PrintOutcome, store: Store | None) -> PrintOutcome:
         if store is not None:
-            self._remember(store, result.state, result.reason)
-        return result
+            self._remember(store, outcome.state, outcome.reason)
+        return outcome
 
-    def print_test_page(self, extra_lines: list[str] | None = None, store: Store | None = None):
+    def print_requirements(self, service: Service, store: Store | None = None) -> PrintOutcome:
+        data = escpos_printer.encode_requirements(self.requirements_content(service), self.job_model(store))
+        return self._finish(self._print(data), store)
+
+    def print_test_page(self, extra_lines: list[str] | None = None, store: Store | None = None) -> PrintOutcome:
         content = TestPageContent(
             kiosk_id=self.config.kiosk.id,
             device=self.config.printer.device,
             printed_at=self.clock.now().astimezone(self.tz),
             extra_lines=list(extra_lines or []),
+            logo_note=self.logo_note(store),
         )
-        result = self._print(escpos_printer.encode_test_page(content, self.model))
-        if store is not None:
-            self._remember(store, result.state, result.reason)
-        return result
+        return self._finish(self._print(escpos_printer.encode_test_page(content, self.model)), store)

@@ -405,4 +405,4 @@ def print_test_page(config) -> tuple[bool, str]:
         result = printing.print_test_page([f"provisioned: {config.kiosk.id} / {config.kiosk.office_code}"])
     finally:
         printing.close()
-    return result.outcome == "printed", result.reason or result.state
+    return result.delivered, result.reason or result.state

@@ -4,6 +4,7 @@ SERVICE_DAY = "service_day"          # "YYYY-MM-DD": the numbering high-water ma
 LOCK = "kiosk.lock"                  # {"locked": bool, "by": str, "at": iso}
 SERVER_CLOCK = "clock.server"        # {"checked_at": iso, "drift_s": float, "ok": bool} (agent)
 PRINTER = "printer.status"           # {"state": str, "detail": str, "at": iso} (UI / CLI)
+PRINTER_LOGO = "printer.nv_logo"     # {"key", "device", "delivered", "confirmed", "at"}: last NV logo upload (CLI)
 QUEUE_STATS = "queue.stats"          # {"fetched_at": iso, PREFIX: {"waiting": int, "avg_service_s": float}} (agent)
 ADMIN_PIN_ATTEMPTS = "admin.pin_attempts"  # {"failures": int, "locked_until": iso | null} (UI)
 AGENT_LAST_SYNC = "agent.last_sync"        # {"at": iso, "delivered": int, "pending": int} (agent)

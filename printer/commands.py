@@ -64,6 +64,25 @@ def char_size(width: int, height: int) -> bytes:  # GS ! n, multipliers 1..8
     return GS + b"!" + bytes([((width - 1) << 4) | (height - 1)])
 
 
+def select_font(n: int) -> bytes:  # ESC M n: 0 = Font A (12x24), 1 = Font B (9x17)
+    return ESC + b"M" + _u8(n, "font")
+
+
+def line_spacing(dots: int) -> bytes:  # ESC 3 n: feed n motion units (dots) per line
+    return ESC + b"3" + _u8(dots, "line spacing")
+
+
+DEFAULT_LINE_SPACING = ESC + b"2"  # ESC 2: back to the printer's default (about 1/6 inch)
+
+
+def smoothing(on: bool) -> bytes:  # GS b n: smooth the edges of enlarged characters (Epson TM)
+    return GS + b"b" + (b"\x01" if on else b"\x00")
+
+
+def feed_dots(n: int) -> bytes:  # ESC J n: print the buffer and feed n dots
+    return ESC + b"J" + _u8(n, "feed dots")
+
+
 def feed_lines(n: int) -> bytes:  # ESC d n: print the buffer and feed n lines
     return ESC + b"d" + _u8(n, "feed lines")
 

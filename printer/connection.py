@@ -45,6 +45,12 @@ class Printer:
         with self._lock:
             return self._status()
 
+    @property
+    def can_confirm(self) -> bool:
+        """Whether this printer can report a job done (status support over a readable transport).
+        If not, a job whose every byte was sent is the best outcome there is (PrintResult.delivered)."""
+        return self.model.status and self.transport.can_read
+
     def print(self, data: bytes, *, confirm_timeout: float | None = None) -> PrintResult:
         """Print one job (one write). `confirm_timeout` overrides how long to wait for the printer
         to report the job done (an NV logo upload needs longer than a ticket)."""
@@ -88,7 +94,7 @@ class Printer:
         for attempt in (1, 2):
             try:
                 self._ensure_open()
-                if not (self.model.status and self.transport.can_read):
+                if not self.can_confirm:
                     if not self.model.status:
                         return PrinterStatus(READY, "assumed ready: this printer model has no status support")
                     return PrinterStatus(UNKNOWN, f"{self.transport.describe()} cannot report status "
@@ -109,7 +115,7 @@ class Printer:
             return PrintResult(FAILED, before.state, f"not printed: {before.detail}")
         # Only a printer that just answered a status query will answer GS r; waiting seconds for a
         # silent one would only keep the applicant standing there.
-        confirm = self.model.status and self.transport.can_read and before.state != UNKNOWN
+        confirm = self.can_confirm and before.state != UNKNOWN
         payload = data + commands.PAPER_STATUS_AFTER_JOB if confirm else data
         # write_timeout bounds a stall (nothing accepted); the whole write may also take the wire time.
         total = self.write_timeout + self.transport.wire_seconds(len(payload))
@@ -127,7 +133,7 @@ class Printer:
             why = ("this printer model cannot confirm printing" if not self.model.status
                    else before.detail)
             return PrintResult(OUTCOME_UNKNOWN, before.state, f"sent {len(data)} bytes; not confirmed: {why}",
-                               len(data))
+                               len(data), confirmable=self.can_confirm)
         return self._confirm(len(data), len(payload), confirm_timeout)
 
     def _confirm(self, job_len: int, payload_len: int, confirm_timeout: float) -> PrintResult:

@@ -20,6 +20,9 @@ class TicketContent:
     footer_lines: list[str]
     ticket_id: str
     kiosk_id: str
+    # A priority ticket without statistics of its own series: say it is served first rather than
+    # quote the regular queue's wait.
+    served_first: bool = False
 
 
 @dataclass
@@ -27,7 +30,8 @@ class DocumentLine:
     text_id: str
     text_en: str
     mandatory: bool
-    note: str = ""
+    note: str = ""  # in Indonesian, or both languages when note_en is empty
+    note_en: str = ""
 
 
 @dataclass
@@ -38,9 +42,10 @@ class RequirementsContent:
     documents: list[DocumentLine]
     fees: list[str]
     processing_time: str
-    notes: list[str]
+    notes: list[str]  # in Indonesian, or both languages when notes_en is empty
     footer_lines: list[str]
     printed_at: datetime
+    notes_en: list[str] = field(default_factory=list)  # notes_en[i] translates notes[i]
 
 
 @dataclass
@@ -49,5 +54,6 @@ class TestPageContent:
     device: str
     printed_at: datetime
     extra_lines: list[str] = field(default_factory=list)
+    logo_note: str = ""  # whether the configured NV logo is known to be in this printer
 
     __test__ = False  # not a pytest test class despite the name

@@ -20,7 +20,9 @@ class Style:
     height: int = 1
     underline: int = 0
     reverse: bool = False
-    font: int = 0
+    font: int = 0  # 0 = Font A, 1 = Font B
+    spacing: int | None = None  # ESC 3 n line feed in dots; None = the default (ESC 2)
+    smoothing: bool = False  # GS b 1
 
 
 @dataclass
@@ -158,9 +160,10 @@ class DecodedJob:
             if isinstance(item, TextLine):
                 s = item.style
                 flags = "".join(
-                    f for f, on in (("B", s.bold), ("U", s.underline), ("R", s.reverse)) if on
+                    f for f, on in (("B", s.bold), ("U", s.underline), ("R", s.reverse), ("S", s.smoothing)) if on
                 )
-                out.append(f"{s.align[0].upper()} {s.width}x{s.height} {flags:3}|{item.text}")
+                font = "b" if s.font else " "
+                out.append(f"{s.align[0].upper()} {s.width}x{s.height}{font} {flags:4}|{item.text}")
             elif isinstance(item, QrCode):
                 out.append(f"[QR {item.text!r} module={item.module_dots} ec={item.ec}]")
             elif isinstance(item, NvLogo):
@@ -185,10 +188,10 @@ class _NeedMore(Exception):
 
 
 # ESC x with a fixed number of parameter bytes that we only need to skip.
-_ESC_SKIP = {b"2": 0, b"3": 1, b"G": 1, b"{": 1, b"V": 1, b"p": 3, b"c": 2, b"J": 1, b"e": 1,
+_ESC_SKIP = {b"G": 1, b"{": 1, b"V": 1, b"p": 3, b"c": 2, b"e": 1,
              b"r": 1, b"U": 1, b" ": 1, b"$": 2, b"\\": 2, b"L": 0, b"S": 0, b"T": 1, b"W": 8,
-             b"=": 1, b"%": 1, b"M": 1}
-_GS_SKIP = {b"a": 1, b"L": 2, b"W": 2, b"H": 1, b"h": 1, b"w": 1, b"f": 1, b"b": 1, b"P": 2,
+             b"=": 1, b"%": 1}
+_GS_SKIP = {b"a": 1, b"L": 2, b"W": 2, b"H": 1, b"h": 1, b"w": 1, b"f": 1, b"P": 2,
             b"$": 2, b"\\": 2, b"I": 1, b"/": 1}
 
 
@@ -222,7 +225,7 @@ class Parser:
             pass
         del buf[:pos]
         self.offset += pos
-        return list(zip(items, ends))
+        return list(zip(items, ends, strict=True))
 
     def finish(self) -> list:
         """End of stream: flush a last unterminated line and report a truncated command."""
@@ -287,7 +290,10 @@ class Parser:
             self.style = Style()
             items.append(Initialize())
             return pos + 2
-        one = {b"t", b"R", b"!", b"E", b"-", b"a", b"d", b"G"}
+        if c == b"2":
+            self.style = replace(self.style, spacing=None)
+            return pos + 2
+        one = {b"t", b"R", b"!", b"E", b"-", b"a", b"d", b"G", b"M", b"3", b"J"}
         if c in one:
             n = self._need(buf, pos, 3)[2]
             s = self.style
@@ -300,9 +306,16 @@ class Parser:
                 s = replace(s, underline=n % 48 if n >= 48 else n)
             elif c == b"a":
                 s = replace(s, align=ALIGNS.get(n, s.align))
+            elif c == b"M":
+                s = replace(s, font=n & 1)
+            elif c == b"3":
+                s = replace(s, spacing=n)
             elif c == b"d":
                 self._flush_line(items)
                 items.append(Feed(lines=n))
+            elif c == b"J":
+                self._flush_line(items)
+                items.append(Feed(dots=n))
             self.style = s
             return pos + 3
         if c in _ESC_SKIP:
@@ -321,6 +334,10 @@ class Parser:
         if c == b"B":
             n = self._need(buf, pos, 3)[2]
             self.style = replace(self.style, reverse=bool(n & 1))
+            return pos + 3
+        if c == b"b":
+            n = self._need(buf, pos, 3)[2]
+            self.style = replace(self.style, smoothing=bool(n & 1))
             return pos + 3
         if c == b"r":
             n = self._need(buf, pos, 3)[2]

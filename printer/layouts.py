@@ -6,18 +6,20 @@ Bilingual texts are printed Indonesian first, then English.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from .content import RequirementsContent, TestPageContent, TicketContent
-from .document import CENTER, LEFT, RIGHT, Document, Style
+from .document import CENTER, FONT_B, LEFT, RIGHT, Document, Style
+from . import qr_raster
 from .model import PrinterModel
 from .text import to_ascii
 
 # Byte-mode QR capacities at error correction level M, versions 1..10 (ISO/IEC 18004 table 7).
 _QR_M_CAPACITY = [14, 26, 42, 62, 84, 106, 122, 152, 180, 213]
 QR_MAX_BYTES = 200  # a ticket id or a status URL; longer means a configuration mistake
-QR_MAX_MODULE_DOTS = 6
-UNKNOWN = "belum diketahui / unknown"  # ~0.75 mm modules: scans easily from a phone, keeps the ticket short
+QR_MAX_MODULE_DOTS = 6  # ~0.75 mm modules: scans easily from a phone, keeps the ticket short
+UNKNOWN = "belum diketahui / unknown"
 
 
 def local_time(dt: datetime) -> str:
@@ -69,8 +71,38 @@ def _labelled(doc: Document, label: str, value: str) -> None:
         doc.para(value, style)
 
 
+def _queue_lines(doc: Document, content: TicketContent) -> None:
+    if content.served_first and content.people_ahead is None and content.wait_minutes is None:
+        doc.para("Dilayani lebih dulu / Served first", Style(align=CENTER, bold=True))
+        return
+    if content.people_ahead is None and content.wait_minutes is None:  # e.g. a standalone kiosk
+        _labelled(doc, "Antrean / Queue:", UNKNOWN)
+        return
+    ahead = UNKNOWN if content.people_ahead is None else f"{int(content.people_ahead)}"
+    _labelled(doc, "Di depan Anda / Ahead of you:", ahead)
+    wait = UNKNOWN if content.wait_minutes is None else f"{int(content.wait_minutes)} menit/min"
+    _labelled(doc, "Perkiraan tunggu / Est. wait:", wait)
+
+
+def _id_line(doc: Document, ticket_id: str, kiosk_id: str) -> None:
+    """'ticket id / kiosk' never broken inside either (ids are full of hyphens): in Font B when
+    that is what fits, else the id and the kiosk on a line each."""
+    text = f"{to_ascii(ticket_id)} / {to_ascii(kiosk_id)}"
+    for style in (Style(align=CENTER), Style(align=CENTER, font=FONT_B)):
+        if doc.font_b_columns is None and style.font == FONT_B:
+            break
+        if len(text) <= doc.width_at(1, style.font):
+            doc.para(text, style, hyphens=False)
+            return
+    style = Style(align=CENTER, font=FONT_B if doc.font_b_columns else 0)
+    doc.para(ticket_id, style, hyphens=False)
+    doc.para(kiosk_id, style, hyphens=False)
+
+
 def ticket(content: TicketContent, model: PrinterModel) -> Document:
-    doc = Document(model.columns)
+    doc = Document(model.columns, model.font_b_columns)
+    if model.smoothing:
+        doc.smoothing()  # the 8x number in smooth curves instead of 1 mm steps
     _header(doc, model, content.office_name, content.office_lines)
     doc.rule()
     doc.para(content.service_id, Style(align=CENTER, bold=True, height=2))
@@ -85,19 +117,17 @@ def ticket(content: TicketContent, model: PrinterModel) -> Document:
     if content.priority_label:
         doc.para(content.priority_label, Style(align=CENTER, bold=True, reverse=True))
     doc.para(local_time(content.issued_at), Style(align=CENTER))
-    ahead = UNKNOWN if content.people_ahead is None else f"{int(content.people_ahead)}"
-    _labelled(doc, "Di depan Anda / Ahead of you:", ahead)
-    wait = UNKNOWN if content.wait_minutes is None else f"{int(content.wait_minutes)} menit/min"
-    _labelled(doc, "Perkiraan tunggu / Est. wait:", wait)
+    _queue_lines(doc, content)
     if content.qr_payload:
         data = qr_bytes(content.qr_payload)
+        doc.blank()
         if model.native_qr:
-            doc.blank()
             doc.qr(data, qr_module_dots(len(data), model.dots))
         else:
-            # No native QR on this model, and no QR as an image on the hot path: print it as text.
-            doc.para(content.qr_payload, Style(align=CENTER))
-    doc.para(f"{content.ticket_id} / {content.kiosk_id}", Style(align=CENTER))
+            module = qr_raster.module_dots(model.dpi)
+            doc.raster(*qr_raster.qr_raster(data, module))
+            doc.feed_dots(4 * module)  # the quiet zone under the symbol
+    _id_line(doc, content.ticket_id, content.kiosk_id)
     _footer(doc, content.footer_lines, model)
     return doc
 
@@ -111,59 +141,85 @@ def _footer(doc: Document, lines: list[str], model: PrinterModel) -> None:
     doc.cut(model.cutter)
 
 
+# The slip is reference material read at arm's length: Font B (9x17 dots) with a tight line feed
+# of about 2.35 mm (19 dots at 203 dpi: 2 dots between lines) keeps the longest service of the
+# default catalogue under 15 cm on 80 mm paper and 20 cm on 58 mm (tests/printer/test_slip_length.py).
+SLIP_LINE_MM = 2.35
+TWO_COLUMN_MIN = 56  # Font B columns from which a bilingual pair sits side by side (80 mm)
+
+
+def slip_spacing(model: PrinterModel) -> int:
+    return max(18, round(SLIP_LINE_MM * model.dpi / 25.4))
+
+
+def _pairs(first: list[str], second: list[str]) -> list[tuple[str, str]]:
+    """Indonesian/English pairs; an unpaired text stands alone."""
+    n = max(len(first), len(second))
+    return [(first[i] if i < len(first) else "", second[i] if i < len(second) else "") for i in range(n)]
+
+
+def _joined(*parts: str) -> str:
+    return " - ".join(p for p in parts if p)
+
+
 def requirements(content: RequirementsContent, model: PrinterModel) -> Document:
-    doc = Document(model.columns)
+    doc = Document(model.columns, model.font_b_columns)
+    small = Style(font=FONT_B, spacing=slip_spacing(model))
+    heading = replace(small, bold=True)
+    two_columns = (model.font_b_columns or 0) >= TWO_COLUMN_MIN
     _header(doc, model, content.office_name, [])
-    doc.rule()
-    doc.para("PERSYARATAN / REQUIREMENTS", Style(align=CENTER, bold=True, height=2))
+    doc.para("PERSYARATAN / REQUIREMENTS", Style(align=CENTER, bold=True))
     doc.para(content.service_id, Style(align=CENTER, bold=True))
-    doc.para(content.service_en, Style(align=CENTER))
-    doc.rule()
+    doc.para(content.service_en, replace(small, align=CENTER))
     if content.documents:
-        doc.para("Dokumen / Documents:", Style(bold=True))
-        doc.para("(* wajib / mandatory)", Style())
+        doc.para("Dokumen / Documents (* wajib / mandatory):", heading)
         for item in content.documents:
-            mark = "*" if item.mandatory else " "
-            doc.para(item.text_id, Style(), indent=5, first_prefix=f"[ ]{mark} ")
-            doc.para(item.text_en, Style(), indent=5, first_prefix="     ")
-            if item.note:
-                doc.para(item.note, Style(), indent=7, first_prefix="     - ")
-        doc.blank()
+            prefix = f"[ ]{'*' if item.mandatory else ' '} "
+            if item.note_en:
+                left, right = _joined(item.text_id, item.note), _joined(item.text_en, item.note_en)
+            else:
+                left, right = item.text_id, _joined(item.text_en, item.note)
+            if two_columns:
+                doc.columns2(left, right, small, prefix=prefix)
+            else:  # narrow paper: one paragraph per document, both languages, no half-empty lines
+                doc.para(f"{left} / {right}", small, indent=2, first_prefix=prefix)
     if content.fees:
-        doc.para("Biaya / Fees:", Style(bold=True))
+        doc.para("Biaya / Fees:", heading)
         for fee in content.fees:
-            doc.para(fee, Style(), indent=2, first_prefix="- ")
-        doc.blank()
+            doc.para(fee, small, indent=2, first_prefix="- ")
     if content.processing_time:
-        doc.para("Waktu proses / Processing time:", Style(bold=True))
-        doc.para(content.processing_time, Style(), indent=2, first_prefix="  ")
-        doc.blank()
-    if content.notes:
-        doc.para("Catatan / Notes:", Style(bold=True))
-        for note in content.notes:
-            doc.para(note, Style(), indent=2, first_prefix="- ")
-        doc.blank()
-    doc.para("Bukan nomor antrean / Not a queue ticket", Style(align=CENTER, bold=True))
-    doc.para(f"Dicetak / Printed: {local_time(content.printed_at)}", Style(align=CENTER))
+        doc.para("Waktu proses / Processing time: " + content.processing_time, small, indent=2)
+    if content.notes or content.notes_en:
+        doc.para("Catatan / Notes:", heading)
+        for note_id, note_en in _pairs(content.notes, content.notes_en):
+            if two_columns and note_id and note_en:
+                doc.columns2(note_id, note_en, small, prefix="- ")
+            else:
+                doc.para(" / ".join(n for n in (note_id, note_en) if n), small, indent=2, first_prefix="- ")
+    doc.para("Bukan nomor antrean / Not a queue ticket", replace(small, align=CENTER, bold=True))
+    doc.para(f"Dicetak / Printed: {local_time(content.printed_at)}", replace(small, align=CENTER))
     _footer(doc, content.footer_lines, model)
     return doc
 
 
 def test_page(content: TestPageContent, model: PrinterModel) -> Document:
-    doc = Document(model.columns)
+    doc = Document(model.columns, model.font_b_columns)
     if model.nv_logo_key:
         doc.nv_logo(model.nv_logo_key)
         doc.para(f"NV logo '{model.nv_logo_key}' above (blank = not uploaded)", Style(align=CENTER))
     else:
         doc.para("NV logo: not configured", Style(align=CENTER))
+    if content.logo_note:
+        doc.para(content.logo_note, Style(align=CENTER))
     doc.para("TEST PAGE / HALAMAN UJI", Style(align=CENTER, bold=True, height=2))
     doc.rule()
     for label, value in (
         ("Kiosk", content.kiosk_id),
         ("Device", content.device),
         ("Profile", model.profile),
-        ("Paper", f"{model.paper_mm} mm, {model.dots} dots, {model.columns} columns"),
-        ("QR", "native GS ( k" if model.native_qr else "none (printed as text)"),
+        ("Paper", f"{model.paper_mm} mm, {model.dots} dots at {model.dpi} dpi, {model.columns} columns"
+                  + (f" (Font B {model.font_b_columns})" if model.font_b_columns else "")),
+        ("QR", "native GS ( k" if model.native_qr else "raster GS v 0 (no native QR on this model)"),
         ("Max size", f"{model.max_text_size}x"),
         ("Cutter", "partial cut" if model.cutter else "none (tear off)"),
         ("Status", "DLE EOT real-time" if model.status else "not supported"),
@@ -186,12 +242,16 @@ def test_page(content: TestPageContent, model: PrinterModel) -> Document:
     doc.para(printable.replace(" ", ""), Style())
     doc.para("Normalised: " + "Sérvice ümlaut café – “quotes” 日本 ✓", Style())
     doc.rule()
+    doc.para("QR (scan: TEST-" + to_ascii(content.kiosk_id) + "):", Style(align=CENTER))
+    data = qr_bytes(f"TEST-{content.kiosk_id}")
     if model.native_qr:
-        doc.para("QR (scan: TEST-" + to_ascii(content.kiosk_id) + "):", Style(align=CENTER))
-        data = qr_bytes(f"TEST-{content.kiosk_id}")
         doc.qr(data, qr_module_dots(len(data), model.dots))
     else:
-        doc.para("QR: not supported by this model", Style(align=CENTER))
+        module = qr_raster.module_dots(model.dpi)
+        doc.raster(*qr_raster.qr_raster(data, module))
+        doc.feed_dots(4 * module)
+    if model.font_b_columns:
+        doc.para("Font B: " + "abcdefghijklmnopqrstuvwxyz 0123456789", Style(font=FONT_B))
     for line in content.extra_lines:
         doc.para(line, Style())
     doc.para("Full width:", Style())

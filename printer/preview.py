@@ -1,10 +1,11 @@
 """Draw a print job as a PNG, the way it comes out of the printer: for the touchscreen's "your
 ticket" picture, the staff screen, the docs and for eyeballing test output.
 
-This is the only place a QR code is drawn by us (with the `qrcode` package, which python-escpos
-already depends on); the printer itself always gets the native GS ( k command. Text is drawn on the
-printer's own grid (Font A: 12 x 24 dots, scaled by GS ! multipliers) with DejaVu Sans Mono when
-installed (Debian: fonts-dejavu-core), else Pillow's built-in font.
+A native QR command (GS ( k) is drawn here with the `qrcode` package (a python-escpos dependency);
+the raster fallback (GS v 0) is drawn from its own bits, exactly as sent. Text is drawn on the
+printer's own grid (Font A 12 x 24 dots, Font B 9 x 17, scaled by GS ! multipliers, one line per
+ESC 3 line spacing) with DejaVu Sans Mono when installed (Debian: fonts-dejavu-core), else Pillow's
+built-in font.
 """
 from __future__ import annotations
 
@@ -18,26 +19,28 @@ from .decode import Cut, Feed, NvLogo, NvLogoDefinition, QrCode, Raster, TextLin
 from .model import PAPER_DOTS
 
 CELL_W, CELL_H = 12, 24  # Font A
-LINE_GAP = 6  # default line spacing is a little more than the character height
+CELL_B_W, CELL_B_H = 9, 17  # Font B
+LINE_GAP = 6  # the default line spacing (30 dots) is a little more than Font A's height
 MARGIN_Y = 16
 PAPER_PX = {80: 640, 58: 464}  # whole paper at 203 dpi; the print area is centred on it
 FONT_DIR = "/usr/share/fonts/truetype/dejavu"
 
 
 @functools.lru_cache(maxsize=4)
-def _font(bold: bool):
+def _font(bold: bool, size: int = 20):
     path = os.path.join(FONT_DIR, "DejaVuSansMono-Bold.ttf" if bold else "DejaVuSansMono.ttf")
     if os.path.exists(path):
-        return ImageFont.truetype(path, 20)  # 20 px DejaVu Sans Mono advances ~12 px: Font A's cell
+        return ImageFont.truetype(path, size)  # 20 px DejaVu Sans Mono advances ~12 px: Font A's cell
     return ImageFont.load_default()
 
 
-def _text_image(text: str, bold: bool) -> Image.Image:
-    img = Image.new("1", (max(1, len(text)) * CELL_W, CELL_H), 1)
+def _text_image(text: str, bold: bool, font_b: bool = False) -> Image.Image:
+    w, h = (CELL_B_W, CELL_B_H) if font_b else (CELL_W, CELL_H)
+    img = Image.new("1", (max(1, len(text)) * w, h), 1)
     draw = ImageDraw.Draw(img)
-    font = _font(bold)
+    font = _font(bold, 14 if font_b else 20)
     for i, ch in enumerate(text):
-        draw.text((i * CELL_W, 1), ch, font=font, fill=0)
+        draw.text((i * w, 1), ch, font=font, fill=0)
     return img
 
 
@@ -82,16 +85,18 @@ def _blocks(items, dots: int, nv_logos: dict) -> list[tuple[Image.Image | None, 
     for item in items:
         if isinstance(item, TextLine):
             s = item.style
-            per_line = max(1, dots // (CELL_W * s.width))
+            cell_w, cell_h = (CELL_B_W, CELL_B_H) if s.font else (CELL_W, CELL_H)
+            per_line = max(1, dots // (cell_w * s.width))
             chunks = [item.text[i:i + per_line] for i in range(0, len(item.text), per_line)] or [""]
             for chunk in chunks:  # a real printer wraps an over-long line the same way
-                h = CELL_H * s.height + LINE_GAP
+                spacing = s.spacing if s.spacing is not None else CELL_H + LINE_GAP
+                h = max(spacing, cell_h * s.height)
                 if not chunk:
                     out.append((None, s.align, h))
                     continue
-                img = _text_image(chunk, s.bold)
+                img = _text_image(chunk, s.bold, bool(s.font))
                 if s.underline:
-                    ImageDraw.Draw(img).line((0, CELL_H - 2, img.width, CELL_H - 2), fill=0, width=s.underline)
+                    ImageDraw.Draw(img).line((0, cell_h - 2, img.width, cell_h - 2), fill=0, width=s.underline)
                 if s.reverse:
                     img = Image.eval(img.convert("L"), lambda v: 255 - v).convert("1")
                 img = img.resize((img.width * s.width, img.height * s.height), Image.NEAREST)
@@ -115,11 +120,13 @@ def _blocks(items, dots: int, nv_logos: dict) -> list[tuple[Image.Image | None, 
     return out
 
 
-def render_image(items, paper_mm: int, *, nv_logos: dict | None = None, margins: bool = True) -> Image.Image:
-    """The job as a 1-bit image: the whole paper width, or only the print area with margins=False."""
+def render_image(items, paper_mm: int, *, nv_logos: dict | None = None, margins: bool = True,
+                 dots: int | None = None) -> Image.Image:
+    """The job as a 1-bit image: the whole paper width, or only the print area with margins=False.
+    `dots`: the printer's print width (PrinterModel.dots) when it is not the 203 dpi default."""
     if paper_mm not in PAPER_DOTS:
         raise ValueError(f"paper_mm must be 80 or 58, got {paper_mm!r}")
-    dots = PAPER_DOTS[paper_mm]
+    dots = min(dots or PAPER_DOTS[paper_mm], PAPER_PX[paper_mm])
     blocks = _blocks(items, dots, {k: v for k, v in (nv_logos or {}).items() if isinstance(v, NvLogoDefinition)})
     width = PAPER_PX[paper_mm] if margins else dots
     left = (width - dots) // 2
@@ -140,13 +147,13 @@ def render_image(items, paper_mm: int, *, nv_logos: dict | None = None, margins:
     return page
 
 
-def render_items(items, path, paper_mm: int, *, nv_logos: dict | None = None) -> Path:
+def render_items(items, path, paper_mm: int, *, nv_logos: dict | None = None, dots: int | None = None) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    render_image(items, paper_mm, nv_logos=nv_logos).save(path, "PNG", optimize=True)
+    render_image(items, paper_mm, nv_logos=nv_logos, dots=dots).save(path, "PNG", optimize=True)
     return path
 
 
-def render_png(data: bytes, path, paper_mm: int, *, nv_logos: dict | None = None) -> Path:
+def render_png(data: bytes, path, paper_mm: int, *, nv_logos: dict | None = None, dots: int | None = None) -> Path:
     """Decode `data` (ESC/POS bytes) and save it as a PNG at `path`; returns the path."""
-    return render_items(decode(data).items, path, paper_mm, nv_logos=nv_logos)
+    return render_items(decode(data).items, path, paper_mm, nv_logos=nv_logos, dots=dots)

@@ -42,6 +42,15 @@ class PrintResult:
     state: str
     reason: str
     bytes_sent: int = 0
+    # False when the printer cannot confirm completion by its nature (a model without status, a
+    # write-only transport): then "unknown" with every byte sent is as good as it gets.
+    confirmable: bool = True
+
+    @property
+    def delivered(self) -> bool:
+        """On paper as far as anyone can know: confirmed by the printer, or every byte handed to a
+        printer that cannot confirm. A printer that could have confirmed and did not: not delivered."""
+        return self.outcome == PRINTED or (self.outcome == OUTCOME_UNKNOWN and not self.confirmable)
 
 
 def valid_realtime_byte(b: int) -> bool:

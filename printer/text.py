@@ -67,14 +67,29 @@ def to_ascii(text: str) -> str:
     return " ".join("".join(out).split())
 
 
-def wrap(text: str, width: int) -> list[str]:
+def unprintable(text: str) -> list[str]:
+    """The characters of `text` that print as "?" (no ASCII spelling), in order, each once."""
+    found: list[str] = []
+    for ch in str(text):
+        if ch != REPLACEMENT and to_ascii(ch) == REPLACEMENT and ch not in found:
+            found.append(ch)
+    return found
+
+
+def wrap(text: str, width: int, *, first_prefix: str = "", indent: int = 0, hyphens: bool = True) -> list[str]:
     """Normalise and wrap to at most `width` columns; words longer than a line are split.
 
-    Returns [] for empty text so callers decide whether an empty field prints a blank line.
+    The first line starts with `first_prefix` (layout text such as a checkbox: its spaces are kept),
+    the others with `indent` spaces. `hyphens=False` never breaks after a hyphen (ids such as
+    "kiosk-80" stay whole). Returns [] for empty text so callers decide whether an empty field
+    prints a blank line.
     """
     if width < 1:
         raise ValueError(f"wrap width must be at least 1, got {width}")
     plain = to_ascii(text)
     if not plain:
         return []
-    return textwrap.wrap(plain, width, break_long_words=True, break_on_hyphens=True)
+    if max(len(first_prefix), indent) >= width:
+        first_prefix, indent = first_prefix[: width - 1], min(indent, width - 1)
+    return textwrap.wrap(plain, width, initial_indent=first_prefix, subsequent_indent=" " * indent,
+                         break_long_words=True, break_on_hyphens=hyphens)

@@ -28,7 +28,7 @@ USB_PRINTERS_GIVEN=0
 WHEELHOUSE=""
 WHEEL=""
 # libgl1-mesa-dri: the Mesa driver that GBM and EGL load under SDL's KMSDRM (no picture without it).
-PACKAGES=(python3-venv libusb-1.0-0 libmtdev1 libgbm1 libdrm2 libegl1 libgles2 libgl1-mesa-dri util-linux)
+PACKAGES=(python3-venv libusb-1.0-0 libmtdev1 libgbm1 libdrm2 libegl1 libgles2 libgl1-mesa-dri util-linux espeak-ng)
 GROUPS_WANTED=(video render input lp dialout)
 STEP_TIMEOUT=900
 

@@ -25,6 +25,12 @@ CAMPAIGNS = [
     ("network", "a simulated office day through the fault proxy (refuse, reset, black hole, delay, dropped or "
                 "cut or malformed replies, 5xx/429, part of a batch), the link flapping every few minutes: "
                 "nothing lost or duplicated, issue latency unchanged, agent memory flat"),
+    ("quarantine", "a simulated office day with a real `kiosk agent` process and a central server that refuses 1 "
+                   "event in 200 for good (a `retry: false` verdict or a 422 for the whole request): every other "
+                   "event delivered exactly once and in order, the refused ones quarantined (none lost, none "
+                   "delivered) and visible in `kiosk status`, the stored heartbeat and the server's list; after "
+                   "`kiosk sync quarantine retry --all` the server holds every event once and every ticket in its "
+                   "newest state"),
     ("printer", "every fake-printer fault (paper out/near end, cover open, offline, silent, stall, garbage, "
                 "unplug, unplug or paper out mid-ticket) over a day: each ticket printed or print_failed, staff "
                 "reprint puts every number on paper, no call past its timeouts"),

@@ -44,6 +44,7 @@ def backlog_summary(stats: OutboxStats, config, now: datetime | None = None) -> 
         "depth": stats.depth,
         "oldest_age_s": None if age is None else round(age, 1),
         "delivered": stats.delivered,
+        "quarantined": stats.quarantined,
         "level": WARN if reasons else OK,
         "reasons": reasons,
     }

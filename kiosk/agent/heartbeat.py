@@ -11,6 +11,7 @@ from ..state_keys import PRINTER, SERVER_CLOCK
 from ..store import Store
 from . import state
 from .backlog import backlog_summary
+from .quarantine import quarantine_summary
 
 PAPER_WARNINGS = ("paper_near_end", "paper_out")
 
@@ -38,6 +39,9 @@ def heartbeat_body(store: Store, config: KioskConfig, clock: Clock, uptime_s: fl
         "printer": printer,
         "paper_warning": isinstance(printer, dict) and printer.get("state") in PAPER_WARNINGS,
         "outbox": outbox,
+        # Declared, so the server (and its staff) know which of this kiosk's events it will not see
+        # until a technician acts: `GET /api/v1/offices/{office}/quarantine` lists them.
+        "quarantine": quarantine_summary(store),
         "clock": {
             "trusted": clock_trusted(clock, server_check),
             "ntp_synchronized": clock.synchronized(),

@@ -45,6 +45,7 @@ class SyncReport:
     pending: int
     error: str | None
     pulls: dict
+    quarantined: int = 0
 
 
 class Agent:
@@ -151,6 +152,7 @@ class Agent:
     def _drain(self, deadline: float | None = None, polite: bool = True, first=None) -> DrainResult:
         started = time.monotonic()
         result = drain(self.store, self.client, batch_size=self.config.central.batch_size,
+                       quarantine_after=self.config.central.quarantine_after_rejections,
                        should_stop=self.stop.is_set, deadline=deadline, first=first,
                        between_batches=self._yield_to_ui if polite else lambda: None, **self._who)
         if result.delivered or result.pending == 0:
@@ -234,4 +236,7 @@ class Agent:
         error = str(result.error) if result.error else None
         if stats.depth and error is None:
             error = "new events arrived while syncing" if not self.stop.is_set() else "interrupted"
-        return SyncReport(result.delivered, stats.depth, error, {**pulls, "backlog": backlog_level(stats, self.config)})
+        if stats.quarantined and error is None:
+            error = f"{stats.quarantined} events quarantined: see `kiosk sync quarantine list`"
+        return SyncReport(result.delivered, stats.depth, error, {**pulls, "backlog": backlog_level(stats, self.config)},
+                          quarantined=stats.quarantined)

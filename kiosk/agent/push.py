@@ -3,6 +3,10 @@
 An event is marked delivered only when a 2xx reply lists its id as accepted. Anything else
 (an error, a reply we cannot read, an event the server did not mention) leaves it pending to be
 sent again; the event id makes the resend harmless on the server.
+
+An event the server refuses for good (`retry: false`, or a 400/409/413/422 answer to the event
+sent alone) would hold back every later one: after `quarantine_after` such refusals it is
+quarantined, kept in the outbox but no longer sent, and the events after it flow (docs/sync.md).
 """
 
 from __future__ import annotations
@@ -16,6 +20,15 @@ from .client import CentralClient, CentralError, Rejection
 
 log = logging.getLogger("kiosk.agent.push")
 
+# A whole request refused with one of these says its content is wrong (malformed, conflicting,
+# too large), so with one event in it, that event. Other 4xx (404, 405...) say the URL or the
+# server is wrong: they never count against an event, or a misconfigured kiosk would quarantine
+# its whole outbox. 401/403 are `auth` and 429 is load: retried, never counted.
+EVENT_REFUSED_STATUSES = (400, 409, 413, 422)
+# More events than this quarantined in a row, with nothing delivered in between, means the
+# server refuses this kiosk, not an event: the next one is held (and retried) instead.
+QUARANTINE_STREAK_MAX = 10
+
 
 @dataclass
 class BatchResult:
@@ -23,10 +36,13 @@ class BatchResult:
     delivered: int = 0
     error: CentralError | None = None
     rejected: list[Rejection] = field(default_factory=list)
+    quarantined: list[str] = field(default_factory=list)
+    # A request of several events was refused for its content: find the event it refuses (drain).
+    isolate: bool = False
 
     @property
     def progressed(self) -> bool:
-        return self.delivered > 0
+        return self.delivered > 0 or bool(self.quarantined)
 
 
 @dataclass
@@ -36,10 +52,15 @@ class DrainResult:
     delivered: int = 0
     error: CentralError | None = None
     pending: int | None = None
+    quarantined: int = 0
+
+
+def refuses_content(err: CentralError) -> bool:
+    return err.kind == "http" and err.status in EVENT_REFUSED_STATUSES
 
 
 def push_batch(store: Store, client: CentralClient, *, batch_size: int, kiosk_id: str, office: str,
-               events: list[tuple[str, str]] | None = None) -> BatchResult:
+               quarantine_after: int, events: list[tuple[str, str]] | None = None) -> BatchResult:
     """`events`: the batch as Store.pending_wire returned it, when the caller already read it."""
     if events is None:
         events = store.pending_wire(batch_size)
@@ -51,7 +72,15 @@ def push_batch(store: Store, client: CentralClient, *, batch_size: int, kiosk_id
         reply = client.post_events([text for _, text in events], kiosk_id=kiosk_id, office=office)
     except CentralError as err:
         store.note_attempt(ids, str(err))
-        return BatchResult(sent=len(ids), error=err)
+        result = BatchResult(sent=len(ids), error=err)
+        if refuses_content(err):
+            if len(ids) == 1:
+                result.quarantined = _refused(store, ids[0], str(err), quarantine_after)
+                if result.quarantined:
+                    result.error = None
+            else:
+                result.isolate = True
+        return result
     accepted = set(reply.accepted).intersection(ids)
     delivered = store.mark_delivered([i for i in ids if i in accepted])
     stray = set(reply.accepted) - accepted
@@ -64,8 +93,8 @@ def push_batch(store: Store, client: CentralClient, *, batch_size: int, kiosk_id
         _note_not_accepted(store, missing, result.rejected)
         permanent = [r for r in result.rejected if not r.retry]
         for r in permanent:
-            log.error("server rejected event %s: %s (%s); it stays in the outbox and blocks later events "
-                      "until the cause is fixed", r.event_id, r.reason, r.detail)
+            result.quarantined += _refused(store, r.event_id, f"{r.reason}: {r.detail}" if r.detail else r.reason,
+                                           quarantine_after)
         if not result.progressed:
             first = permanent[0] if permanent else (result.rejected[0] if result.rejected else None)
             reason = f"{first.reason}: {first.detail}" if first else "no event acknowledged"
@@ -73,6 +102,28 @@ def push_batch(store: Store, client: CentralClient, *, batch_size: int, kiosk_id
     log.debug("batch of %d: %d delivered, %d not accepted, %.0f ms", len(ids), delivered, len(missing),
               (time.monotonic() - started) * 1000)
     return result
+
+
+def _refused(store: Store, event_id: str, reason: str, quarantine_after: int) -> list[str]:
+    """Count a permanent refusal of one event; quarantine it when it has had enough of them."""
+    count = store.note_rejection(event_id, reason)
+    if count == 0:
+        return []
+    if count < quarantine_after:
+        log.error("server refused event %s (%d of %d before quarantine): %s", event_id, count, quarantine_after,
+                  reason)
+        return []
+    streak = store.quarantine_streak()
+    if streak >= QUARANTINE_STREAK_MAX:
+        log.error("server refused event %s %d times: %s; not quarantined because the %d events before it were "
+                  "refused too: the server refuses this kiosk, check its configuration and token; the event is "
+                  "held and retried", event_id, count, reason, streak)
+        return []
+    if not store.quarantine(event_id):
+        return []
+    log.error("quarantined event %s after %d refusals (%s): it is kept, later events go on; fix the cause, then "
+              "`kiosk sync quarantine retry %s`", event_id, count, reason, event_id)
+    return [event_id]
 
 
 def _note_not_accepted(store: Store, missing: list[str], rejected: list[Rejection]) -> None:
@@ -85,22 +136,45 @@ def _note_not_accepted(store: Store, missing: list[str], rejected: list[Rejectio
 
 
 def drain(store: Store, client: CentralClient, *, batch_size: int, kiosk_id: str, office: str,
-          should_stop=lambda: False, deadline: float | None = None, between_batches=lambda: None,
-          first: list[tuple[str, str]] | None = None) -> DrainResult:
+          quarantine_after: int, should_stop=lambda: False, deadline: float | None = None,
+          between_batches=lambda: None, first: list[tuple[str, str]] | None = None) -> DrainResult:
     """Push batches until the outbox is empty, an attempt fails, or `deadline` (monotonic) passes.
-    `first`: the first batch, already read by the caller (the outbox is not read twice for it)."""
+    `first`: the first batch, already read by the caller (the outbox is not read twice for it).
+
+    When a request of several events is refused for its content, the culprit is hunted by halving:
+    `window` is how many of the oldest events it is among; the older half is sent, and either it
+    is refused (the culprit is in it) or accepted (the culprit is in the rest). Alone, a refused
+    event is counted against; a few requests instead of one per event before it. When the oldest
+    event has been refused before, it is tried alone at once."""
     result = DrainResult()
+    window: int | None = None
     while not should_stop() and (deadline is None or time.monotonic() < deadline):
         if result.batches:
             between_batches()
-        batch = push_batch(store, client, batch_size=batch_size, kiosk_id=kiosk_id, office=office,
-                           events=first if not result.batches else None)
+        size = batch_size if window is None else (window + 1) // 2
+        batch = push_batch(store, client, batch_size=size, kiosk_id=kiosk_id, office=office,
+                           quarantine_after=quarantine_after,
+                           events=first[:size] if first is not None and not result.batches else None)
         if batch.sent == 0:
             result.pending = 0
             break
         result.batches += 1
         result.sent += batch.sent
         result.delivered += batch.delivered
+        result.quarantined += len(batch.quarantined)
+        if batch.isolate:
+            # Read only on this rare path: a push turn itself reads the outbox once.
+            if window is None and store.head_rejections():
+                window = 1
+            else:
+                if window is None:
+                    log.warning("server refused a batch of %d (%s); looking for the event it refuses",
+                                batch.sent, batch.error)
+                window = batch.sent
+            continue
+        if window is not None:
+            accepted_all = batch.error is None and batch.delivered == batch.sent
+            window = window - batch.sent if accepted_all and window > batch.sent else None
         if batch.error is not None:
             result.error = batch.error
             break

@@ -11,6 +11,7 @@ import threading
 from ..agent.client import CentralClient, CentralError
 from shared.logsetup import setup_logging
 from ..agent.loop import Agent
+from ..agent.quarantine import describe
 from .common import EXIT_FAIL, EXIT_OK, EXIT_USAGE, CommandError, Context, emit_json
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
@@ -41,6 +42,33 @@ def register(sub) -> None:
     now.add_argument("--json", action="store_true", help="print the outcome as JSON")
     now.add_argument("--log-level", choices=LOG_LEVELS, default="warning")
     now.set_defaults(func=sync_now)
+    _register_quarantine(actions)
+
+
+def _register_quarantine(actions) -> None:
+    quarantine = actions.add_parser(
+        "quarantine",
+        help="events the central server refused for good, set aside so later ones flow",
+        description="An event the server refuses `central.quarantine_after_rejections` times is quarantined: "
+                    "kept in the outbox, no longer sent (docs/sync.md). Read why, fix the cause on the server "
+                    "or in the configuration, then queue it again with `retry`.",
+    )
+    what = quarantine.add_subparsers(dest="quarantine_command", required=True, metavar="ACTION")
+    p = what.add_parser("list", help="the quarantined events, oldest first, with the server's reason",
+                        description="Exit codes: 0 (also when none are quarantined), 2 configuration error.")
+    p.add_argument("--json", action="store_true", help="print as JSON")
+    p.set_defaults(func=quarantine_list)
+    p = what.add_parser(
+        "retry", help="queue quarantined events again (the agent sends them at once, oldest first)",
+        description="Each ID is an outbox seq or an event id, as `kiosk sync quarantine list` shows. A released "
+                    "event gets a fresh count of rejections; if the server still refuses it, it is quarantined "
+                    "again. Exit codes: 0 released, 1 an ID is not quarantined (nothing released), "
+                    "2 usage or configuration error.",
+    )
+    p.add_argument("ids", nargs="*", metavar="ID", help="outbox seq or event id")
+    p.add_argument("--all", action="store_true", help="every quarantined event")
+    p.add_argument("--json", action="store_true", help="print the released events as JSON")
+    p.set_defaults(func=quarantine_retry)
 
 
 def _client(ctx: Context) -> CentralClient:
@@ -111,14 +139,59 @@ def sync_now(ctx: Context, args) -> int:
     finally:
         client.close()
     if args.json:
-        emit_json({"delivered": report.delivered, "pending": report.pending, "error": report.error, **report.pulls})
+        emit_json({"delivered": report.delivered, "pending": report.pending, "quarantined": report.quarantined,
+                   "error": report.error, **report.pulls})
     else:
         print(f"delivered {report.delivered} events; {report.pending} pending", end="")
-        print(f" (backlog {report.pulls['backlog']})" if report.pending else "; outbox empty")
+        if report.quarantined:
+            print(f"; {report.quarantined} quarantined", end="")
+        print(f" (backlog {report.pulls['backlog']})" if report.pending else
+              "" if report.quarantined else "; outbox empty")
         for key in ("catalogue", "queue", "heartbeat"):
             if key in report.pulls:
                 print(f"{key}: {report.pulls[key]}")
-    if report.pending:
+    if report.pending or report.quarantined:
         print(f"not synced: {report.error}", file=sys.stderr)
         return EXIT_FAIL
+    return EXIT_OK
+
+
+def quarantine_list(ctx: Context, args) -> int:
+    with ctx.open_store() as store:
+        events = [describe(e) for e in store.quarantined_events()]
+    if args.json:
+        emit_json({"count": len(events), "events": events})
+        return EXIT_OK
+    if not events:
+        print("no quarantined events")
+        return EXIT_OK
+    print(f"{len(events)} quarantined event(s): kept, not sent; fix the cause, then "
+          "`kiosk sync quarantine retry ID` (or --all)")
+    for e in events:
+        print(f"  {e['seq']:>7}  {e['event_id']}  {e['kind']:<20} {e['number'] or '-':<6} {e['service_day'] or ''}  "
+              f"quarantined {e['quarantined_at']} after {e['rejections']} refusals")
+        print(f"           reason: {e['reason']}")
+    return EXIT_OK
+
+
+def quarantine_retry(ctx: Context, args) -> int:
+    if bool(args.ids) == bool(args.all):
+        raise CommandError("name the events to retry (ID ...) or give --all, not both", EXIT_USAGE)
+    with ctx.open_store() as store:
+        if args.all:
+            released = store.release_quarantined()
+        else:
+            held = {ref for e in store.quarantined_events() for ref in (str(e.seq), e.event_id)}
+            unknown = [ref for ref in args.ids if ref not in held]
+            if unknown:
+                raise CommandError(f"not quarantined: {', '.join(unknown)} (see `kiosk sync quarantine list`); "
+                                   "nothing released", EXIT_FAIL)
+            released = store.release_quarantined(args.ids)
+    if args.json:
+        emit_json({"released": [describe(e) for e in released]})
+    else:
+        print(f"released {len(released)} event(s); the agent sends them within a second "
+              "(or run `kiosk sync now`)")
+        for e in released:
+            print(f"  {e.seq:>7}  {e.event_id}  {e.kind}")
     return EXIT_OK

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from .. import locale
 from ..issuer import Issuer, Refused
 from .common import EXIT_NOT_PRINTED, EXIT_OK, EXIT_REFUSED, Context, emit_json
 
@@ -18,6 +19,8 @@ def register(sub) -> None:
     p.add_argument("--priority", metavar="GROUP", help="priority group key (e.g. lansia)")
     p.add_argument("--no-print", action="store_true", help="issue only; leave the ticket pending")
     p.add_argument("--json", action="store_true", help="print the ticket as JSON")
+    p.add_argument("--lang", choices=locale.LANGS, default="en",
+                   help="language of a refusal message (the touchscreen's catalogue, kiosk/locale; default en)")
     p.set_defaults(func=issue)
 
 
@@ -42,8 +45,9 @@ def issue(ctx: Context, args) -> int:
         except Refused as e:
             r = e.refusal
             if args.json:
-                emit_json({"refused": True, "code": r.code, "message_id": r.message_id, "message_en": r.message_en})
-            print(f"refused: {r.message_en} ({r.code})", file=sys.stderr)
+                emit_json({"refused": True, "code": r.code, "key": r.key,
+                           "messages": {lang: r.text(lang) for lang in locale.LANGS}})
+            print(f"refused: {r.text(args.lang)} ({r.code})", file=sys.stderr)
             return EXIT_REFUSED
         code, reason = EXIT_OK, ""
         if not args.no_print:
@@ -55,7 +59,7 @@ def issue(ctx: Context, args) -> int:
             finally:
                 printing.close()
             ticket = store.ticket(ticket.id)
-            if not outcome.printed:
+            if not outcome.delivered:
                 code, reason = EXIT_NOT_PRINTED, outcome.reason or outcome.state
         if args.json:
             emit_json({**ticket_json(ticket), "print_error": reason or None})

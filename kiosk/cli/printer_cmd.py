@@ -46,10 +46,15 @@ def status(ctx: Context, args) -> int:
             st = printing.status(store)
     finally:
         printing.close()
+    model = printing.model
+    qr = "native" if model.native_qr else "raster (GS v 0: this model has no native QR)"
     if args.json:
-        emit_json({"state": st.state, "detail": st.detail, "device": ctx.config.printer.device, "model": ctx.config.printer.model})
+        emit_json({"state": st.state, "detail": st.detail, "device": ctx.config.printer.device, "model": ctx.config.printer.model,
+                   "columns": model.columns, "dots": model.dots, "dpi": model.dpi, "qr": qr.split()[0],
+                   "can_confirm": model.status})
     else:
         print(f"{st.state}: {st.detail}  ({ctx.config.printer.device}, {ctx.config.printer.model})")
+        print(f"  {model.describe()}; QR {qr}")
     return EXIT_OK if st.state in ("ready", "paper_near_end") else EXIT_FAIL
 
 
@@ -58,11 +63,12 @@ def test_page(ctx: Context, args) -> int:
 
     printing = _printing(ctx)
     try:
-        result = printing.print_test_page([f"kiosk {__version__}", f"config {ctx.config.path}"])
+        with ctx.open_store() as store:
+            outcome = printing.print_test_page([f"kiosk {__version__}", f"config {ctx.config.path}"], store)
     finally:
         printing.close()
-    print(f"{result.outcome}: {result.reason or result.state}")
-    return EXIT_OK if result.outcome == "printed" else EXIT_FAIL
+    print(outcome.describe())
+    return EXIT_OK if outcome.delivered else EXIT_FAIL
 
 
 def preview(ctx: Context, args) -> int:
@@ -87,13 +93,15 @@ def preview(ctx: Context, args) -> int:
             issued_at=now.isoformat(timespec="seconds"), mono_ns=0, boot_id="preview", clock_trusted=True,
         )
         data = printer.encode_ticket(printing.ticket_content(sample, None), printing.model)
-    out = render_png(data, Path(args.out), cfg.printer.paper_mm)
+    out = render_png(data, Path(args.out), cfg.printer.paper_mm, dots=printing.model.dots)
     print(f"{out} ({len(data)} bytes of ESC/POS)")
     return EXIT_OK
 
 
 def upload_logo(ctx: Context, args) -> int:
     from printer import upload_logo as upload
+
+    from ..printing import PrintOutcome
 
     key = args.key or ctx.config.printer.nv_logo_key
     if not key:
@@ -107,5 +115,8 @@ def upload_logo(ctx: Context, args) -> int:
         raise CommandError(str(e), EXIT_USAGE) from None
     finally:
         printing.close()
-    print(f"{result.outcome}: {result.reason or result.state}")
-    return EXIT_OK if result.outcome == "printed" else EXIT_FAIL
+    outcome = PrintOutcome.of(result)
+    with ctx.open_store() as store:  # tickets print the logo only once it is known to be there
+        printing.record_logo_upload(store, key, outcome)
+    print(outcome.describe())
+    return EXIT_OK if outcome.delivered else EXIT_FAIL

@@ -5,6 +5,7 @@ from __future__ import annotations
 from .. import __version__
 from .. import state_keys
 from ..agent.backlog import backlog_level, backlog_reasons
+from ..agent.quarantine import quarantine_summary
 from ..issuer import Issuer
 from .common import Context, emit_json
 
@@ -44,7 +45,9 @@ def collect(ctx: Context) -> dict:
                 "delivered": stats.delivered,
                 "backlog": backlog_level(stats, cfg, now),
                 "backlog_reasons": backlog_reasons(stats, cfg, now),
+                "quarantined": stats.quarantined,
             },
+            "quarantine": quarantine_summary(store),
             "printer": store.get_state(state_keys.PRINTER),
             "database": {"path": str(store.path), "size_bytes": store.size_bytes(), "schema_version": store.schema_version()},
             "central": cfg.central.url or None,
@@ -74,6 +77,7 @@ def status(ctx: Context, args) -> int:
     print(f"Outbox       {out['depth']} pending (oldest {age}), {out['delivered']} delivered; central: {info['central'] or 'standalone'}")
     for reason in out["backlog_reasons"]:
         print(f"  WARNING backlog: {reason}; nothing is dropped, check the network and `kiosk sync now`")
+    print_quarantine(info["quarantine"])
     agent = info["agent"]
     sync, error, run = agent.get("last_sync") or {}, agent.get("last_error") or {}, agent.get("status") or {}
     print(f"Agent        {run.get('state', 'never ran')}; last sync {sync.get('at', 'never')}"
@@ -81,3 +85,13 @@ def status(ctx: Context, args) -> int:
     db = info["database"]
     print(f"Database     {db['path']}  {db['size_bytes'] / 1e6:.1f} MB  schema v{db['schema_version']}")
     return 0
+
+
+def print_quarantine(quarantine: dict) -> None:
+    if not quarantine["count"]:
+        print("Quarantine   none")
+        return
+    oldest = quarantine["events"][0]
+    print(f"Quarantine   {quarantine['count']} event(s) refused for good by the central server, kept but not sent "
+          f"(oldest: {oldest['kind']} {oldest['number'] or oldest['ticket_id']}: {oldest['reason']})")
+    print("  FAIL fix the cause, then `kiosk sync quarantine list` and `kiosk sync quarantine retry --all`")

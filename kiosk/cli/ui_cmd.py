@@ -36,8 +36,12 @@ def register(sub) -> None:
 
 def ui(ctx: Context, args) -> int:
     from ..ui.app import run_app
+    from ..ui.display import DisplayError
 
-    return run_app(ctx.config, args.printer)
+    try:
+        return run_app(ctx.config, args.printer)
+    except DisplayError as e:
+        raise CommandError(f"{e} (kiosk doctor checks the display; docs/raspberry-pi.md, 'Display')") from None
 
 
 def screenshots(ctx: Context, args) -> int:

@@ -19,6 +19,8 @@ from .schema import (
     CentralSection,
     KioskSection,
     PrinterSection,
+    ScannerSection,
+    SpeechSection,
     StoreSection,
     UiSection,
 )
@@ -42,6 +44,8 @@ class KioskConfig:
     admin: AdminSection
     catalogue: Catalogue
     warnings: tuple = ()
+    scanner: ScannerSection = ScannerSection()
+    speech: SpeechSection = SpeechSection()
 
     @property
     def base_dir(self) -> Path:
@@ -105,8 +109,55 @@ def _check_printer(col: Collector, section) -> None:
         col.add("printer.device", str(e))
     try:
         section.printer_model()
+    except ValueError as e:  # printer.model.ModelOptionError names the option it is about
+        col.add(f"printer.{getattr(e, 'option', 'model')}", str(e))
+
+
+def _checked_scanner(col: Collector, base: Path, section):
+    from ..scanner.device import parse_scanner_device
+
+    try:
+        dev = parse_scanner_device(section.device)
     except ValueError as e:
-        col.add("printer.model", str(e))
+        col.add("scanner.device", str(e))
+        return section
+    if section.min_length > section.max_length:
+        col.add("scanner.min_length", f"{section.min_length} is more than scanner.max_length ({section.max_length})")
+    if dev.kind == "serial" and not dev.path.startswith("/"):
+        # Not resolved through symlinks: a link (by-id, the virtual scanner's) points at a new tty
+        # after a replug, and the reader reopens the link.
+        path = os.path.normpath(base / Path(dev.path).expanduser())
+        section = dataclasses.replace(section, device=f"serial:{path}@{dev.baud}")
+    return section
+
+
+def printed_text_warnings(kiosk, printer, catalogue) -> list[str]:
+    """Texts that go on paper with characters the printer cannot print (they come out as "?"):
+    a warning each, naming the key and the characters, so the office can respell them."""
+    from printer.text import unprintable
+
+    texts = [("kiosk.office_name", kiosk.office_name)]
+    texts += [(f"kiosk.office_lines[{i}]", t) for i, t in enumerate(kiosk.office_lines)]
+    texts += [(f"printer.footer[{i}]", t) for i, t in enumerate(printer.footer)]
+    if catalogue is not None:
+        for g, group in enumerate(catalogue.priority_groups):
+            texts += [(f"priority_groups[{g}].{f}", getattr(group, f)) for f in ("id", "en")]
+        for i, s in enumerate(catalogue.services):
+            texts += [(f"services[{i}].{f}", getattr(s, f))
+                      for f in ("name_id", "name_en", "processing_id", "processing_en")]
+            texts += [(f"services[{i}].notes_{lang}[{n}]", t)
+                      for lang in ("id", "en") for n, t in enumerate(getattr(s, f"notes_{lang}"))]
+            for d, doc in enumerate(s.documents):
+                texts += [(f"services[{i}].documents[{d}].{f}", getattr(doc, f)) for f in ("id", "en", "note_id", "note_en")]
+            for f_, fee in enumerate(s.fees):
+                texts += [(f"services[{i}].fees[{f_}].{f}", getattr(fee, f)) for f in ("id", "en")]
+    warnings = []
+    for key, text in texts:
+        bad = unprintable(text)
+        if bad:
+            shown = ", ".join(f"{ch!r} (U+{ord(ch):04X})" for ch in bad)
+            warnings.append(f"{key}: {shown} cannot be printed and will come out as '?'; spell it in Latin letters")
+    return warnings
 
 
 def _systemd_credential(path: str) -> bool:
@@ -165,6 +216,7 @@ def config_from_tables(raw: dict, cfg_path: Path) -> KioskConfig:
         printer, preview_dir=_resolve(base, printer.preview_dir), device=_resolve_device(base, printer.device)
     )
     _check_printer(col, printer)
+    scanner = _checked_scanner(col, base, sections["scanner"])
     central = dataclasses.replace(
         central, token_file=_resolve(base, central.token_file), ca_bundle=_resolve(base, central.ca_bundle)
     )
@@ -205,6 +257,8 @@ def config_from_tables(raw: dict, cfg_path: Path) -> KioskConfig:
         ui=sections["ui"],
         admin=sections["admin"],
         catalogue=catalogue,
+        scanner=scanner,
+        speech=sections["speech"],
     )
     remote = cfg.remote_catalogue_path
     if remote.exists():
@@ -214,4 +268,5 @@ def config_from_tables(raw: dict, cfg_path: Path) -> KioskConfig:
             warnings.append(f"ignored the catalogue pulled from the central server ({remote}): {e}")
         else:
             cfg = dataclasses.replace(cfg, catalogue=catalogue)
+    warnings += printed_text_warnings(cfg.kiosk, cfg.printer, cfg.catalogue)
     return dataclasses.replace(cfg, warnings=tuple(warnings))

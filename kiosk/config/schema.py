@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import time
 
+from ..locale import LANGS
 from .fields import (
     REQUIRED,
     auto_or,
@@ -108,6 +109,9 @@ class CentralSection:
     pull_seconds: float = option(60.0, number(1.0, 3600.0))
     backlog_warn_events: int = option(500, integer(1, 10_000_000))
     backlog_warn_age_minutes: float = option(30.0, number(1.0, 100_000.0))
+    # An event the server refuses for good this many times is quarantined (kept, no longer sent)
+    # so the events after it flow; `kiosk sync quarantine retry` queues it again.
+    quarantine_after_rejections: int = option(5, integer(1, 1000))
 
 
 @dataclass(frozen=True)
@@ -124,7 +128,7 @@ class AgentSection:
 
 @dataclass(frozen=True)
 class UiSection:
-    languages: tuple = option(["id", "en"], list_of(choice("id", "en"), min_len=1, max_len=2, unique=True))
+    languages: tuple = option(["id", "en"], list_of(choice(*LANGS), min_len=1, max_len=len(LANGS), unique=True))
     idle_seconds: int = option(45, integer(10, 600))
     ticket_seconds: int = option(15, integer(5, 120))
     rotation: int = option(0, choice(0, 90, 180, 270))
@@ -143,6 +147,44 @@ class AdminSection:
     lockout_seconds: int = option(300, integer(10, 86400))
 
 
+SCANNER_DEVICE = r"none|hid|serial:[^\s@]+@\d+"
+
+
+@dataclass(frozen=True)
+class ScannerSection:
+    device: str = option("none", text(max_len=256, pattern=SCANNER_DEVICE,
+                                      hint='must be "none", "hid" or "serial:PATH@BAUD" (e.g. "serial:/dev/ttyACM0@9600")',
+                                      allow_empty=False))
+    prefix: str = option("", text(max_len=8, pattern=r"[!-~]*", hint="must be printable ASCII without spaces"))
+    suffix: str = option("enter", choice("enter", "tab"))
+    # A HID scanner types a code's keys a few ms apart, a person 100 ms or more: keys closer than this
+    # make a burst, and only a burst ending in the suffix is a scan.
+    hid_max_gap_ms: int = option(50, integer(5, 200))
+    min_length: int = option(4, integer(1, 64))
+    max_length: int = option(64, integer(4, 256))
+    reconnect_seconds: float = option(1.0, number(0.1, 60.0))
+
+    def rules(self):
+        from kiosk.scanner.codes import CodeRules
+
+        return CodeRules(self.min_length, self.max_length)
+
+
+ESPEAK_VOICE = r"[A-Za-z0-9][A-Za-z0-9_+-]{0,39}"
+
+
+@dataclass(frozen=True)
+class SpeechSection:
+    # Spoken guidance (kiosk/speech): espeak-ng, offline; one voice per screen language.
+    enabled: bool = option(True, boolean())
+    voice_id: str = option("id", text(max_len=40, pattern=ESPEAK_VOICE, hint="must be an espeak-ng voice name such as id", allow_empty=False))
+    voice_en: str = option("en-us", text(max_len=40, pattern=ESPEAK_VOICE, hint="must be an espeak-ng voice name such as en-us", allow_empty=False))
+    volume: int = option(100, integer(0, 200))
+    rate: int = option(150, integer(80, 300))
+    # No utterance may hold the sound card longer than this (a hung espeak-ng is killed).
+    max_seconds: float = option(20.0, number(1.0, 120.0))
+
+
 SECTIONS = {
     "kiosk": KioskSection,
     "store": StoreSection,
@@ -151,4 +193,6 @@ SECTIONS = {
     "agent": AgentSection,
     "ui": UiSection,
     "admin": AdminSection,
+    "scanner": ScannerSection,
+    "speech": SpeechSection,
 }

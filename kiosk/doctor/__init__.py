@@ -20,7 +20,9 @@ NAMES = {
     checks.secrets: "secrets", checks.database: "database", checks.disk: "disk", checks.clock: "clock",
     checks.timezone_check: "timezone", checks.printer: "printer", checks.printer_access: "printer access",
     checks.server: "server", checks.log_api: "log api", checks.units: "units", checks.display: "display",
-    checks.touch: "touch", checks.groups: "groups",
+    checks.touch: "touch", checks.groups: "groups", checks.display_mode: "display mode",
+    checks.quarantine: "quarantine",
+    checks.audio: "audio",
 }
 GRACE_S = 1.0  # on top of each check's own timeout, for the thread to hand its answer back
 

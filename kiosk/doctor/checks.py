@@ -16,8 +16,11 @@ from .. import state_keys
 from ..clock import Clock, clock_trusted
 from ..config import KioskConfig
 from ..store import Store
+from .audio import audio
+from .display import display_mode
 from .host import Host
 from .result import Result, fail, ok, warn
+from .scanner import scanner
 
 UNITS = ("kiosk-ui.service", "kiosk-agent.service")
 DISPLAY_GROUPS = ("video", "render", "input")
@@ -89,6 +92,32 @@ def disk(scene: Scene) -> Result:
     if usage.free < DISK_WARN_BYTES or usage.free < usage.total * 0.1:
         return warn("disk", detail, fix)
     return ok("disk", detail)
+
+
+def quarantine(scene: Scene) -> Result:
+    """Events the central server refused for good: kept, but the server will not see them until a
+    technician acts (docs/sync.md, "Quarantine")."""
+    path = Path(scene.config.store.path)
+    if not scene.config.central.url:
+        return ok("quarantine", "standalone kiosk: nothing is sent")
+    if not path.exists():
+        return ok("quarantine", "no database yet")
+    try:
+        with Store.open_readonly(path, busy_timeout=min(scene.timeout, 5.0)) as store:
+            if not store.holds_quarantine():
+                return ok("quarantine", "no quarantined events (the database predates quarantine)")
+            count = store.quarantine_count()
+            oldest = store.quarantined_events(1)
+    except sqlite3.Error as e:
+        return warn("quarantine", f"{path}: cannot read the outbox: {e}", "see the database check")
+    if not count:
+        return ok("quarantine", "no quarantined events: every event is delivered or on its way")
+    first = oldest[0]
+    number = (first.payload.get("ticket") or {}).get("number") or first.ticket_id
+    return fail("quarantine", f"{count} event(s) refused for good by the central server and set aside (kept, not "
+                f"sent); oldest: seq {first.seq} {first.kind} {number}: {first.last_error}",
+                "read the reasons with `kiosk sync quarantine list`, fix the cause on the central server or in "
+                "kiosk.toml, then: sudo kiosk sync quarantine retry --all")
 
 
 # time -------------------------------------------------------------------------------------
@@ -381,5 +410,6 @@ def _group_exists(name: str) -> bool:
         return False
 
 
-CONFIG_CHECKS = (secrets, database, disk, clock, timezone_check, printer, printer_access, server, log_api)
+CONFIG_CHECKS = (secrets, database, disk, clock, timezone_check, printer, printer_access, server, log_api, display_mode,
+                 scanner, quarantine, audio)
 HOST_CHECKS = (units, display, touch, groups)

@@ -16,12 +16,15 @@ import gettext
 import io
 import struct
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 
-LANGS = ("id", "en")
 DEFAULT_LANG = "id"
 DOMAIN = "kiosk"
 HERE = Path(__file__).parent
+# Every language with a catalogue here, the default first: a new language is a new .po file.
+LANGS = tuple(sorted((p.name for p in HERE.iterdir() if (p / "LC_MESSAGES" / f"{DOMAIN}.po").is_file()),
+                     key=lambda code: (code != DEFAULT_LANG, code)))
 
 _cache: dict[str, gettext.GNUTranslations] = {}
 _lock = threading.Lock()
@@ -112,10 +115,18 @@ def keys(lang: str) -> set[str]:
     return set(parse_po(po_path(lang).read_text(encoding="utf-8"))) - {""}
 
 
+def pick(value, lang: str):
+    """A parameter in `lang`: a mapping {"id": ..., "en": ...} (a catalogue name, opening hours)
+    gives its entry for `lang`, else the default language's; anything else is used as it is."""
+    if isinstance(value, Mapping):
+        return value.get(lang, value.get(DEFAULT_LANG, ""))
+    return value
+
+
 def t(lang: str, key: str, **fmt) -> str:
-    """The text for `key` in `lang`, with {placeholders} filled in."""
+    """The text for `key` in `lang`, with {placeholders} filled in (per-language values picked)."""
     text = translations(lang).gettext(key)
-    return text.format(**fmt) if fmt else text
+    return text.format(**{k: pick(v, lang) for k, v in fmt.items()}) if fmt else text
 
 
 def both(key: str, **fmt) -> tuple[str, str]:

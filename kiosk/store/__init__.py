@@ -2,5 +2,6 @@
 
 from .db import Store, StoreError
 from .records import OutboxEvent, OutboxStats, Ticket
+from .schema import PENDING, PRINT_FAILED, PRINT_STATES, PRINTED
 
-__all__ = ["OutboxEvent", "OutboxStats", "Store", "StoreError", "Ticket"]
+__all__ = ["PENDING", "PRINTED", "PRINT_FAILED", "PRINT_STATES", "OutboxEvent", "OutboxStats", "Store", "StoreError", "Ticket"]

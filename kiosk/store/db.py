@@ -19,7 +19,7 @@ from urllib.parse import quote
 from shared.migrations import SchemaTooNew, migrate
 
 from .records import TICKET_COLUMNS, OutboxEvent, OutboxStats, Ticket
-from .schema import MIGRATIONS
+from .schema import MIGRATIONS, PENDING, PRINT_FAILED, PRINT_STATES, PRINTED, QUARANTINE_SCHEMA
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -178,7 +178,7 @@ class Store:
     def counts_by_service(self, service_day: str) -> dict[str, dict[str, int]]:
         rows = self.conn.execute(
             "SELECT service, count(*) AS total, count(priority) AS priority, "
-            "sum(print_state = 'print_failed') AS print_failed "
+            f"sum(print_state = '{PRINT_FAILED}') AS print_failed "
             "FROM tickets WHERE service_day = ? GROUP BY service ORDER BY service",
             (service_day,),
         )
@@ -203,24 +203,36 @@ class Store:
                 remaining -= len(rows)
 
     def set_print_state(self, ticket_id: str, state: str, *, error: str | None, at: str, reprint: bool = False) -> Ticket:
+        if state not in PRINT_STATES:
+            raise ValueError(f"print state must be one of {', '.join(PRINT_STATES)}, got {state!r}")
         self.conn.execute(
             "UPDATE tickets SET print_state = ?, print_error = ?, "
-            "printed_at = CASE WHEN ? = 'printed' THEN ? ELSE printed_at END, "
+            "printed_at = CASE WHEN ? = ? THEN ? ELSE printed_at END, "
             "reprints = reprints + ? WHERE id = ?",
-            (state, error, state, at, int(reprint), ticket_id),
+            (state, error, state, PRINTED, at, int(reprint), ticket_id),
         )
         ticket = self.ticket(ticket_id)
         if ticket is None:
             raise KeyError(ticket_id)
         return ticket
 
+    def record_print(self, ticket_id: str, printed: bool, *, error: str | None, at: str, reprint: bool = False) -> Ticket:
+        """The one print-state transition: pending/printed/print_failed -> printed | print_failed,
+        and the outbox event the central server hears it by (ticket.printed, ticket.reprinted or
+        ticket.print_failed). Call inside a transaction."""
+        state = PRINTED if printed else PRINT_FAILED
+        updated = self.set_print_state(ticket_id, state, error=None if printed else error, at=at, reprint=reprint and printed)
+        kind = "ticket.reprinted" if reprint and printed else f"ticket.{state}"
+        self.add_event(kind, updated, at)
+        return updated
+
     def stale_pending(self, boot_id: str, before_mono_ns: int) -> list[Ticket]:
         """Tickets still 'pending' whose print cannot be running any more: issued on another boot,
         or on this one before `before_mono_ns` (a process killed between issue and print outcome)."""
         rows = self.conn.execute(
-            f"SELECT {TICKET_COLUMNS} FROM tickets WHERE print_state = 'pending' AND (boot_id != ? OR mono_ns < ?) "
+            f"SELECT {TICKET_COLUMNS} FROM tickets WHERE print_state = ? AND (boot_id != ? OR mono_ns < ?) "
             "ORDER BY cursor",
-            (boot_id, before_mono_ns),
+            (PENDING, boot_id, before_mono_ns),
         ).fetchall()
         return [Ticket.from_values(tuple(r)) for r in rows]
 
@@ -261,8 +273,9 @@ class Store:
         return row[0], row[1], row[2]
 
     def pending_events(self, limit: int) -> list[OutboxEvent]:
+        """The oldest events due to be sent: undelivered and not quarantined."""
         rows = self.conn.execute(
-            "SELECT * FROM outbox WHERE delivered_at IS NULL ORDER BY seq LIMIT ?", (limit,)
+            "SELECT * FROM outbox WHERE delivered_at IS NULL AND quarantined_at IS NULL ORDER BY seq LIMIT ?", (limit,)
         ).fetchall()
         return [OutboxEvent.from_row(r) for r in rows]
 
@@ -272,8 +285,8 @@ class Store:
         The agent sends these as they are: SQLite adds `seq` to the stored payload, so a backlog
         drains without decoding and re-encoding every event in Python."""
         rows = self.conn.execute(
-            "SELECT event_id, json_set(payload, '$.seq', seq) FROM outbox WHERE delivered_at IS NULL "
-            "ORDER BY seq LIMIT ?",
+            "SELECT event_id, json_set(payload, '$.seq', seq) FROM outbox "
+            "WHERE delivered_at IS NULL AND quarantined_at IS NULL ORDER BY seq LIMIT ?",
             (limit,),
         ).fetchall()
         return [(r[0], r[1]) for r in rows]
@@ -307,12 +320,85 @@ class Store:
             )
 
     def outbox_stats(self) -> OutboxStats:
-        depth = self.conn.execute("SELECT count(*) FROM outbox WHERE delivered_at IS NULL").fetchone()[0]
+        undelivered = self.conn.execute("SELECT count(*) FROM outbox WHERE delivered_at IS NULL").fetchone()[0]
+        quarantined = self.quarantine_count()
         oldest = self.conn.execute(
-            "SELECT created_at FROM outbox WHERE delivered_at IS NULL ORDER BY seq LIMIT 1"
+            "SELECT created_at FROM outbox WHERE delivered_at IS NULL AND quarantined_at IS NULL ORDER BY seq LIMIT 1"
         ).fetchone()
         total = self.conn.execute("SELECT count(*) FROM outbox").fetchone()[0]
-        return OutboxStats(depth=depth, oldest_created_at=oldest and oldest[0], delivered=total - depth)
+        return OutboxStats(depth=undelivered - quarantined, oldest_created_at=oldest and oldest[0],
+                           delivered=total - undelivered, quarantined=quarantined)
+
+    # quarantine: events the server refused for good, set aside so later ones flow (docs/sync.md)
+
+    def note_rejection(self, event_id: str, reason: str) -> int:
+        """Count one permanent rejection of an undelivered event; return its count (0: no such event)."""
+        with self.transaction():
+            self.conn.execute(
+                "UPDATE outbox SET rejections = rejections + 1, last_error = ? "
+                "WHERE event_id = ? AND delivered_at IS NULL",
+                (reason, event_id),
+            )
+            row = self.conn.execute(
+                "SELECT rejections FROM outbox WHERE event_id = ? AND delivered_at IS NULL", (event_id,)
+            ).fetchone()
+        return row[0] if row else 0
+
+    def quarantine(self, event_id: str, at: str | None = None) -> bool:
+        """Set an undelivered event aside; it is kept, and no longer sent. False if it was not pending."""
+        with self.transaction():
+            at = at or self.conn.execute("SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now')").fetchone()[0]
+            cur = self.conn.execute(
+                "UPDATE outbox SET quarantined_at = ? "
+                "WHERE event_id = ? AND delivered_at IS NULL AND quarantined_at IS NULL",
+                (at, event_id),
+            )
+        return cur.rowcount == 1
+
+    def quarantine_count(self) -> int:
+        return self.conn.execute(
+            "SELECT count(*) FROM outbox WHERE quarantined_at IS NOT NULL AND delivered_at IS NULL"
+        ).fetchone()[0]
+
+    def head_rejections(self) -> int:
+        """Permanent refusals of the oldest event due to be sent (0 when there is none)."""
+        row = self.conn.execute(
+            "SELECT rejections FROM outbox WHERE delivered_at IS NULL AND quarantined_at IS NULL ORDER BY seq LIMIT 1"
+        ).fetchone()
+        return row[0] if row else 0
+
+    def quarantine_streak(self) -> int:
+        """Quarantined events after the newest delivered one: how many in a row the server refused."""
+        return self.conn.execute(
+            "SELECT count(*) FROM outbox WHERE quarantined_at IS NOT NULL AND delivered_at IS NULL "
+            "AND seq > coalesce((SELECT max(seq) FROM outbox WHERE delivered_at IS NOT NULL), 0)"
+        ).fetchone()[0]
+
+    def quarantined_events(self, limit: int | None = None) -> list[OutboxEvent]:
+        """Quarantined events, oldest first."""
+        rows = self.conn.execute(
+            "SELECT * FROM outbox WHERE quarantined_at IS NOT NULL AND delivered_at IS NULL ORDER BY seq LIMIT ?",
+            (-1 if limit is None else limit,),
+        ).fetchall()
+        return [OutboxEvent.from_row(r) for r in rows]
+
+    def holds_quarantine(self) -> bool:
+        """Whether this database has the quarantine's columns (a read-only view of a database the
+        agent has not upgraded yet has none, and so no quarantined event)."""
+        return self.schema_version() >= QUARANTINE_SCHEMA
+
+    def release_quarantined(self, refs: Iterable[str] | None = None) -> list[OutboxEvent]:
+        """Queue quarantined events again (all of them when `refs` is None), each with a fresh count
+        of rejections. A ref is an event id or an outbox seq. Returns the events released."""
+        with self.transaction():
+            chosen = self.quarantined_events()
+            if refs is not None:
+                wanted = {str(r) for r in refs}
+                chosen = [e for e in chosen if e.event_id in wanted or str(e.seq) in wanted]
+            self.conn.executemany(
+                "UPDATE outbox SET quarantined_at = NULL, rejections = 0 WHERE seq = ?", [(e.seq,) for e in chosen]
+            )
+        return chosen
 
     # health --------------------------------------------------------------------------------
 

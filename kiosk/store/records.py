@@ -7,6 +7,8 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
+from .schema import PENDING
+
 
 @dataclass(frozen=True)
 class Ticket:
@@ -22,7 +24,7 @@ class Ticket:
     mono_ns: int
     boot_id: str
     clock_trusted: bool
-    print_state: str = "pending"
+    print_state: str = PENDING
     print_error: str | None = None
     printed_at: str | None = None
     reprints: int = 0
@@ -58,6 +60,8 @@ class OutboxEvent:
     created_at: str
     attempts: int
     last_error: str | None = None
+    rejections: int = 0                 # permanent rejections since it was last queued
+    quarantined_at: str | None = None   # set aside after too many of them (docs/sync.md)
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> "OutboxEvent":
@@ -73,9 +77,10 @@ class OutboxEvent:
 
 @dataclass(frozen=True)
 class OutboxStats:
-    depth: int
-    oldest_created_at: str | None
+    depth: int                          # waiting to be sent (quarantined events not counted)
+    oldest_created_at: str | None       # of those
     delivered: int
+    quarantined: int = 0                # kept, not sent until a technician retries them
 
     def oldest_age_seconds(self, now: datetime) -> float | None:
         if self.oldest_created_at is None:

@@ -3,6 +3,13 @@
 Append a new step for every change; never edit a step that has shipped.
 """
 
+# A ticket's print_state, as the CHECK constraint of migration 1 spells them (a test keeps the two
+# in step): every module compares against these names, never against the bare strings.
+PENDING = "pending"
+PRINTED = "printed"
+PRINT_FAILED = "print_failed"
+PRINT_STATES = (PENDING, PRINTED, PRINT_FAILED)
+
 MIGRATIONS: list[str] = [
     # 1: tickets, their outbox events, per-series counters and small JSON state.
     """
@@ -51,7 +58,14 @@ MIGRATIONS: list[str] = [
         value TEXT NOT NULL
     );
     """,
-    # 2: outbox events about the kiosk itself (e.g. kiosk.day_reset) carry no ticket.
+    # 2: quarantine (docs/sync.md): an event the server refused for good `rejections` times is set
+    # aside (`quarantined_at`), kept undelivered, so the events after it can flow.
+    """
+    ALTER TABLE outbox ADD COLUMN rejections INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE outbox ADD COLUMN quarantined_at TEXT;
+    CREATE INDEX outbox_quarantined ON outbox (seq) WHERE quarantined_at IS NOT NULL AND delivered_at IS NULL;
+    """,
+    # 3: outbox events about the kiosk itself (e.g. kiosk.day_reset) carry no ticket.
     """
     CREATE TABLE outbox_v2 (
         seq          INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -62,12 +76,20 @@ MIGRATIONS: list[str] = [
         created_at   TEXT NOT NULL,
         attempts     INTEGER NOT NULL DEFAULT 0,
         last_error   TEXT,
-        delivered_at TEXT
+        delivered_at TEXT,
+        rejections   INTEGER NOT NULL DEFAULT 0,
+        quarantined_at TEXT
     );
-    INSERT INTO outbox_v2 (seq, event_id, kind, ticket_id, payload, created_at, attempts, last_error, delivered_at)
-        SELECT seq, event_id, kind, ticket_id, payload, created_at, attempts, last_error, delivered_at FROM outbox;
+    INSERT INTO outbox_v2 (seq, event_id, kind, ticket_id, payload, created_at, attempts, last_error, delivered_at,
+                           rejections, quarantined_at)
+        SELECT seq, event_id, kind, ticket_id, payload, created_at, attempts, last_error, delivered_at,
+               rejections, quarantined_at FROM outbox;
     DROP TABLE outbox;
     ALTER TABLE outbox_v2 RENAME TO outbox;
     CREATE INDEX outbox_pending ON outbox (seq) WHERE delivered_at IS NULL;
+    CREATE INDEX outbox_quarantined ON outbox (seq) WHERE quarantined_at IS NOT NULL AND delivered_at IS NULL;
     """,
 ]
+
+# The schema version that added the quarantine's columns.
+QUARANTINE_SCHEMA = 2

@@ -5,7 +5,9 @@ Import only after `kiosk.ui.app.configure_kivy` (or, in tests, tests/ui/conftest
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import math
 import time
 from pathlib import Path
 
@@ -34,6 +36,12 @@ HERE = Path(__file__).parent
 KV_DIR = HERE / "screens"
 SCREENS = ("home", "closed", "services", "detail", "priority", "printing", "ticket", "message", "pin", "staff")
 NO_IDLE = ("home", "closed", "printing")
+APPLICANT = ("services", "detail", "priority", "message")  # a lock takes the applicant off these at once
+WARN_IDLE = APPLICANT  # these warn "Still there?" before going home; the ticket screen counts down
+IDLE_WARNING_S = 15  # the warning shows for the last 15 s of ui.idle_seconds
+FAILED_TICKET_S = 60  # a number that did not print stays up this long: the applicant writes it down
+TAP_GUARD_S = 0.7  # taps this soon after a screen change are dropped: a double tap cannot answer unseen
+WATCH_S = 0.25  # how often the worker asks SQLite whether another process wrote (lock, agent)
 PREWARM = ("printing", "services", "detail", "ticket", "message", "priority", "closed")
 STAFF_HOLD_SECONDS = 5.0
 DUP_WINDOW_S = 0.25  # a second "tap" this soon and this close, from another device, is the same tap
@@ -58,9 +66,28 @@ class StaffCorner(Widget):
         return False
 
 
+class StillThere(FloatLayout):
+    """The "Masih di sana? / Still there?" overlay (look: kiosk.kv). While shown it takes every
+    touch, so the tap that answers it cannot also press a button underneath."""
+
+    def on_touch_down(self, touch):
+        if App.get_running_app().warn_left > 0:
+            App.get_running_app().still_here()
+            return True
+        return False
+
+    def on_touch_move(self, touch):
+        return App.get_running_app().warn_left > 0
+
+    def on_touch_up(self, touch):
+        return App.get_running_app().warn_left > 0
+
+
 class KioskRoot(FloatLayout):
-    """One tap, one event: a second touch while one is down, or a duplicate of the last tap from
-    another input device, is dropped. Every accepted touch resets the idle timer."""
+    """One tap, one event: a second touch while one is down, a duplicate of the last tap from
+    another input device, or a tap within TAP_GUARD_S of a screen change (the second tap of a
+    double tap, landing on whatever the new screen put there) is dropped. Every accepted touch
+    resets the idle timer."""
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -69,6 +96,10 @@ class KioskRoot(FloatLayout):
 
     def _duplicate(self, touch) -> bool:
         if self._active:
+            return True
+        app = App.get_running_app()
+        if app.monotonic() - app.shown_at < TAP_GUARD_S:
+            log.info("dropped a tap %.0f ms after the screen changed", 1000 * (app.monotonic() - app.shown_at))
             return True
         last = self._last
         now = time.monotonic()
@@ -106,6 +137,8 @@ class KioskApp(App):
     f = NumericProperty(1.0)  # font scale: s, times ui.large_text_scale in large-text mode
     portrait = BooleanProperty(False)
     snapshot = ObjectProperty(None, allownone=True)
+    warn_left = NumericProperty(0)  # seconds before an idle applicant screen goes home; 0: no warning
+    idle_left = NumericProperty(0)  # seconds before the ticket screen goes home
     office = StringProperty("")
     now_text = StringProperty("")
     use_kivy_settings = False
@@ -131,6 +164,9 @@ class KioskApp(App):
         self._refresh_trigger = Clock.create_trigger(self._request_snapshot, 0.05)
         self._stopping = False
         self.staff_open = False
+        self.shown_at = -1e9
+        self._watching = False
+        self._pending_catalogue = None
 
     # -- Kivy App plumbing --------------------------------------------------------------------
 
@@ -155,6 +191,8 @@ class KioskApp(App):
         root = KioskRoot()
         self.sm = ScreenManager(transition=NoTransition())
         root.add_widget(self.sm)
+        self.still_there = Factory.StillThere()
+        root.add_widget(self.still_there)
         self.corner = StaffCorner(size_hint=(None, None))
         root.add_widget(self.corner)
         root.bind(size=self._layout_changed)
@@ -169,6 +207,7 @@ class KioskApp(App):
         self.worker = Worker(lambda: open_lobby(self.kiosk_config, self.kclock, self.printing),
                              lambda fn: Clock.schedule_once(lambda dt: fn(), 0))
         self._ticker = Clock.schedule_interval(self.tick, 0.5)
+        self._watcher = Clock.schedule_interval(lambda dt: self.watch(), WATCH_S)
         self.tick(0)
         self._prewarm = list(PREWARM)
         Clock.schedule_once(self._prewarm_next, 1.0)
@@ -198,9 +237,10 @@ class KioskApp(App):
     def shutdown(self):
         if getattr(self, "notifier", None) is not None:
             self.notifier.stopping()
-        if getattr(self, "_ticker", None) is not None:
-            self._ticker.cancel()
-            self._ticker = None
+        for name in ("_ticker", "_watcher"):
+            if getattr(self, name, None) is not None:
+                getattr(self, name).cancel()
+                setattr(self, name, None)
         # Nothing of this app may run after it stops: a late prewarm or refresh would evaluate kv
         # rules, and kv's `app` proxy would cache this stopped app for every widget built later.
         self._prewarm = []
@@ -252,12 +292,20 @@ class KioskApp(App):
         """A catalogue field in the current language: name_id / name_en, or a PriorityGroup's id/en."""
         if obj is None:
             return ""
-        value = getattr(obj, f"{field}_{self.lang}" if field else self.lang, "")
-        return value if isinstance(value, str) else ""
+        for lang in (self.lang, locale.DEFAULT_LANG):  # the catalogue has id and en texts only
+            value = getattr(obj, f"{field}_{lang}" if field else lang, "")
+            if isinstance(value, str) and value:
+                return value
+        return ""
 
     def set_lang(self, lang: str):
         if lang in self.languages:
             self.lang = lang
+
+    def next_lang(self, *deps) -> str:
+        """The language the switch on every screen offers: the next one in ui.languages."""
+        i = self.languages.index(self.lang) if self.lang in self.languages else -1
+        return self.languages[(i + 1) % len(self.languages)]
 
     def toggle_large(self):
         self.large = not self.large
@@ -276,26 +324,48 @@ class KioskApp(App):
 
     def show(self, name: str, **kwargs):
         scr = self.screen(name)
-        if hasattr(scr, "prepare"):
-            scr.prepare(**kwargs)
+        resumed = scr.prepare(**kwargs) if hasattr(scr, "prepare") else False
+        if not resumed:  # a screen opens at its top; only a return from a dialog keeps its place
+            from kivy.uix.scrollview import ScrollView
+
+            for w in scr.walk(restrict=True):
+                if isinstance(w, ScrollView):
+                    w.scroll_y = 1
         self.sm.current = name
-        self.last_touch = self.monotonic()
+        self.last_touch = self.shown_at = self.monotonic()
+        self.warn_left = 0
         return scr
 
     @property
     def current(self) -> str:
         return self.sm.current if self.sm else ""
 
-    def go_home(self, *args):
-        """Back to the start for the next applicant: default language, normal text size."""
-        self.staff_open = False
+    def end_session(self):
+        """The applicant is done (ticket taken, gave up, walked away): the next one starts in the
+        default language and normal text size."""
         self.lang = self.languages[0]
         self.large = False
+
+    def go_home(self, *args, end_session: bool = True):
+        """Back to the start; `end_session=False` ("Kembali" from the services) keeps the applicant's
+        language and text size. A catalogue pulled meanwhile is switched to here."""
+        self.staff_open = False
+        if end_session:
+            self.end_session()
+        if self._pending_catalogue is not None:
+            self._apply_catalogue()
         if self.snapshot is not None and not self.snapshot.open:
             self.show("closed")
         else:
             self.show("home")
         self._refresh_trigger()
+
+    def back_home(self, *args):
+        self.go_home(end_session=False)
+
+    def still_here(self):
+        self.touched()
+        self.warn_left = 0
 
     # -- timers -------------------------------------------------------------------------------
 
@@ -316,14 +386,29 @@ class KioskApp(App):
             self._corner_since = None
             self.open_staff_pin()
         current = self.current
+        idle = now - self.last_touch
         if current not in NO_IDLE:
-            limit = self.kiosk_config.ui.ticket_seconds if current == "ticket" else self.kiosk_config.ui.idle_seconds
-            if now - self.last_touch >= limit:
+            limit = self.idle_limit(current)
+            if idle >= limit:
                 log.info("idle for %d s on %s: back to the start", limit, current)
                 self.go_home()
-        elif current in ("home", "closed") and now - self._last_poll >= self.kiosk_config.ui.status_poll_seconds:
-            self._last_poll = now
-            self.poll()
+                return
+            left = math.ceil(limit - idle)
+            self.warn_left = left if current in WARN_IDLE and left <= IDLE_WARNING_S else 0
+            self.idle_left = left if current == "ticket" else 0
+        elif current in ("home", "closed"):
+            if idle >= self.kiosk_config.ui.idle_seconds and (self.lang != self.languages[0] or self.large):
+                self.end_session()  # a language left on the start screen is not the next applicant's
+            if now - self._last_poll >= self.kiosk_config.ui.status_poll_seconds:
+                self._last_poll = now
+                self.poll()
+
+    def idle_limit(self, current: str) -> float:
+        ui = self.kiosk_config.ui
+        if current != "ticket":
+            return ui.idle_seconds
+        result = getattr(self.sm.get_screen("ticket"), "result", None)
+        return ui.ticket_seconds if result is None or result.printed else max(ui.ticket_seconds, FAILED_TICKET_S)
 
     def format_now(self, local) -> str:
         months = locale.t(self.lang, "date.months").split(",")
@@ -347,7 +432,7 @@ class KioskApp(App):
         self.worker.submit(fn, *args, on_done=on_done, on_error=on_error or self._worker_failed)
 
     def _worker_failed(self, error):
-        self.show("message", title_key="error.title", body=self.t("error.body"), buttons=[("common.ok", self.go_home)])
+        self.show("message", title_key="error.title", body_key="error.body", buttons=[("common.ok", self.go_home)])
 
     def poll(self):
         """Refresh the printer state (printer I/O) and the snapshot, on the worker."""
@@ -360,12 +445,48 @@ class KioskApp(App):
         """Ask for a new snapshot; bursts of requests are coalesced into one (Clock trigger)."""
         self._refresh_trigger()
 
+    def watch(self):
+        """Every WATCH_S: has another process written to the database (a `kiosk lock`, the agent's
+        sync or catalogue)? One job at a time, so a long print does not pile them up."""
+        if self._watching or self.worker is None:
+            return
+        self._watching = True
+        at_home = self.current in ("home", "closed")
+        self.call(lambda lobby: (lobby.watch(), lobby.catalogue_update() if at_home else None),
+                  on_done=self._watched, on_error=self._watch_failed)
+
+    def _watched(self, found):
+        self._watching = False
+        snap, catalogue = found
+        if catalogue is not None:
+            self._pending_catalogue = catalogue
+            if self.current in ("home", "closed"):
+                self._apply_catalogue()
+        if snap is not None:
+            self._got_snapshot(snap)
+
+    def _watch_failed(self, error):
+        self._watching = False
+        log.warning("watching the database failed: %s", error)
+
+    def _apply_catalogue(self):
+        """Switch screens and the worker's Lobby together: every job submitted after this one (the
+        worker runs them in order) issues and prints with the new catalogue."""
+        catalogue, self._pending_catalogue = self._pending_catalogue, None
+        self.kiosk_config = dataclasses.replace(self.kiosk_config, catalogue=catalogue)
+        self.call(lambda lobby: lobby.use_catalogue(catalogue))
+        log.info("the touchscreen now shows the catalogue pulled from the central server")
+        self.refresh()
+
     def _got_snapshot(self, snap):
         self.snapshot = snap
         if self.current == "home" and not snap.open:
             self.show("closed")
         elif self.current == "closed" and snap.open:
             self.show("home")
+        elif self.current in APPLICANT and snap.locked and not self.staff_open:
+            log.info("locked by staff while an applicant was on %s: closed screen", self.current)
+            self.go_home()
 
     # -- the applicant's flow -----------------------------------------------------------------
 
@@ -385,8 +506,7 @@ class KioskApp(App):
         if result.issued:
             self.show("ticket", result=result)
         else:
-            self.show("message", title_key="issue.refused", body=result.message_id if self.lang == "id" else result.message_en,
-                      bilingual=(result.message_id, result.message_en), buttons=[("common.ok", self.go_home)])
+            self.show("message", title_key="issue.refused", refusal=result.refusal, buttons=[("common.ok", self.go_home)])
         self.refresh()
 
     def print_requirements(self, key: str):
@@ -394,7 +514,8 @@ class KioskApp(App):
         self.call(lambda lobby: lobby.print_requirements(key), on_done=lambda r: self._requirements_done(key, r))
 
     def _requirements_done(self, key, report):
-        self.show("message", title_key="requirements.title", bilingual=(report.message_id, report.message_en),
+        self.show("message", title_key="requirements.title",
+                  body_key="requirements.printed" if report.ok else "requirements.failed",
                   buttons=[("common.back_to_service", lambda *a: self.open_service(key)), ("common.done", self.go_home)])
         self.refresh()
 
@@ -402,6 +523,7 @@ class KioskApp(App):
 
     def open_staff_pin(self):
         log.info("staff gesture")
+        self.end_session()  # staff read their screen in the kiosk's language, not the last applicant's
         self.show("pin")
 
     def check_pin(self, pin: str):
@@ -428,5 +550,11 @@ class KioskApp(App):
         self.call(lambda lobby: getattr(lobby, name)(*args), on_done=done)
 
     def staff_restart(self):
+        """Ask first: "Restart" sits next to "Lock kiosk", and a restart blanks the screen."""
+        if self.staff_open:
+            self.show("message", title_key="staff.restart_title", body_key="staff.restart_body", warning=True,
+                      buttons=[("common.cancel", lambda: self.show("staff")), ("staff.restart_yes", self._restart_now)])
+
+    def _restart_now(self):
         if self.staff_open:
             self.request_stop(75)

@@ -6,11 +6,15 @@ from __future__ import annotations
 
 from kivy.app import App
 from kivy.factory import Factory
-from kivy.properties import BooleanProperty, DictProperty, ListProperty, ObjectProperty, StringProperty
+from kivy.properties import BooleanProperty, DictProperty, ListProperty, NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import Screen
+from kivy.uix.scrollview import ScrollView
+from kivy.uix.widget import Widget
 
+from ..lobby import PRINTER_STATES
+from ..numbering import format_number
 from ..printing import rupiah
 
 
@@ -26,9 +30,45 @@ def spawn(cls_name: str, **props):
     return widget
 
 
+def duration_words(seconds: float | None) -> str:
+    """'13 menit' / '13 minutes', not '795 s': staff read it at a glance."""
+    a = app()
+    if seconds is None:
+        return "-"
+    if seconds < 90:
+        return a.t("time.seconds", n=int(seconds))
+    if seconds < 90 * 60:
+        return a.t("time.minutes", n=round(seconds / 60))
+    return a.t("time.hours", n=round(seconds / 3600))
+
+
+class KScroll(ScrollView):
+    """A scroll view that says when there is more below (`more_below`, for the "geser ke bawah"
+    hint under it); its bar is drawn dark on white (kiosk.kv)."""
+
+    more_below = BooleanProperty(False)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.bind(scroll_y=self._update, height=self._update)
+
+    def add_widget(self, widget, *args, **kwargs):
+        super().add_widget(widget, *args, **kwargs)
+        widget.bind(height=self._update)
+        self._update()
+
+    def _update(self, *args):
+        child = self.children[0] if self.children else None
+        self.more_below = bool(child is not None and child.height > self.height + 2 and self.scroll_y > 0.01)
+
+
 class KioskScreen(Screen):
     def on_pre_enter(self, *args):
         app().touched()
+
+    def prepare(self, **kwargs) -> bool:
+        """Called by App.show before the screen shows; True = resumed (keep the scroll place)."""
+        return False
 
 
 class HomeScreen(KioskScreen):
@@ -51,7 +91,9 @@ class HomeScreen(KioskScreen):
 
 
 class ClosedScreen(KioskScreen):
-    pass
+    @staticmethod
+    def locked(snapshot, *deps) -> bool:
+        return bool(snapshot and snapshot.locked)
 
 
 class ServicesScreen(KioskScreen):
@@ -73,33 +115,72 @@ class ServicesScreen(KioskScreen):
         for view in snap.services:
             grid.add_widget(Factory.ServiceTile(view=view))
 
+    def title_text(self, *deps) -> str:
+        snap = app().snapshot
+        return app().t("services.title", n=len(snap.services) if snap else 0)
+
+
+class DocRow(ButtonBehavior, BoxLayout):
+    """One document with its check box; `ticked` is what the box draws (kiosk.kv)."""
+
+    doc = ObjectProperty(None, allownone=True)
+    index = NumericProperty(0)
+    ticked = BooleanProperty(False)
+
+    def on_release(self):
+        app().screen("detail").toggle(self.index)
+
 
 class DetailScreen(KioskScreen):
     service = ObjectProperty(None, allownone=True)
     view = ObjectProperty(None, allownone=True)
     ticked = DictProperty({})
 
-    def prepare(self, key: str | None = None, **kwargs):
+    def prepare(self, key: str | None = None, **kwargs) -> bool:
         if key is None:
-            return  # back from a dialog: keep the ticks
+            return True  # back from a dialog: keep the ticks and the place
         a = app()
         self.service = a.kiosk_config.catalogue.find(key)
         self.view = a.snapshot.service(key) if a.snapshot else None
         self.ticked = {}
         self._build()
-        if "scroll" in self.ids:
-            self.ids.scroll.scroll_y = 1
+        return False
+
+    def _sections(self):
+        """The parts of the page in order, each with whether this service has it: a part it
+        lacks is taken out, so it leaves no gap (service H has no documents)."""
+        svc = self.service
+        if not hasattr(self, "_parts"):  # strong references: a part taken out must not be collected
+            self._parts = {k: self.ids[k].__self__ for k in
+                           ("description", "state", "mpaspor", "sec_docs", "sec_fees", "sec_processing", "sec_notes", "docs", "fees", "notes")}
+        p = self._parts
+        return [
+            (p["description"], bool(svc.description_id or svc.description_en)),
+            (p["state"], True),
+            (p["mpaspor"], svc.mpaspor_required),
+            (p["sec_docs"], bool(svc.documents)),
+            (p["sec_fees"], bool(svc.fees)),
+            (p["sec_processing"], bool(svc.processing_id or svc.processing_en)),
+            (p["sec_notes"], bool(svc.notes_id or svc.notes_en)),
+        ]
 
     def _build(self):
-        docs = self.ids.docs
+        body = self.ids.body
+        body.clear_widgets()
+        for widget, present in self._sections():
+            if widget.parent is not None:
+                widget.parent.remove_widget(widget)
+            if present:
+                body.add_widget(widget)
+        docs = self._parts["docs"]
         docs.clear_widgets()
         for i, doc in enumerate(self.service.documents):
-            docs.add_widget(spawn("DocRow", doc=doc, index=i, screen=self))
-        fees = self.ids.fees
+            docs.add_widget(DocRow(doc=doc, index=i))
+        fees = self._parts["fees"]
         fees.clear_widgets()
         for fee in self.service.fees:
             fees.add_widget(spawn("FeeLine", fee=fee, amount=rupiah(fee.amount)))
-        notes = self.ids.notes
+        notes = self._parts["notes"]
         notes.clear_widgets()
         for i in range(max(len(self.service.notes_id), len(self.service.notes_en))):
             notes.add_widget(spawn("NoteLine", service=self.service, index=i))
@@ -108,6 +189,8 @@ class DetailScreen(KioskScreen):
         ticked = dict(self.ticked)
         ticked[index] = not ticked.get(index, False)
         self.ticked = ticked
+        for row in self._parts["docs"].children:
+            row.ticked = bool(ticked.get(row.index))
 
     def missing(self) -> list:
         return [d for i, d in enumerate(self.service.documents) if d.mandatory and not self.ticked.get(i)]
@@ -125,15 +208,19 @@ class DetailScreen(KioskScreen):
         v = a.snapshot.service(self.service.key) if a.snapshot else self.view
         self.view = v
         if v is not None and v.state != "open" and not (v.state == "quota_full" and v.priority_open):
-            a.show("message", title_key="issue.refused", bilingual=(v.reason_id, v.reason_en),
+            a.show("message", title_key="issue.refused", refusal=v.refusal,
                    buttons=[("common.back", self.back_here), ("common.home", a.go_home)])
             return
         missing = self.missing()
         if missing:
-            a.show("message", title_key="docs.missing_title", body_key="docs.missing_body",
-                   items=[(d.id, d.en) for d in missing],
-                   buttons=[("docs.continue", self.proceed), ("detail.print", self.print_requirements),
-                            ("common.back", self.back_here)])
+            # "Kembali" is the main answer and sits where "Ambil nomor antrean" was; going on is at
+            # the far side, so a second tap cannot take a number without the documents.
+            printer = a.snapshot.printer if a.snapshot else None
+            can_print = printer is None or printer.can_print
+            a.show("message", title_key="docs.missing_title", body_key="docs.missing_body", warning=True,
+                   items=missing,
+                   buttons=[("common.back", self.back_here), ("detail.print", self.print_requirements) if can_print else None,
+                            ("docs.continue", self.proceed)])
             return
         self.proceed()
 
@@ -144,9 +231,10 @@ class DetailScreen(KioskScreen):
         a = app()
         printer = a.snapshot.printer if a.snapshot else None
         if printer is not None and not printer.can_print:
+            # the middle third: neither where "Ambil nomor antrean" (left) nor "Tetap ambil nomor" (right) was
             a.show("message", title_key="printer.cannot_print_title", body_key="printer.cannot_print_body",
-                   bilingual=(printer.message_id, printer.message_en), warning=True,
-                   buttons=[("printer.take_anyway", self.choose_priority), ("common.back", self.back_here)])
+                   problem_key=f"printer.{printer.state}", warning=True,
+                   buttons=[("common.back", self.back_here), ("printer.take_anyway", self.choose_priority), None])
             return
         self.choose_priority()
 
@@ -167,12 +255,19 @@ class PriorityScreen(KioskScreen):
     regular_open = BooleanProperty(True)
 
     def prepare(self, key: str = "", regular_open: bool = True, **kwargs):
+        """Every answer is in the list, none in the bottom row where the previous screen's
+        buttons were: a double tap cannot answer this question unseen."""
         self.key = key
         self.regular_open = regular_open
         box = self.ids.groups
         box.clear_widgets()
         for group in app().kiosk_config.catalogue.priority_groups:
             box.add_widget(spawn("GroupButton", group=group, key=key))
+        regular = spawn("KButton", label_key="priority.regular" if regular_open else "priority.regular_full",
+                        disabled=not regular_open)
+        regular.bind(on_release=lambda *a: app().take_number(self.key))
+        box.add_widget(regular)
+        return False
 
 
 class PrintingScreen(KioskScreen):
@@ -180,6 +275,7 @@ class PrintingScreen(KioskScreen):
 
     def prepare(self, key: str = "", requirements: bool = False, **kwargs):
         self.requirements = requirements
+        return False
 
 
 class TicketScreen(KioskScreen):
@@ -192,6 +288,7 @@ class TicketScreen(KioskScreen):
         self.result = result
         self.service = a.kiosk_config.catalogue.find(result.service) if result else None
         self.group = a.kiosk_config.catalogue.priority_group(result.priority) if result and result.priority else None
+        return False
 
     def wait_text(self, *deps) -> str:
         r = self.result
@@ -207,39 +304,46 @@ class TicketScreen(KioskScreen):
 
 
 class MessageScreen(KioskScreen):
+    """A dialog: title, body (message keys and a refusal, all rendered in the applicant's language
+    through the catalogue), a list, and a row of buttons. The first button is the main one; a None
+    keeps its place empty, so an answer never sits where the previous screen's button was."""
+
     title_key = StringProperty("")
     body_key = StringProperty("")
-    bilingual = ListProperty([])
+    problem_key = StringProperty("")
+    refusal = ObjectProperty(None, allownone=True)
     items = ListProperty([])
     warning = BooleanProperty(False)
 
-    def prepare(self, title_key="", body_key="", body=None, bilingual=None, items=(), buttons=(), warning=False, **kwargs):
+    def prepare(self, title_key="", body_key="", problem_key="", refusal=None, items=(), buttons=(), warning=False, **kwargs):
         self.title_key = title_key
         self.body_key = body_key
-        self.bilingual = list(bilingual) if bilingual else ([body, body] if body else [])
+        self.problem_key = problem_key
+        self.refusal = refusal
         self.items = list(items)
         self.warning = warning
         box = self.ids.buttons
         box.clear_widgets()
-        for i, (label_key, callback) in enumerate(buttons):
+        for i, entry in enumerate(buttons):
+            if entry is None:
+                box.add_widget(Widget(size_hint_y=None, height=0))
+                continue
+            label_key, callback = entry
             b = spawn("KButton", label_key=label_key, primary=(i == 0))
             b.bind(on_release=lambda btn, cb=callback: cb())
             box.add_widget(b)
         box.cols = 1 if app().portrait or len(buttons) > 2 and app().large else max(1, len(buttons))
         lines = self.ids.lines
         lines.clear_widgets()
-        for pair in self.items:
-            lines.add_widget(spawn("ItemLine", pair=pair))
-        if "scroll" in self.ids:
-            self.ids.scroll.scroll_y = 1
+        for doc in self.items:
+            lines.add_widget(spawn("ItemLine", doc=doc))
+        return False
 
     def body_text(self, *deps) -> str:
         a = app()
-        parts = []
-        if self.body_key:
-            parts.append(a.t(self.body_key))
-        if self.bilingual:
-            parts.append(self.bilingual[0] if a.lang == "id" else self.bilingual[1])
+        parts = [a.t(k) for k in (self.body_key, self.problem_key) if k]
+        if self.refusal is not None:
+            parts.append(a.t(self.refusal.key, **self.refusal.params))
         return "\n\n".join(p for p in parts if p)
 
 
@@ -252,6 +356,7 @@ class PinScreen(KioskScreen):
         self.pin = ""
         self.note = app().t("pin.enter")
         self.checking = False
+        return False
 
     def press(self, digit: str):
         if not self.checking and len(self.pin) < 12:
@@ -283,10 +388,12 @@ class StaffScreen(KioskScreen):
     info = ObjectProperty(None, allownone=True)
     status = StringProperty("")
     number = StringProperty("")
+    failed = ListProperty([])  # today's failed prints, offered for reprint after "Paper refilled"
 
     def prepare(self, **kwargs):
         self.status = ""
         self.number = ""
+        self.failed = []
         self.load()
         row = self.ids.letters
         row.clear_widgets()
@@ -295,6 +402,7 @@ class StaffScreen(KioskScreen):
             b = spawn("KeyButton", text=letter)
             b.bind(on_release=lambda btn, l=letter: self.key(l))
             row.add_widget(b)
+        return False
 
     def load(self):
         app().call(lambda lobby: lobby.staff_info(), on_done=self._loaded)
@@ -302,24 +410,55 @@ class StaffScreen(KioskScreen):
     def _loaded(self, info):
         self.info = info
 
+    def digits(self) -> int:
+        """How many digits a number has here (A001, or A0500 for a block up to 9999)."""
+        block = app().kiosk_config.kiosk.number_block
+        return len(format_number("", block[1], block))
+
     def key(self, ch: str):
+        """A number is one letter, then exactly as many digits as the tickets print."""
         if ch.isalpha():
             self.number = ch
-        elif len(self.number) < 6:
+        elif self.number and len(self.number) - 1 < self.digits():
             self.number += ch
+
+    def clear(self):
+        self.number = ""
+
+    def number_complete(self, *deps) -> bool:
+        return len(self.number) == 1 + self.digits()
 
     def busy(self, name):
         self.status = app().t("staff.working")
 
     def done(self, name, result):
         a = app()
-        if hasattr(result, "message_id"):
-            self.status = result.message_id if a.lang == "id" else result.message_en
-            if getattr(result, "reason", "") and not getattr(result, "ok", True):
-                self.status += f"\n({result.state}: {result.reason})"
-        elif name == "set_locked":
+        if name == "set_locked":
             self.status = a.t("staff.locked_now" if result else "staff.unlocked_now")
+        elif name == "paper_refilled":
+            self.status = self.printer_text(result.state)
+            self.failed = []
+            app().call(lambda lobby: lobby.staff_info(), on_done=self._offer_reprints)
+        elif name == "reprint_failed":
+            ok = [r.number for r in result if r.ok]
+            self.status = a.t("staff.reprinted_many", n=len(ok), numbers=", ".join(ok) or "-")
+            if result and not result[-1].ok:
+                self.status += "\n" + self.printer_text(result[-1].state)
+            self.failed = []
+        elif hasattr(result, "message_id"):
+            self.status = result.message_id if a.lang == "id" else result.message_en
+            if not result.ok and result.state in PRINTER_STATES:
+                self.status += "\n" + self.printer_text(result.state)
         self.load()
+
+    def _offer_reprints(self, info):
+        self.info = info
+        if info.printer.can_print and info.failed_today:
+            self.failed = list(info.failed_today)
+
+    @staticmethod
+    def printer_text(state: str) -> str:
+        return app().t(f"printer.{state if state in PRINTER_STATES else 'unknown'}")
 
     def info_text(self, *deps) -> str:
         i = self.info
@@ -327,11 +466,10 @@ class StaffScreen(KioskScreen):
         if i is None:
             return a.t("staff.loading")
         sync = i.last_sync or {}
-        age = "-" if i.outbox_oldest_age_s is None else f"{i.outbox_oldest_age_s:.0f} s"
         lines = [
             a.t("staff.kiosk", id=i.kiosk_id, version=i.version),
-            a.t("staff.printer", state=i.printer.state, message=i.printer.message_id if a.lang == "id" else i.printer.message_en),
-            a.t("staff.outbox", depth=i.outbox_depth, age=age),
+            a.t("staff.printer", message=self.printer_text(i.printer.state)),
+            a.t("staff.outbox", depth=i.outbox_depth, age=duration_words(i.outbox_oldest_age_s)),
             a.t("staff.sync", at=sync.get("last_ok_at") or "-", error=sync.get("last_error") or "-"),
             a.t("staff.network", state=a.t(f"staff.net_{i.network}"), url=i.central_url or "-"),
             a.t("staff.lock_state", state=a.t("staff.locked" if i.locked else "staff.unlocked")),

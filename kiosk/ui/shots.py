@@ -6,8 +6,10 @@ data (a real snapshot from the worker; a made-up ticket result, so nothing is pr
 
 from __future__ import annotations
 
+from ..issuer import Refusal
 from ..lobby import IssueResult
 from ..locale import both
+from ..store import PRINT_FAILED, PRINTED
 
 
 def _services(app):
@@ -54,10 +56,12 @@ def _result(printed: bool, priority: str | None = None):
         mid, men = both("ticket.take" if printed else "ticket.print_failed")
         group = cat.priority_groups[-1].key if priority and cat.priority_groups else None
         number = (cat.priority_prefix if group else service.prefix) + "123"
-        result = IssueResult(True, "printed" if printed else "print_failed", mid, men, number=number, ticket_id="x",
-                             service=service.key, priority=group, print_state="printed" if printed else "print_failed",
+        state = PRINTED if printed else PRINT_FAILED
+        result = IssueResult(True, state, mid, men, number=number, ticket_id="x",
+                             service=service.key, priority=group, print_state=state,
                              people_ahead=12, wait_minutes=35)
         app.show("ticket", result=result)
+        app.idle_left = app.idle_limit("ticket")  # the countdown as it starts
 
     return setup
 
@@ -65,14 +69,25 @@ def _result(printed: bool, priority: str | None = None):
 def _refused(app):
     service = app.kiosk_config.catalogue.services[0]
     hours = app.kiosk_config.catalogue.hours
-    app.show("message", title_key="issue.refused",
-             bilingual=(f"Layanan {service.name_id} sedang tutup. Jam layanan: {hours.summary('id')}.",
-                        f"{service.name_en} is closed now. Opening hours: {hours.summary('en')}."),
+    refusal = Refusal("closed", "refusal.closed", {"service": {"id": service.name_id, "en": service.name_en},
+                                                   "hours": {lang: hours.summary(lang) for lang in ("id", "en")}})
+    app.show("message", title_key="issue.refused", refusal=refusal,
              buttons=[("common.back", lambda: None), ("common.home", lambda: None)])
 
 
 def _closed(app):
     app.show("closed")
+
+
+def _locked(app):
+    app.snapshot = type(app.snapshot)(**{**app.snapshot.__dict__, "open": False, "locked": True})
+    app.show("closed")
+
+
+def _still_there(app):
+    _detail(app)
+    app.last_touch = app.monotonic() - (app.kiosk_config.ui.idle_seconds - 12)  # the ticks agree
+    app.warn_left = 12
 
 
 def _pin(app):
@@ -88,6 +103,7 @@ def _staff(app):
 STATES = [
     ("home", lambda app: app.show("home")),
     ("closed", _closed),
+    ("closed-locked", _locked),
     ("services", _services),
     ("detail", _detail),
     ("detail-last", _detail_last),
@@ -99,6 +115,7 @@ STATES = [
     ("ticket-priority", _result(True, priority="yes")),
     ("ticket-print-failed", _result(False)),
     ("refused", _refused),
+    ("still-there", _still_there),
     ("pin", _pin),
     ("staff", _staff),
 ]

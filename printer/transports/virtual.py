@@ -16,16 +16,22 @@ def parse(rest: str | None) -> DeviceSpec:
     return DeviceSpec("virtual")
 
 
-def open_virtual(spec: DeviceSpec, options: OpenOptions) -> SerialTransport:
+class VirtualTransport(SerialTransport):
+    """The serial line to an in-process fake printer; `fake` is that printer (tests drive its faults)."""
+
+    def __init__(self, fake):
+        super().__init__(fake.path, BAUD)
+        self.fake = fake
+
+
+def open_virtual(spec: DeviceSpec, options: OpenOptions) -> VirtualTransport:
     from ..fake import FakePrinter  # not at module level: `python -m printer.fake` must stay clean
 
     # A private symlink to the pty, so a simulated unplug + replug keeps the same path.
     link = os.path.join(tempfile.mkdtemp(prefix="virtual-printer-"), "printer.tty")
     fake = FakePrinter(link=link, preview_dir=options.preview_dir, paper_mm=options.paper_mm, cleanup_dir=True)
     fake.start()
-    transport = SerialTransport(fake.path, BAUD)
-    transport.fake = fake
-    return transport
+    return VirtualTransport(fake)
 
 
 KIND = TransportKind("virtual", "virtual", parse, open_virtual, no_node("virtual printer: no device node to open"))

@@ -1,4 +1,4 @@
-"""Campaigns: crash, network, printer, clock, bad input and security, each with published figures.
+"""Campaigns: crash, network, quarantine, printer, clock, bad input and security, each with published figures.
 
 Every campaign runs at two sizes: "default" (in `make test`) and "full" (`@pytest.mark.slow`,
 run by `make reliability`); KIOSK_CAMPAIGN_SCALE multiplies both. Each records its figures with

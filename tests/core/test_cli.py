@@ -8,6 +8,8 @@ import sys
 
 from support.kiosk_env import write_config
 
+from kiosk.store.schema import MIGRATIONS
+
 
 def kiosk(config, *args, timeout=60):
     return subprocess.run([sys.executable, "-m", "kiosk", "--config", str(config), *args], capture_output=True, text=True, timeout=timeout)
@@ -24,8 +26,12 @@ def test_issue_json_and_exit_codes(tmp_path):
     assert set(ticket) >= {"id", "number", "service", "priority", "service_day", "issued_at", "print_state"}
     r = kiosk(cfg, "issue", "paspor-baru", "--no-print", "--json")
     assert r.returncode == 4
-    assert json.loads(r.stdout)["code"] == "quota_full"
+    refused = json.loads(r.stdout)
+    assert refused["code"] == "quota_full" and refused["key"] == "refusal.quota_full"
+    assert refused["messages"]["id"] == "Kuota Paspor Baru hari ini sudah habis. Silakan datang kembali besok."
     assert "refused: Today's quota for New passport is full" in r.stderr
+    r = kiosk(cfg, "issue", "A", "--no-print", "--lang", "id")  # the touchscreen's own catalogue
+    assert r.returncode == 4 and "refused: Kuota Paspor Baru hari ini sudah habis" in r.stderr
     r = kiosk(cfg, "issue", "A", "--priority", "lansia", "--no-print")
     assert r.returncode == 0 and r.stdout.startswith("P001")
 
@@ -60,7 +66,7 @@ def test_tickets_and_status(tmp_path):
     assert status["tickets_today"]["paspor-baru"] == {"total": 2, "priority": 1, "print_failed": 0}
     assert status["outbox"]["depth"] == 2
     assert status["outbox"]["oldest_age_seconds"] >= 0
-    assert status["database"]["schema_version"] == 2
+    assert status["database"]["schema_version"] == len(MIGRATIONS)
     assert status["clock"]["trusted"] in (True, False)
     human = kiosk(cfg, "status").stdout
     assert "test-kiosk" in human and "2 pending" in human

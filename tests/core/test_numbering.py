@@ -74,7 +74,7 @@ def test_block_for_second_kiosk_and_exhaustion(tmp_path):
         with pytest.raises(Refused) as e:
             issuer.issue("A")
         assert e.value.refusal.code == "block_exhausted"
-        assert "ask staff" in e.value.refusal.message_en
+        assert "ask staff" in e.value.refusal.text("en")
         assert issue_numbers(issuer, "G", 1) == ["G500"]  # other series are independent
 
 
@@ -86,7 +86,7 @@ def test_quota_and_priority_quota(tmp_path):
         with pytest.raises(Refused) as e:
             issuer.issue("A")
         assert e.value.refusal.code == "quota_full"
-        assert "Kuota Paspor Baru hari ini sudah habis" in e.value.refusal.message_id
+        assert "Kuota Paspor Baru hari ini sudah habis" in e.value.refusal.text("id")
         # priority applicants have their own quota and their own number series
         assert issuer.issue("A", "lansia").number == "P001"
         with pytest.raises(Refused) as e:
@@ -114,7 +114,7 @@ def test_closed_hours_and_closed_dates(tmp_path):
         with pytest.raises(Refused) as e:
             issuer.issue("A")
         assert e.value.refusal.code == "closed"
-        assert "Senin-Minggu 08:00-16:00" in e.value.refusal.message_id
+        assert "Senin-Minggu 08:00-16:00" in e.value.refusal.text("id")
         clock.set(utc(2026, 11, 27, 8, 59))  # 15:59 WIB
         assert issuer.issue("A").number == "A001"
         assert store.outbox_stats().depth == 1

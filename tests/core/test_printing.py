@@ -64,12 +64,12 @@ def test_print_outcome_and_reprint_are_events(tmp_path, fake):
         ticket = Issuer(cfg, store, make_clock()).issue("A", "lansia")
         fake.set_state("cover_open")
         first = printing.print_ticket(store, ticket)
-        assert not first.printed and first.state == "cover_open"
+        assert not first.delivered and first.state == "cover_open"
         assert store.ticket(ticket.id).print_state == "print_failed"
         assert "cover" in store.ticket(ticket.id).print_error
         fake.set_state("ready")
         again = printing.print_ticket(store, store.ticket(ticket.id), reprint=True)
-        assert again.printed
+        assert again.delivered
         stored = store.ticket(ticket.id)
         assert (stored.print_state, stored.reprints, stored.print_error) == ("printed", 1, None)
         assert [e.kind for e in store.events_for(ticket.id)] == ["ticket.issued", "ticket.print_failed", "ticket.reprinted"]
@@ -89,7 +89,7 @@ def test_silent_printer_is_failed_not_hung(tmp_path, fake):
         t0 = time.monotonic()
         outcome = printing.print_ticket(store, ticket)
         assert time.monotonic() - t0 < 10
-        assert not outcome.printed
+        assert not outcome.delivered
         assert store.ticket(ticket.id).print_state == "print_failed"
     printing.close()
 
@@ -101,7 +101,7 @@ def test_queue_statistics_reach_the_ticket(tmp_path, fake):
     with Store(cfg.store.path) as store:
         with store.transaction():
             store.set_state("queue.stats", {"fetched_at": clock.now().isoformat(), "A": {"waiting": 7, "avg_service_s": 300}})
-        assert printing.print_ticket(store, Issuer(cfg, store, clock).issue("A")).printed
+        assert printing.print_ticket(store, Issuer(cfg, store, clock).issue("A")).delivered
     printing.close()
     lines = texts(fake.jobs[-1])
     assert "7" in " ".join(lines) and "35" in " ".join(lines)
@@ -164,3 +164,200 @@ def test_a_print_cut_off_by_a_crash_ends_print_failed_for_staff_to_reprint(tmp_p
     assert lobby.store.ticket(again.id).print_state == "print_failed"
     lobby.printing.close()
     lobby.store.close()
+
+
+NON_CONFIRMING = {
+    # a write-only device node (the usblp driver's /dev/usb/lp0, here a plain file)
+    "file": lambda tmp_path, fake: 'device = "file:jobs.bin"',
+    # a printer whose profile/config says it has no status replies, on a real serial line
+    "status-false": lambda tmp_path, fake: f'device = "serial:{fake.link}@115200"\nstatus = false',
+}
+
+
+@pytest.mark.parametrize("kind", sorted(NON_CONFIRMING))
+def test_every_job_on_a_printer_that_cannot_confirm_counts_as_printed(tmp_path, fake, kind):
+    """Issue 16 item 1: the slip and the staff test print said "could not be printed" on paper the
+    applicant/staff was holding. Each job kind: what the person reads, the store, and the paper."""
+    from kiosk.lobby import Lobby
+    from kiosk.locale import both
+
+    cfg = make_config(tmp_path / "etc", printer=NON_CONFIRMING[kind](tmp_path, fake))
+    clock = make_clock()
+    printing = TicketPrinting(cfg, clock)
+    with Store(cfg.store.path) as store:
+        lobby = Lobby(cfg, store, clock, printing)
+        ticket = lobby.issue_and_print("A")
+        assert ticket.printed and (ticket.message_id, ticket.message_en) == both("ticket.take")
+        assert store.ticket(ticket.ticket_id).print_state == "printed"
+
+        slip = lobby.print_requirements("A")
+        assert slip.ok and (slip.message_id, slip.message_en) == both("requirements.printed"), slip.reason
+
+        test = lobby.test_print()
+        assert test.ok and (test.message_id, test.message_en) == both("staff.test_printed"), test.reason
+
+        again = lobby.reprint("A001")
+        assert again.ok and (again.message_id, again.message_en) == both("staff.reprinted", number="A001")
+        stored = store.ticket(ticket.ticket_id)
+        assert (stored.print_state, stored.reprints) == ("printed", 1)
+        kinds = [e.kind for e in store.events_for(ticket.ticket_id)]
+        assert kinds == ["ticket.issued", "ticket.printed", "ticket.reprinted"]
+    printing.close()
+    if kind == "file":
+        jobs = decode((tmp_path / "etc" / "jobs.bin").read_bytes())
+    else:
+        assert fake.wait_for_jobs(4)
+        jobs = decode(b"".join(job.data for job in fake.jobs))
+    text = jobs.text
+    assert text.count("A001") >= 2 and "PERSYARATAN / REQUIREMENTS" in text and "TEST PAGE / HALAMAN UJI" in text
+    assert jobs.status_queries == [] or all(q.command != "GS r" for q in jobs.status_queries)
+
+
+def test_a_printer_that_can_confirm_and_stays_silent_is_not_delivered(tmp_path, fake):
+    """The other side of the rule: status supported, readable line, no answer -> failed, reprintable."""
+    cfg = make_config(tmp_path / "etc", printer=f'device = "serial:{fake.link}@115200"')
+    printing = TicketPrinting(cfg, make_clock())
+    fake.silent = True
+    try:
+        outcome = printing.print_requirements(cfg.catalogue.find("A"))
+        assert printing.printer.can_confirm
+        assert not outcome.delivered and not outcome.confirmed
+        assert outcome.describe().startswith("not printed: ")
+    finally:
+        printing.close()
+
+
+def test_print_state_constants_are_the_schema_check(tmp_path):
+    import re
+    import sqlite3
+
+    from kiosk.store import PRINT_STATES
+    from kiosk.store.schema import MIGRATIONS
+
+    check = re.search(r"CHECK \(print_state IN \(([^)]*)\)\)", MIGRATIONS[0]).group(1)
+    assert tuple(v.strip().strip("'") for v in check.split(",")) == PRINT_STATES
+    cfg = make_config(tmp_path / "etc")
+    with Store(cfg.store.path) as store:
+        ticket = Issuer(cfg, store, make_clock()).issue("A")
+        with pytest.raises(ValueError, match="print state must be one of pending, printed, print_failed"):
+            with store.transaction():
+                store.set_print_state(ticket.id, "done", error=None, at="2026-11-27T12:00:00")
+        with pytest.raises(sqlite3.IntegrityError):  # and the database itself refuses a stray value
+            with store.transaction():
+                store.conn.execute("UPDATE tickets SET print_state = 'done' WHERE id = ?", (ticket.id,))
+
+
+def test_config_validate_rejects_columns_wider_than_the_profile(tmp_path):
+    cfg = write_config(tmp_path, printer='model = "TM-T88V"\npaper_mm = 80\ncolumns = 48')
+    r = kiosk(cfg, "config", "validate")
+    assert r.returncode == 2
+    assert "printer.columns: columns must be an integer from 24 to 42, got 48: the TM-T88V profile prints 42" in r.stderr
+    ok = write_config(tmp_path / "ok", printer='model = "TM-T88V"\npaper_mm = 80')
+    assert kiosk(ok, "config", "validate").returncode == 0
+
+
+def test_config_validate_warns_about_characters_the_printer_lacks(tmp_path):
+    from support.kiosk_env import TEST_CATALOGUE
+
+    catalogue = TEST_CATALOGUE.format(hours='["00:00-24:00"]', quota=10, priority_quota=5).replace(
+        'name_en = "Passport pickup"', 'name_en = "Passport pickup ✓ 护照"')
+    cfg = write_config(tmp_path, catalogue=catalogue, printer='footer = ["Terima kasih ★"]')
+    r = kiosk(cfg, "config", "validate", "--json")
+    assert r.returncode == 0, r.stderr  # a warning, not an error: the kiosk still runs
+    warnings = json.loads(r.stdout)["warnings"]
+    assert any(w.startswith("services[1].name_en: '✓' (U+2713), '护' (U+62A4), '照' (U+7167) cannot be printed")
+               for w in warnings), warnings
+    assert any(w.startswith("printer.footer[0]: '★' (U+2605)") for w in warnings), warnings
+    assert "warning: services[1].name_en" in r.stderr
+
+
+def test_cli_print_slip_and_ticket_exit_like_issue(tmp_path, fake):
+    cfg = write_config(tmp_path / "etc", printer=f'device = "serial:{fake.link}@115200"')
+    r = kiosk(cfg, "print", "slip", "A", "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["printed"] is True
+    assert fake.wait_for_jobs(1) and "PERSYARATAN / REQUIREMENTS" in fake.jobs[0].decoded.text
+    assert kiosk(cfg, "print", "slip", "Z").returncode == 4  # refused: no such service
+    assert kiosk(cfg, "print", "ticket", "A001").returncode == 4  # refused: nothing issued yet today
+    assert kiosk(cfg, "issue", "A").returncode == 0
+    r = kiosk(cfg, "print", "ticket", "a001", "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout) | {"reason": None} == {
+        "job": "ticket A001", "printed": True, "printer_state": "ready", "reason": None,
+        "print_state": "printed", "reprints": 1}
+    assert fake.wait_for_jobs(3) and "A001" in fake.jobs[2].decoded.texts
+    fake.set_state("paper_out")
+    r = kiosk(cfg, "print", "slip", "G")
+    assert r.returncode == 3 and "paper" in r.stderr.lower()
+
+
+def test_priority_ticket_is_estimated_from_its_own_series_or_served_first(tmp_path, fake):
+    cfg = make_config(tmp_path / "etc", printer=f'device = "serial:{fake.link}@115200"')
+    clock = make_clock()
+    printing = TicketPrinting(cfg, clock)
+    with Store(cfg.store.path) as store:
+        with store.transaction():
+            store.set_state("queue.stats", {"fetched_at": clock.now().isoformat(), "A": {"waiting": 12, "avg_service_s": 180}})
+        assert printing.print_ticket(store, Issuer(cfg, store, clock).issue("A", "lansia")).delivered
+        first = fake.jobs[-1].decoded
+        assert first.find("Dilayani lebih dulu / Served first")
+        assert "Ahead" not in first.text and "menit" not in first.text  # not the A queue's 12 / 36 min
+        with store.transaction():
+            store.set_state("queue.stats", {"fetched_at": clock.now().isoformat(), "A": {"waiting": 12, "avg_service_s": 180},
+                                            "P": {"waiting": 2, "avg_service_s": 240}})
+        printing.print_ticket(store, Issuer(cfg, store, clock).issue("A", "lansia"))
+        assert fake.wait_for_jobs(2)
+        second = fake.jobs[-1].decoded
+        assert second.find("Ahead of you: 2") and "8 menit/min" in second.text
+    printing.close()
+
+
+def test_nv_logo_prints_only_once_its_upload_is_on_record(tmp_path, fake):
+    """Issue 16 item 5: a replacement printer never received the logo: print the office name."""
+    from kiosk.printing import PrintOutcome
+
+    cfg = make_config(tmp_path / "etc", printer=f'device = "serial:{fake.link}@115200"\nnv_logo_key = "LG"')
+    clock = make_clock()
+    printing = TicketPrinting(cfg, clock)
+    with Store(cfg.store.path) as store:
+        printing.print_ticket(store, Issuer(cfg, store, clock).issue("A"))
+        printing.print_test_page([], store)
+        assert fake.wait_for_jobs(2)
+        plain, page = fake.jobs[0].decoded, fake.jobs[1].decoded
+        assert plain.logos == [] and plain.find("Kantor Imigrasi Uji")
+        assert page.logos == ["LG"] and page.find("not uploaded to this printer")
+        printing.record_logo_upload(store, "LG", PrintOutcome(True, True, "ready", ""))
+        printing.print_ticket(store, Issuer(cfg, store, clock).issue("A"))
+        assert fake.wait_for_jobs(3)
+        logo = fake.jobs[2].decoded
+        assert logo.logos == ["LG"] and not logo.find("Kantor Imigrasi Uji")
+    printing.close()
+
+
+def test_printer_status_says_the_clone_prints_a_raster_qr(tmp_path):
+    cfg = write_config(tmp_path, printer='model = "POS-5890"\npaper_mm = 58\nstatus = false')
+    r = kiosk(cfg, "printer", "status", "--json")
+    assert r.returncode == 0, r.stderr  # no status support: assumed ready
+    st = json.loads(r.stdout)
+    assert (st["qr"], st["columns"], st["dots"], st["can_confirm"]) == ("raster", 32, 384, False)
+    text = kiosk(cfg, "printer", "status").stdout
+    assert "QR raster (GS v 0: this model has no native QR)" in text
+
+
+def test_cli_upload_logo_is_what_switches_tickets_to_the_logo(tmp_path, fake):
+    from PIL import Image, ImageDraw
+
+    logo = tmp_path / "logo.png"
+    img = Image.new("1", (400, 100), 1)
+    ImageDraw.Draw(img).rectangle((0, 0, 399, 99), outline=0, width=8)
+    img.save(logo)
+    cfg = write_config(tmp_path / "etc", printer=f'device = "serial:{fake.link}@115200"\nnv_logo_key = "LG"')
+    assert kiosk(cfg, "issue", "A").returncode == 0
+    r = kiosk(cfg, "printer", "upload-logo", str(logo))
+    assert r.returncode == 0 and r.stdout.startswith("printed"), r.stdout + r.stderr
+    assert kiosk(cfg, "issue", "A").returncode == 0
+    assert fake.wait_for_jobs(2)  # the upload stores the logo; it prints nothing
+    assert "LG" in fake.nv_logos
+    before, after = fake.jobs[0].decoded, fake.jobs[-1].decoded
+    assert before.logos == [] and before.find("Kantor Imigrasi Uji")
+    assert after.logos == ["LG"] and not after.find("Kantor Imigrasi Uji")

@@ -44,6 +44,8 @@ H: Handlers=kbd event1
 B: EV=3
 """
 UNITS = ("systemctl", "is-active", "kiosk-ui.service", "kiosk-agent.service")
+ESPEAK = ("espeak-ng", "--version")
+SOUND_CARDS = " 0 [vc4hdmi0       ]: vc4-hdmi - vc4-hdmi-0\n                      vc4-hdmi-0\n"
 
 
 
@@ -55,6 +57,8 @@ def fake_root(root: Path) -> Path:
     (root / "sys/class/drm/card0-HDMI-A-1/status").write_text("connected\n")
     (root / "proc/bus/input").mkdir(parents=True)
     (root / "proc/bus/input/devices").write_text(TOUCH)
+    (root / "proc/asound").mkdir(parents=True)
+    (root / "proc/asound/cards").write_text(SOUND_CARDS)
     (root / "run/systemd/system").mkdir(parents=True)
     (root / "run/systemd/timesync").mkdir(parents=True)
     (root / "run/systemd/timesync/synchronized").touch()
@@ -84,7 +88,8 @@ class Kiosk:
         Store(self.config.store.path).close()
         self.log_api = logapi.start_server(self.config)
         self.host = Host(root=self.root, groups_of={USER: {"video", "render", "input"}}, fake_commands=True,
-                         commands={UNITS: CommandResult(0, "active\nactive\n", "")})
+                         commands={UNITS: CommandResult(0, "active\nactive\n", ""),
+                                   ESPEAK: CommandResult(0, "eSpeak NG text-to-speech: 1.51  Data at: /usr\n", "")})
 
     def doctor(self, timeout: float = 3.0, **kwargs) -> tuple:
         report = Doctor(str(self.config.path), host=self.host, user=USER, timeout=timeout, **kwargs).run()
@@ -108,11 +113,12 @@ def test_a_healthy_kiosk_is_all_ok(kiosk):
     report, by_name = kiosk.doctor()
     assert [r for r in report.results if r.status != "OK"] == []
     assert set(by_name) == {"config", "secrets", "database", "disk", "clock", "timezone", "printer", "printer access",
-                            "server", "log api", "units", "display", "touch", "groups"}
+                            "server", "log api", "display mode", "scanner", "units", "display", "touch", "groups",
+                            "quarantine", "audio"}
     assert "token accepted" in by_name["server"].detail
     assert "eGalax Inc. USB TouchController (event0)" in by_name["touch"].detail
     assert by_name["printer"].detail.endswith(": ready")
-    assert render_text(report).endswith("0 FAIL, 0 WARN, 14 OK")
+    assert render_text(report).endswith("0 FAIL, 0 WARN, 18 OK")
 
 
 def failing(kiosk, **kwargs) -> dict:

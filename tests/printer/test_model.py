@@ -42,3 +42,29 @@ def test_bad_values_raise_value_error_naming_the_value(kwargs, named):
 def test_unknown_profile_error_lists_known_ones():
     with pytest.raises(ValueError, match="TM-T20II"):
         PrinterModel.from_config("TM-T20III", 80)
+
+
+@pytest.mark.parametrize("profile, paper, dots, dpi, cols, cols_b", [
+    ("TM-T20II", 80, 576, 203, 48, 64),
+    ("TM-T20II", 58, 384, 203, 32, 42),
+    ("TM-T88V", 80, 512, 180, 42, 56),  # issue 16: 42 columns, not 48
+    ("POS-5890", 58, 384, 203, 32, 42),
+    ("ZJ-5870", 58, 384, 203, 32, None),  # no Font B in its profile
+    ("default", 80, 576, 203, 42, 56),  # generic: the profile's conservative count
+])
+def test_dots_and_columns_come_from_the_profile(profile, paper, dots, dpi, cols, cols_b):
+    m = PrinterModel.from_config(profile, paper)
+    assert (m.dots, m.dpi, m.columns, m.font_b_columns) == (dots, dpi, cols, cols_b)
+
+
+def test_columns_override_may_narrow_but_never_widen_the_profile():
+    assert PrinterModel.from_config("TM-T88V", 80, columns=40).columns == 40
+    with pytest.raises(ValueError) as e:
+        PrinterModel.from_config("TM-T88V", 80, columns=48)
+    assert e.value.option == "columns"
+    assert "TM-T88V profile prints 42 Font A columns (512 dots at 180 dpi) on 80 mm paper" in str(e.value)
+
+
+def test_smoothing_only_for_epson_profiles():
+    assert PrinterModel.from_config("TM-T20II", 80).smoothing
+    assert not PrinterModel.from_config("POS-5890", 58).smoothing

@@ -10,7 +10,6 @@ from pathlib import Path
 
 from kiosk.admin_pin import hash_pin
 from kiosk.clock import ManualClock
-from kiosk.config import load_config
 
 REPO = Path(__file__).resolve().parents[2]
 SERVICES = REPO / "config" / "services.toml"
@@ -152,9 +151,14 @@ class Driver:
         return any(text in t for t in self.texts())
 
     # -- touching
-    def tap_at(self, x: float, y: float) -> None:
+    # A person's taps come about a second apart; the app drops taps right after a screen change.
+    PACE_S = 1.0
+
+    def tap_at(self, x: float, y: float, after: float | None = None) -> None:
+        """Tap at (x, y), `after` seconds (on the app's monotonic clock) after the previous tap."""
         from kivy.tests.common import UnitTestTouch
 
+        self.mono.advance(self.PACE_S if after is None else after)
         touch = UnitTestTouch(x, y)
         touch.touch_down()
         self.pump(1)
@@ -166,6 +170,26 @@ class Driver:
         self.scroll_into_view(widget)
         x, y = widget.to_window(*widget.center)
         self.tap_at(x, y)
+
+    def taps(self, widget, count: int = 2, gap: float = 0.3) -> None:
+        """A double (triple...) tap on the widget's place: `count` taps `gap` seconds apart, each
+        landing on whatever the screen shows there by then."""
+        self.scroll_into_view(widget)
+        x, y = widget.to_window(*widget.center)
+        self.tap_at(x, y)
+        for _ in range(count - 1):
+            self.tap_at(x, y, after=gap)
+
+    def pixel(self, widget, fx: float = 0.5, fy: float = 0.5) -> tuple:
+        """The RGBA (0-255) the widget draws at a point (fractions of its size), read back from
+        the GPU: what the applicant sees there, not a property."""
+        self.pump(2)
+        img = widget.export_as_image()
+        w, h = img.texture.size
+        px = img.texture.pixels
+        x, y = min(w - 1, int(w * fx)), min(h - 1, int(h * (1 - fy)))  # the export is upside down
+        i = (y * w + x) * 4
+        return tuple(px[i:i + 4])
 
     def tap_text(self, text: str, exact: bool = False) -> None:
         self.tap(self.find(text, exact=exact))
@@ -189,6 +213,7 @@ class Driver:
     def press_and_hold(self, x: float, y: float, seconds: float) -> None:
         from kivy.tests.common import UnitTestTouch
 
+        self.mono.advance(self.PACE_S)
         touch = UnitTestTouch(x, y)
         touch.touch_down()
         self.pump(1)

@@ -15,14 +15,14 @@ from kiosk.clock import ManualClock
 def take_number(ui, key="pengambilan-paspor"):
     go_to_service(ui, key)
     tick_all_mandatory(ui)
-    ui.tap_text("Ambil nomor antrian")
+    ui.tap_text("Ambil nomor antrean")
 
 
 def finish(ui):
     if ui.screen == "message":  # the printer was known to be down: say so, then take anyway
         ui.tap_text("Tetap ambil nomor")
     if ui.screen == "priority":
-        ui.tap_text("Tidak, antrian biasa")
+        ui.tap_text("Tidak, antrean biasa")
     return ui.wait_for(lambda: ui.screen == "ticket" and ui.current().result, what="ticket screen")
 
 
@@ -52,7 +52,7 @@ def test_printer_known_down_before_tap_says_so_plainly(ui):
     view = ui.app.snapshot.service("pengambilan-paspor")
     ui.tap(ui.find(view.name_id, exact=True))
     tick_all_mandatory(ui)
-    ui.tap_text("Ambil nomor antrian")
+    ui.tap_text("Ambil nomor antrean")
     assert ui.screen == "message" and ui.has("Printer tidak bisa mencetak")
     ui.tap_text("Tetap ambil nomor")
     result = finish(ui)
@@ -120,7 +120,8 @@ def test_staff_pin_wrong_then_right(ui):
     assert ui.screen == "pin" and ui.has("PIN salah. Sisa percobaan: 4.")
     enter_pin(ui, PIN)
     assert ui.screen == "staff"
-    assert ui.has("Kios ui-test, versi") and ui.has("Printer: ready")
+    assert ui.has("Kios ui-test, versi") and ui.has("Status printer: Printer siap.")
+    assert not ui.has("ready")  # no raw state codes on the Indonesian screen
     ui.tap_text("Cetak uji")
     ui.settle()
     assert ui.fake.wait_for_jobs(1)

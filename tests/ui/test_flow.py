@@ -40,10 +40,10 @@ def stored(ui, number):
 def test_full_flow_each_default_service(ui, key):
     view = go_to_service(ui, key)
     tick_all_mandatory(ui)
-    ui.tap_text("Ambil nomor antrian")
+    ui.tap_text("Ambil nomor antrean")
     assert ui.screen in ("priority", "printing")
     if ui.screen == "priority":
-        ui.tap_text("Tidak, antrian biasa")
+        ui.tap_text("Tidak, antrean biasa")
         assert ui.screen in ("printing", "ticket")
     ui.wait_for(lambda: ui.screen == "ticket", what="ticket screen")
     result = ui.current().result
@@ -58,7 +58,7 @@ def test_full_flow_each_default_service(ui, key):
 def test_priority_ticket_goes_to_priority_series(ui):
     go_to_service(ui, "paspor-baru-dewasa")
     tick_all_mandatory(ui)
-    ui.tap_text("Ambil nomor antrian")
+    ui.tap_text("Ambil nomor antrean")
     assert ui.screen == "priority"
     ui.tap_text("Lansia (usia 60 tahun ke atas)")
     ui.wait_for(lambda: ui.screen == "ticket")
@@ -71,16 +71,16 @@ def test_priority_ticket_goes_to_priority_series(ui):
 
 def test_missing_mandatory_documents_offer_continue_or_print(ui):
     go_to_service(ui, "paspor-hilang")
-    ui.tap_text("Ambil nomor antrian")
+    ui.tap_text("Ambil nomor antrean")
     assert ui.screen == "message"
-    assert ui.has("Ada dokumen wajib yang belum dicentang")
+    assert ui.has("Apakah Anda membawa semua dokumen wajib?")
     assert ui.has("Surat keterangan kehilangan dari kepolisian")  # the police report is listed by name
     ui.tap_text("Kembali", exact=True)
     assert ui.screen == "detail"
-    ui.tap_text("Ambil nomor antrian")
+    ui.tap_text("Ambil nomor antrean")
     ui.tap_text("Tetap ambil nomor")
     if ui.screen == "priority":
-        ui.tap_text("Tidak, antrian biasa")
+        ui.tap_text("Tidak, antrean biasa")
     ui.wait_for(lambda: ui.screen == "ticket")
     assert ui.current().result.number == "D001"
 
@@ -139,9 +139,9 @@ def test_idle_returns_home_and_resets_language(ui):
 def test_ticket_screen_returns_home_after_ticket_seconds(ui):
     go_to_service(ui, "pengambilan-paspor")
     tick_all_mandatory(ui)
-    ui.tap_text("Ambil nomor antrian")
+    ui.tap_text("Ambil nomor antrean")
     if ui.screen == "priority":
-        ui.tap_text("Tidak, antrian biasa")
+        ui.tap_text("Tidak, antrean biasa")
     ui.wait_for(lambda: ui.screen == "ticket")
     ui.idle_for(14)
     assert ui.screen == "ticket"
@@ -155,6 +155,7 @@ def test_one_tap_one_event_duplicate_device_dropped(ui):
 
     w = ui.find("English", exact=True)
     x, y = w.to_window(*w.center)
+    ui.mono.advance(1)  # not right after a screen change
     a, b = UnitTestTouch(x, y), UnitTestTouch(x, y)
     b.device = "mouse"
     a.touch_down()

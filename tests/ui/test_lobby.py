@@ -7,6 +7,7 @@ import pytest
 from printer.fake import FakePrinter
 
 from kiosk.lobby import Lobby
+from kiosk.state_keys import LOCK
 from kiosk.printing import TicketPrinting
 from kiosk.ui.app import with_printer_device
 from kiosk.ui.worker import Worker
@@ -100,3 +101,38 @@ def test_worker_runs_jobs_off_thread_and_posts_results(lobby):
     assert seen[0] == "kiosk-io" and isinstance(seen[1], ZeroDivisionError)
     w._jobs.put(None)
     w._thread.join(5)
+
+
+def test_watch_sees_only_other_connections_writes(lobby):
+    from kiosk.store import Store
+
+    assert lobby.watch() is not None  # the first look
+    assert lobby.watch() is None
+    lobby.set_locked(True)  # our own write: the screens refresh after it anyway
+    assert lobby.watch() is None
+    with Store(lobby.config.store.path) as other:  # `kiosk lock` / `kiosk unlock` in another process
+        other.set_state(LOCK, {"locked": False})
+    snap = lobby.watch()
+    assert snap is not None and not snap.locked
+
+
+def test_pulled_catalogue_only_when_valid_and_changed(lobby, tmp_path):
+    from pathlib import Path
+
+    from kiosk.agent.pull import write_atomically
+
+    path = lobby.config.remote_catalogue_path
+    assert lobby.catalogue_update() is None  # nothing pulled
+    write_atomically(path, "[[services]\nbroken")
+    assert lobby.catalogue_update() is None  # does not validate: the running one stays
+    old = lobby.config.catalogue.services[0].name_id
+    text = Path(lobby.config.kiosk.catalogue).read_text(encoding="utf-8")
+    write_atomically(path, text)
+    assert lobby.catalogue_update() is None  # the same catalogue: nothing to switch
+    write_atomically(path, text.replace(f'"{old}"', '"Paspor Baru 2027"'))
+    new = lobby.catalogue_update()
+    assert new is not None and new.services[0].name_id == "Paspor Baru 2027"
+    lobby.use_catalogue(new)
+    assert lobby.snapshot().services[0].name_id == "Paspor Baru 2027"
+    assert lobby.issuer.config.catalogue is new and lobby.printing.config.catalogue is new
+    assert lobby.catalogue_update() is None
