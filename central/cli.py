@@ -19,6 +19,8 @@ import threading
 import tomllib
 from pathlib import Path
 
+from shared.logsetup import setup_logging
+
 from . import __version__, logpull
 from .auth import ROLES, issue_token
 from .db import CentralDB
@@ -89,11 +91,7 @@ def cmd_serve(args) -> int:
     from .app import create_app
     from .server import ServerThread
 
-    logging.basicConfig(
-        level=getattr(logging, args.log_level.upper()),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-        stream=sys.stderr,
-    )
+    setup_logging(args.log_level)
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     # --log-level filters the per-request lines; where it listens and when it stops always show,
     # since a script that asked for port 0 reads the address from this line.

@@ -10,13 +10,9 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import tempfile
-from pathlib import Path
 
 import pytest
-
-sys.path.append(str(Path(__file__).parent))  # for `driver`
 
 
 def start_xvfb(screen: str = "1920x1920x24") -> tuple[subprocess.Popen, str]:
