@@ -86,10 +86,12 @@ class Document:
             self._apply(Style(align=self._style.align, font=self._style.font, spacing=self._style.spacing))
             self._out += cmd.LF * n
 
-    def rule(self, char: str = "-") -> None:
+    def rule(self, char: str = "-", font: int = FONT_A) -> None:
         # Full width, so alignment is irrelevant: keep the current one rather than pay to change it.
         # Font A: the same length on paper in fewer bytes than Font B; the line spacing stays.
-        self.line(char * self.columns, Style(align=self._style.align, spacing=self._style.spacing))
+        # Font B where paper length counts more (the slip): its line is 17 dots high, not 24.
+        style = self._fit(Style(align=self._style.align, spacing=self._style.spacing, font=font))
+        self.line(char * self.width_at(1, style.font), style)
 
     def columns2(self, left: str, right: str, style: Style, prefix: str = "", indent: int = 2, gap: int = 2) -> None:
         """Two texts side by side, each wrapped in its own half (a bilingual pair on one band);

@@ -133,10 +133,11 @@ def ticket(content: TicketContent, model: PrinterModel) -> Document:
     return doc
 
 
-def _footer(doc: Document, lines: list[str], model: PrinterModel, spacing: int | None = None) -> None:
+def _footer(doc: Document, lines: list[str], model: PrinterModel, spacing: int | None = None,
+            rule_font: int = 0) -> None:
     """The configured footer lines, then feed to the cutter and cut."""
     if lines:
-        doc.rule()
+        doc.rule(font=rule_font)
         for line in lines:
             doc.para(line, Style(align=CENTER, spacing=spacing))
     doc.cut(model.cutter)
@@ -203,7 +204,7 @@ def requirements(content: RequirementsContent, model: PrinterModel) -> Document:
             doc.pair(note_id, note_en, small, prefix="- ", columns=two_columns)
     doc.para("Bukan nomor antrean / Not a queue ticket", replace(small, align=CENTER, bold=True))
     doc.para(f"Dicetak / Printed: {local_time(content.printed_at)}", replace(small, align=CENTER))
-    _footer(doc, content.footer_lines, model, spacing=SLIP_TITLE_SPACING)
+    _footer(doc, content.footer_lines, model, spacing=SLIP_TITLE_SPACING, rule_font=FONT_B)
     return doc
 
 
