@@ -21,6 +21,7 @@ run: debs $(STAMP)
 	$(BIN)/python -m kiosk run
 
 test: debs $(STAMP)
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
 bench: debs $(STAMP)

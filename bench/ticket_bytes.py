@@ -22,17 +22,23 @@ from zoneinfo import ZoneInfo
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from PIL import Image, ImageDraw  # noqa: E402
+from PIL import Image, ImageDraw
+from targets import Targets
 
-from targets import Targets  # noqa: E402
-
-from printer import (  # noqa: E402
-    DocumentLine, PrinterModel, RequirementsContent, TestPageContent, TicketContent, commands,
-    encode_requirements, encode_test_page, encode_ticket,
+from printer import (
+    DocumentLine,
+    PrinterModel,
+    RequirementsContent,
+    TestPageContent,
+    TicketContent,
+    commands,
+    encode_requirements,
+    encode_test_page,
+    encode_ticket,
 )
-from printer.decode import NvLogoDefinition, decode  # noqa: E402
-from printer.length import length_mm  # noqa: E402
-from printer.preview import render_image  # noqa: E402
+from printer.decode import NvLogoDefinition, decode
+from printer.length import length_mm
+from printer.preview import render_image
 
 WIB = ZoneInfo("Asia/Jakarta")
 BAUDS = (9600, 19200, 38400, 115200)
@@ -226,7 +232,9 @@ def budget_report() -> bool:
 
 def main() -> int:
     rows = measure()
-    seconds = lambda n, baud: n * 10 / baud  # 8N1: 10 bits on the wire per byte
+    def seconds(n: int, baud: int) -> float:
+        return n * 10 / baud  # 8N1: 10 bits on the wire per byte
+
     head = f"{'job':34} {'native B':>9} {'raster B':>9} {'ratio':>6}  " + "  ".join(
         f"{b:>6} bd n/r s" for b in BAUDS)
     print(head)

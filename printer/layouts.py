@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
+from . import qr_raster
 from .content import RequirementsContent, TestPageContent, TicketContent
 from .document import CENTER, FONT_B, LEFT, RIGHT, Document, Style
-from . import qr_raster
 from .model import PrinterModel
 from .text import to_ascii
 

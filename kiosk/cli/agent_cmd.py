@@ -10,6 +10,7 @@ import threading
 from typing import TYPE_CHECKING
 
 from shared.logsetup import setup_logging
+
 from ..agent.quarantine import describe
 from .common import EXIT_FAIL, EXIT_OK, EXIT_USAGE, CommandError, Context, emit_json
 

@@ -6,14 +6,13 @@ import sys
 import time
 
 import pytest
-from printer.decode import decode
-from printer.fake import FakePrinter
-
 from support.kiosk_env import make_clock, make_config, write_config
 
 from kiosk.issuer import Issuer
 from kiosk.printing import TicketPrinting
 from kiosk.store import Store
+from printer.decode import decode
+from printer.fake import FakePrinter
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ import tarfile
 from pathlib import Path
 
 import pytest
-
 from installkit import REPO, clean_env, host_wheelhouse, run
 
 INSTALL = REPO / "systemd" / "install.sh"

@@ -11,10 +11,9 @@ import signal
 import subprocess
 import sys
 
+from installkit import REPO
 from support.kiosk_env import write_config
 from support.waiting import free_port, wait_for
-
-from installkit import REPO
 
 JOURNAL_LINE = re.compile(r"^<([0-7])>[\w.]+: \S")
 TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d")

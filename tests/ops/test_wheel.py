@@ -8,10 +8,8 @@ from __future__ import annotations
 import re
 import subprocess
 import zipfile
-from pathlib import Path
 
 import pytest
-
 from installkit import REPO, clean_env, host_wheelhouse, kiosk_wheel, run
 
 SCREENS = sorted(p.name for p in (REPO / "kiosk" / "ui" / "screens").glob("*.kv"))

@@ -44,8 +44,8 @@ def kivy_window():
     Config.set("graphics", "resizable", "1")
     for option in list(Config.options("input")):
         Config.remove_option("input", option)
-    from kivy.core.window import Window
     from kivy.base import EventLoop
+    from kivy.core.window import Window
 
     EventLoop.ensure_window()
     yield Window

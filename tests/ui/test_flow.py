@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from driver import SERVICES  # noqa: F401
 
 from kiosk.config import load_config
