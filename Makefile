@@ -4,15 +4,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench reliability clean debs venv
+.PHONY: run test bench reliability clean debs venv lock wheelhouse release arm64-check
 
 debs:
 	@tools/ensure-debian-packages.sh
 
-$(STAMP): setup.cfg pyproject.toml
+$(STAMP): setup.cfg pyproject.toml setup.py
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test]' --config-settings editable_mode=compat
+	$(BIN)/python -m pip install -q -e '.[test]'
 	@touch $(STAMP)
 
 venv: $(STAMP)
@@ -21,6 +21,7 @@ run: debs $(STAMP)
 	$(BIN)/python -m kiosk run
 
 test: debs $(STAMP)
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
 bench: debs $(STAMP)
@@ -34,5 +35,23 @@ reliability: debs $(STAMP)
 	$(BIN)/python tools/reliability_report.py var/reliability/results.json docs/reliability.md --scale full || status=1; \
 	exit $$status
 
+# requirements/kiosk-{aarch64,x86_64}.txt: exact versions and hashes (after changing install_requires)
+lock:
+	tools/lock.sh
+
+# One folder with every aarch64 cp311 wheel the Pi installs, the kiosk's own wheel and the lock:
+# copy it to the Pi (scp -r var/wheelhouse-aarch64 pi:) and run install.sh --wheelhouse on it.
+wheelhouse:
+	tools/wheelhouse.sh aarch64 var/wheelhouse-aarch64
+
+# dist/: the kiosk wheel and kantor-kiosk-VERSION-install.tar.gz (installer, units, docs, lock).
+release:
+	tools/release.sh dist
+
+# Not part of `make test`: a Debian 12 arm64 root under var/arm64 (debootstrap + qemu-user-static),
+# install.sh --root --wheelhouse into it, then the installed kiosk run there under emulation.
+arm64-check: debs
+	tools/arm64-check.sh var/arm64
+
 clean:
-	rm -rf $(VENV) var build *.egg-info .pytest_cache
+	rm -rf $(VENV) var build dist *.egg-info .pytest_cache

@@ -18,11 +18,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from support.kiosk_env import make_config  # noqa: E402
-from targets import Targets  # noqa: E402
+from support.kiosk_env import make_config
+from targets import Targets
 
-from kiosk.issuer import Issuer  # noqa: E402
-from kiosk.store import Store  # noqa: E402
+from kiosk.issuer import Issuer
+from kiosk.store import Store
 
 N = 2000
 BLOCK = 100

@@ -24,12 +24,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from targets import Targets  # noqa: E402
-from ticket_bytes import sample_ticket  # noqa: E402
+from targets import Targets
+from ticket_bytes import sample_ticket
 
-from printer import PRINTED, PrinterModel, commands, encode_ticket, open_printer  # noqa: E402
-from printer.fake import FakePrinter  # noqa: E402
-
+from printer import PRINTED, PrinterModel, commands, encode_ticket, open_printer
+from printer.fake import FakePrinter
 
 BLOCK = 25
 RATIO = 3.0
@@ -103,7 +102,9 @@ def main() -> int:
             to_last_byte, calls = bench_printer(fake, model, data, BLOCK)
             ours += to_last_byte
             call += calls
-    ms = lambda s: s * 1000
+    def ms(s: float) -> float:
+        return s * 1000
+
     print(f"{len(ours)} prints of a {len(data)}-byte ticket over a pty (fake printer in-process)")
     print(f"{'':44} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
     for name, values in (("raw os.write, same bytes (baseline)", baseline),

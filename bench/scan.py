@@ -20,10 +20,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import serial as pyserial  # noqa: E402
+import serial as pyserial
 
-from kiosk.scanner import SerialScanner  # noqa: E402
-from kiosk.scanner.virtual import VirtualScanner  # noqa: E402
+from kiosk.scanner import SerialScanner
+from kiosk.scanner.virtual import VirtualScanner
 
 TARGET_P95_S = 0.010
 ROUNDS = 5

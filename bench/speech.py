@@ -24,8 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from kiosk.config.schema import SpeechSection  # noqa: E402
-from kiosk.speech import Sink, Speaker, ticket_number_sentence  # noqa: E402
+from kiosk.config.schema import SpeechSection
+from kiosk.speech import Sink, Speaker, ticket_number_sentence
 
 TARGET_S = 0.300
 WAV_HEADER = 44

@@ -39,7 +39,6 @@ from support.kiosk_env import write_config  # noqa: E402
 from targets import Targets, median_ratio  # noqa: E402
 
 from central.app import MAX_BATCH  # noqa: E402
-
 from kiosk.agent.client import CentralClient  # noqa: E402
 from kiosk.agent.loop import Agent  # noqa: E402
 from kiosk.config import load_config  # noqa: E402

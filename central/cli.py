@@ -19,6 +19,8 @@ import threading
 import tomllib
 from pathlib import Path
 
+from shared.logsetup import setup_logging
+
 from . import __version__, logpull
 from .auth import ROLES, issue_token
 from .db import CentralDB
@@ -58,7 +60,7 @@ def open_db(path: str) -> CentralDB:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         db = CentralDB(path)
     except (OSError, sqlite3.Error, RuntimeError) as err:
-        raise CliError(f"cannot open database {path}: {err} (check the path exists and is writable)", EXIT_FAILED)
+        raise CliError(f"cannot open database {path}: {err} (check the path exists and is writable)", EXIT_FAILED) from None
     loose = db.readable_by_others()
     if loose:
         print(f"kiosk-central: warning: {loose}: others can read the token hashes and the kiosks' log tokens; "
@@ -89,11 +91,7 @@ def cmd_serve(args) -> int:
     from .app import create_app
     from .server import ServerThread
 
-    logging.basicConfig(
-        level=getattr(logging, args.log_level.upper()),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-        stream=sys.stderr,
-    )
+    setup_logging(args.log_level)
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     # --log-level filters the per-request lines; where it listens and when it stops always show,
     # since a script that asked for port 0 reads the address from this line.
@@ -106,7 +104,7 @@ def cmd_serve(args) -> int:
         app = create_app(db, pull_health=puller.health if puller else None)
         server = ServerThread(app, host, port, threads=args.threads, per_client=args.per_client)
     except OSError as err:
-        raise CliError(f"cannot listen on {host}:{port}: {err.strerror or err}", EXIT_FAILED)
+        raise CliError(f"cannot listen on {host}:{port}: {err.strerror or err}", EXIT_FAILED) from None
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
@@ -163,13 +161,13 @@ def cmd_catalogue_set(args) -> int:
     try:
         body = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
     except OSError as err:
-        raise CliError(f"cannot read {args.file}: {err.strerror or err}")
+        raise CliError(f"cannot read {args.file}: {err.strerror or err}") from None
     try:
         tomllib.loads(body.decode("utf-8"))
     except UnicodeDecodeError:
-        raise CliError(f"{args.file}: not UTF-8 text")
+        raise CliError(f"{args.file}: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as err:
-        raise CliError(f"{args.file}: not valid TOML: {err}")
+        raise CliError(f"{args.file}: not valid TOML: {err}") from None
     etag = open_db(args.db).set_catalogue(office, body)
     print(etag)
     return EXIT_OK

@@ -223,7 +223,7 @@ def pull_all(db, kiosk_id: str | None = None, **kwargs) -> list[PullResult]:
             continue
         try:
             result = pull_one(db, source, **kwargs)
-        except Exception as e:  # noqa: BLE001 - one source's surprise must not stop the others
+        except Exception as e:  # one source's surprise must not stop the others
             log.exception("log pull from %s failed unexpectedly", source.kiosk_id)
             result = PullResult(source.kiosk_id, source.cursor, source.cursor, 0,
                                 f"internal error while pulling ({e.__class__.__name__}: {str(e)[:200]})")
@@ -283,7 +283,7 @@ class Scheduler:
             results = pull_all(self.db)
             self.failing = sum(1 for r in results if r.error)
             self.last_error = next((f"{r.kiosk_id}: {r.error}" for r in results if r.error), None)
-        except Exception as e:  # noqa: BLE001 - a busy or broken database must not end the schedule
+        except Exception as e:  # a busy or broken database must not end the schedule
             self.last_error = f"{e.__class__.__name__}: {e}"
             log.exception("log pull round failed")
         self.rounds += 1
@@ -312,7 +312,7 @@ def register(sub, common, cli_error, open_db) -> None:
         try:
             token = Path(args.token_file).read_text(encoding="utf-8").strip()
         except (OSError, UnicodeDecodeError) as e:
-            raise cli_error(f"cannot read {args.token_file}: {e}")
+            raise cli_error(f"cannot read {args.token_file}: {e}") from None
         if not TOKEN_RE.fullmatch(token):
             raise cli_error(f"{args.token_file} must hold the kiosk's log token (a copy of its /etc/kiosk/log.token)")
         add_source(open_db(args.db), args.kiosk_id, args.url, token)

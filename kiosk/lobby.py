@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from . import __version__
+from . import __version__, locale
 from .admin_pin import PinCheck, PinGate
 from .clock import Clock
 from .config import Catalogue, ConfigError, KioskConfig, Service, parse_catalogue
@@ -99,6 +99,7 @@ class IssueResult:
     printer_reason: str | None = None
     people_ahead: int | None = None
     wait_minutes: int | None = None
+    served_first: bool = False  # a priority number with no statistics of its own: called first
     refusal: Refusal | None = None  # when not issued: why, rendered through the catalogue
 
     @property
@@ -108,12 +109,19 @@ class IssueResult:
 
 @dataclass(frozen=True)
 class PrintReport:
+    """A print job's outcome: `ok`, the printer `state` and `reason` for scripts and logs, and a
+    message key with its parameters that every reader (staff screen, `kiosk print`) renders through
+    the gettext catalogue (kiosk/locale), as it renders a Refusal."""
+
     ok: bool
     state: str
     reason: str
-    message_id: str
-    message_en: str
+    key: str
+    params: dict = field(default_factory=dict, hash=False)
     number: str | None = None
+
+    def text(self, lang: str) -> str:
+        return locale.t(lang, self.key, **self.params)
 
 
 @dataclass(frozen=True)
@@ -256,13 +264,13 @@ class Lobby:
             return IssueResult(False, r.code, r.text("id"), r.text("en"), service=service_key, priority=priority, refusal=r)
         outcome = self.printing.print_ticket(self.store, ticket)
         ticket = self.store.ticket(ticket.id) or ticket
-        ahead, minutes, _ = self.printing.estimate(ticket, self.store.get_state(QUEUE_STATS))
+        ahead, minutes, served_first = self.printing.estimate(ticket, self.store.get_state(QUEUE_STATS))
         mid, men = both("ticket.take" if outcome.delivered else "ticket.print_failed")
         return IssueResult(
             True, outcome.print_state, mid, men,
             number=ticket.number, ticket_id=ticket.id, service=ticket.service, priority=ticket.priority,
             print_state=ticket.print_state, printer_state=outcome.state, printer_reason=outcome.reason,
-            people_ahead=ahead, wait_minutes=minutes,
+            people_ahead=ahead, wait_minutes=minutes, served_first=served_first,
         )
 
     def recover_interrupted_prints(self) -> list[str]:
@@ -280,11 +288,10 @@ class Lobby:
     def print_requirements(self, service_key: str) -> PrintReport:
         service = self.config.catalogue.find(service_key)
         if service is None:
-            mid, men = both("error.unknown_service")
-            return PrintReport(False, "unknown", service_key, mid, men)
+            return PrintReport(False, "unknown", service_key, "error.unknown_service")
         outcome = self.printing.print_requirements(service, self.store)
-        mid, men = both("requirements.printed" if outcome.delivered else "requirements.failed")
-        return PrintReport(outcome.delivered, outcome.state, outcome.reason, mid, men)
+        key = "requirements.printed" if outcome.delivered else "requirements.failed"
+        return PrintReport(outcome.delivered, outcome.state, outcome.reason, key)
 
     # staff ------------------------------------------------------------------------------------
 
@@ -329,8 +336,8 @@ class Lobby:
 
     def test_print(self) -> PrintReport:
         outcome = self.printing.print_test_page([f"host {socket.gethostname()}"], self.store)
-        mid, men = both("staff.test_printed" if outcome.delivered else "staff.print_failed")
-        return PrintReport(outcome.delivered, outcome.state, outcome.reason, mid, men)
+        key = "staff.test_printed" if outcome.delivered else "staff.print_failed"
+        return PrintReport(outcome.delivered, outcome.state, outcome.reason, key)
 
     def reprint(self, number: str | None = None) -> PrintReport:
         """Reprint the last ticket, or today's ticket with that number."""
@@ -340,11 +347,10 @@ class Lobby:
         else:
             ticket = self.store.last_ticket()
         if ticket is None:
-            mid, men = both("staff.no_ticket", number=number or "-")
-            return PrintReport(False, "unknown", "no such ticket", mid, men, number)
+            return PrintReport(False, "unknown", "no such ticket", "staff.no_ticket", {"number": number or "-"}, number)
         outcome = self.printing.print_ticket(self.store, ticket, reprint=ticket.print_state == PRINTED)
-        mid, men = both("staff.reprinted" if outcome.delivered else "staff.print_failed", number=ticket.number)
-        return PrintReport(outcome.delivered, outcome.state, outcome.reason, mid, men, ticket.number)
+        key = "staff.reprinted" if outcome.delivered else "staff.print_failed"
+        return PrintReport(outcome.delivered, outcome.state, outcome.reason, key, {"number": ticket.number}, ticket.number)
 
     def reprint_failed(self) -> list[PrintReport]:
         """Reprint today's tickets whose print failed, oldest first; stops at the first failure."""

@@ -19,7 +19,8 @@ from zoneinfo import ZoneInfo
 
 import printer as escpos_printer
 from printer import DocumentLine, RequirementsContent, TestPageContent, TicketContent
-from printer.status import FAILED, OFFLINE, PRINTED as CONFIRMED, REFUSE, PrinterStatus, PrintResult
+from printer.status import FAILED, OFFLINE, REFUSE, PrinterStatus, PrintResult
+from printer.status import PRINTED as CONFIRMED
 
 from .clock import Clock
 from .config import KioskConfig, Service

@@ -35,14 +35,14 @@ from typing import Any, Callable
 from urllib.parse import urlsplit
 
 from .config import ConfigError
-from .config.loader import REPO_CONFIG, config_from_tables
+from .config.loader import config_from_tables, default_config_path
 from .config.schema import SECTIONS
 
 CONFIG_NAME = "kiosk.toml"
 CENTRAL_TOKEN = "central.token"
 LOG_TOKEN = "log.token"
 CATALOGUE = "services.toml"
-DEFAULT_CATALOGUE = REPO_CONFIG.parent / CATALOGUE
+DEFAULT_CATALOGUE = default_config_path().parent / CATALOGUE
 DEFAULT_DATA_DIR = "/var/lib/kiosk"
 TOKEN_RE = re.compile(r"[\x21-\x7e]{16,512}")
 MAX_TOKEN_FILE_BYTES = 4096

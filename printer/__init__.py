@@ -12,8 +12,17 @@ from .encode import encode_requirements, encode_test_page, encode_ticket
 from .logo import upload_logo
 from .model import PrinterModel
 from .status import (
-    COVER_OPEN, FAILED, OFFLINE, PAPER_NEAR_END, PAPER_OUT, PRINTED, READY, STATES, UNKNOWN,
-    PrinterStatus, PrintResult,
+    COVER_OPEN,
+    FAILED,
+    OFFLINE,
+    PAPER_NEAR_END,
+    PAPER_OUT,
+    PRINTED,
+    READY,
+    STATES,
+    UNKNOWN,
+    PrinterStatus,
+    PrintResult,
 )
 
 __all__ = [

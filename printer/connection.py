@@ -15,8 +15,17 @@ import time
 from . import commands
 from .model import PrinterModel
 from .status import (
-    FAILED, OFFLINE, OUTCOME_UNKNOWN, PRINTED, READY, REFUSE, UNKNOWN, PrinterStatus, PrintResult,
-    parse_paper_reply, parse_realtime,
+    FAILED,
+    OFFLINE,
+    OUTCOME_UNKNOWN,
+    PRINTED,
+    READY,
+    REFUSE,
+    UNKNOWN,
+    PrinterStatus,
+    PrintResult,
+    parse_paper_reply,
+    parse_realtime,
 )
 from .transports.base import OpenError, Transport, TransportError, WriteTimeout
 

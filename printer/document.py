@@ -86,10 +86,12 @@ class Document:
             self._apply(Style(align=self._style.align, font=self._style.font, spacing=self._style.spacing))
             self._out += cmd.LF * n
 
-    def rule(self, char: str = "-") -> None:
+    def rule(self, char: str = "-", font: int = FONT_A) -> None:
         # Full width, so alignment is irrelevant: keep the current one rather than pay to change it.
         # Font A: the same length on paper in fewer bytes than Font B; the line spacing stays.
-        self.line(char * self.columns, Style(align=self._style.align, spacing=self._style.spacing))
+        # Font B where paper length counts more (the slip): its line is 17 dots high, not 24.
+        style = self._fit(Style(align=self._style.align, spacing=self._style.spacing, font=font))
+        self.line(char * self.width_at(1, style.font), style)
 
     def columns2(self, left: str, right: str, style: Style, prefix: str = "", indent: int = 2, gap: int = 2) -> None:
         """Two texts side by side, each wrapped in its own half (a bilingual pair on one band);
@@ -104,6 +106,29 @@ class Document:
             a = lefts[i] if i < len(lefts) else ""
             b = rights[i] if i < len(rights) else ""
             self._out += (a.ljust(half + gap) + b).rstrip()[:width].encode("ascii") + cmd.LF
+
+    def pair_lines(self, left: str, right: str, style: Style, prefix: str = "", indent: int = 2,
+                   gap: int = 2) -> tuple[int, int]:
+        """(lines as two columns, lines as one 'left / right' paragraph) of a bilingual pair."""
+        style = self._fit(style)
+        width = self.width_at(style.width, style.font)
+        half = (width - gap) // 2
+        side_by_side = max(len(wrap(left, half, first_prefix=prefix, indent=indent)),
+                           len(wrap(right, width - half - gap)))
+        joined = " / ".join(t for t in (left, right) if t)
+        return side_by_side, len(wrap(joined, width, first_prefix=prefix, indent=indent))
+
+    def pair(self, left: str, right: str, style: Style, prefix: str = "", indent: int = 2,
+             columns: bool = True) -> None:
+        """A bilingual pair side by side where that is no longer than one paragraph (the columns
+        read better, but a short text beside a long one leaves a half-empty band), else one
+        'left / right' paragraph. `columns=False`: always the paragraph (narrow paper)."""
+        if columns and left and right:
+            side_by_side, joined = self.pair_lines(left, right, style, prefix, indent)
+            if side_by_side <= joined:
+                self.columns2(left, right, style, prefix=prefix, indent=indent)
+                return
+        self.para(" / ".join(t for t in (left, right) if t), style, indent=indent, first_prefix=prefix)
 
     def smoothing(self) -> None:
         self._out += cmd.smoothing(True)

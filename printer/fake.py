@@ -37,11 +37,26 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .decode import (
-    Cut, DecodedJob, Feed, NvLogo, NvLogoDefinition, NvLogoDelete, Parser, QrCode, Raster,
-    StatusQuery, TextLine,
+    Cut,
+    DecodedJob,
+    Feed,
+    NvLogo,
+    NvLogoDefinition,
+    NvLogoDelete,
+    Parser,
+    QrCode,
+    Raster,
+    StatusQuery,
+    TextLine,
 )
 from .status import (
-    COVER_OPEN, OFFLINE, PAPER_NEAR_END, PAPER_OUT, READY, REFUSE, encode_paper_reply,
+    COVER_OPEN,
+    OFFLINE,
+    PAPER_NEAR_END,
+    PAPER_OUT,
+    READY,
+    REFUSE,
+    encode_paper_reply,
     encode_realtime,
 )
 
@@ -438,7 +453,7 @@ class FakePrinter:
                 job, logos = task
                 try:
                     render_items(job.decoded.items, job.preview, self.paper_mm, nv_logos=logos)
-                except Exception as e:  # a broken preview must never stop the fake printer
+                except Exception as e:  # noqa: BLE001 - a broken preview must never stop the fake printer
                     print(f"fake printer: preview failed: {e}", file=sys.stderr)
             finally:
                 self._previews.task_done()

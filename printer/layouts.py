@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
+from . import qr_raster
 from .content import RequirementsContent, TestPageContent, TicketContent
 from .document import CENTER, FONT_B, LEFT, RIGHT, Document, Style
-from . import qr_raster
 from .model import PrinterModel
 from .text import to_ascii
 
@@ -51,12 +51,13 @@ def number_size(number: str, model: PrinterModel) -> int:
     return max(1, min(model.max_text_size, model.columns // max(1, len(number))))
 
 
-def _header(doc: Document, model: PrinterModel, office_name: str, office_lines: list[str]) -> None:
+def _header(doc: Document, model: PrinterModel, office_name: str, office_lines: list[str],
+            spacing: int | None = None) -> None:
     # The office's NV logo carries its name, so it replaces the text name (and saves the bytes).
     if model.nv_logo_key:
         doc.nv_logo(model.nv_logo_key)
     else:
-        doc.para(office_name, Style(align=CENTER, bold=True))
+        doc.para(office_name, Style(align=CENTER, bold=True, spacing=spacing))
     for line in office_lines:
         doc.para(line, Style(align=CENTER))
 
@@ -132,24 +133,34 @@ def ticket(content: TicketContent, model: PrinterModel) -> Document:
     return doc
 
 
-def _footer(doc: Document, lines: list[str], model: PrinterModel) -> None:
+def _footer(doc: Document, lines: list[str], model: PrinterModel, spacing: int | None = None,
+            rule_font: int = 0) -> None:
     """The configured footer lines, then feed to the cutter and cut."""
     if lines:
-        doc.rule()
+        doc.rule(font=rule_font)
         for line in lines:
-            doc.para(line, Style(align=CENTER))
+            doc.para(line, Style(align=CENTER, spacing=spacing))
     doc.cut(model.cutter)
 
 
 # The slip is reference material read at arm's length: Font B (9x17 dots) with a tight line feed
 # of about 2.35 mm (19 dots at 203 dpi: 2 dots between lines) keeps the longest service of the
 # default catalogue under 15 cm on 80 mm paper and 20 cm on 58 mm (tests/printer/test_slip_length.py).
+# At 180 dpi (TM-T88V) the same 2.35 mm would be 17 dots, the height of Font B itself: lines touch
+# cell to cell, which Font B's glyphs allow (they leave their own bottom rows empty).
+# Without Font B (ZJ-5870) the slip is in Font A (12x24), cell to cell. The slip's Font A title
+# lines feed 26 dots instead of the default 30 (about 1/6 inch).
 SLIP_LINE_MM = 2.35
-TWO_COLUMN_MIN = 56  # Font B columns from which a bilingual pair sits side by side (80 mm)
+FONT_B_DOTS_HIGH = 17
+FONT_A_DOTS_HIGH = 24
+SLIP_TITLE_SPACING = FONT_A_DOTS_HIGH + 2
+TWO_COLUMN_MIN = 56  # Font B columns from which a bilingual pair may sit side by side (80 mm)
 
 
 def slip_spacing(model: PrinterModel) -> int:
-    return max(18, round(SLIP_LINE_MM * model.dpi / 25.4))
+    if not model.font_b_columns:
+        return FONT_A_DOTS_HIGH
+    return max(FONT_B_DOTS_HIGH, round(SLIP_LINE_MM * model.dpi / 25.4))
 
 
 def _pairs(first: list[str], second: list[str]) -> list[tuple[str, str]]:
@@ -167,9 +178,10 @@ def requirements(content: RequirementsContent, model: PrinterModel) -> Document:
     small = Style(font=FONT_B, spacing=slip_spacing(model))
     heading = replace(small, bold=True)
     two_columns = (model.font_b_columns or 0) >= TWO_COLUMN_MIN
-    _header(doc, model, content.office_name, [])
-    doc.para("PERSYARATAN / REQUIREMENTS", Style(align=CENTER, bold=True))
-    doc.para(content.service_id, Style(align=CENTER, bold=True))
+    title = Style(align=CENTER, bold=True, spacing=SLIP_TITLE_SPACING)
+    _header(doc, model, content.office_name, [], spacing=SLIP_TITLE_SPACING)
+    doc.para("PERSYARATAN / REQUIREMENTS", title)
+    doc.para(content.service_id, title)
     doc.para(content.service_en, replace(small, align=CENTER))
     if content.documents:
         doc.para("Dokumen / Documents (* wajib / mandatory):", heading)
@@ -179,10 +191,7 @@ def requirements(content: RequirementsContent, model: PrinterModel) -> Document:
                 left, right = _joined(item.text_id, item.note), _joined(item.text_en, item.note_en)
             else:
                 left, right = item.text_id, _joined(item.text_en, item.note)
-            if two_columns:
-                doc.columns2(left, right, small, prefix=prefix)
-            else:  # narrow paper: one paragraph per document, both languages, no half-empty lines
-                doc.para(f"{left} / {right}", small, indent=2, first_prefix=prefix)
+            doc.pair(left, right, small, prefix=prefix, columns=two_columns)
     if content.fees:
         doc.para("Biaya / Fees:", heading)
         for fee in content.fees:
@@ -192,13 +201,10 @@ def requirements(content: RequirementsContent, model: PrinterModel) -> Document:
     if content.notes or content.notes_en:
         doc.para("Catatan / Notes:", heading)
         for note_id, note_en in _pairs(content.notes, content.notes_en):
-            if two_columns and note_id and note_en:
-                doc.columns2(note_id, note_en, small, prefix="- ")
-            else:
-                doc.para(" / ".join(n for n in (note_id, note_en) if n), small, indent=2, first_prefix="- ")
+            doc.pair(note_id, note_en, small, prefix="- ", columns=two_columns)
     doc.para("Bukan nomor antrean / Not a queue ticket", replace(small, align=CENTER, bold=True))
     doc.para(f"Dicetak / Printed: {local_time(content.printed_at)}", replace(small, align=CENTER))
-    _footer(doc, content.footer_lines, model)
+    _footer(doc, content.footer_lines, model, spacing=SLIP_TITLE_SPACING, rule_font=FONT_B)
     return doc
 
 

@@ -1,23 +1,34 @@
 #!/usr/bin/env bash
-# Install the kiosk on Raspberry Pi OS Bookworm Lite (Debian 12), idempotently: run it again after
-# an update and it only does what is missing. It does not provision; `kiosk provision` does that.
+# Install the kiosk on Raspberry Pi OS Bookworm Lite 64-bit (Debian 12, arm64), idempotently: run it
+# again after an update and it only does what is missing. It does not provision; `kiosk provision`
+# does that.
 #
-#   sudo systemd/install.sh                   install from this checkout
+#   sudo systemd/install.sh --wheelhouse DIR  install offline from a wheelhouse (`make wheelhouse`):
+#                                             pip --no-index --require-hashes, no network at all
+#   sudo systemd/install.sh --wheel FILE      install a release's wheel; its dependencies come from
+#                                             PyPI, checked against requirements/kiosk-ARCH.txt
+#   sudo systemd/install.sh                   install this checkout (built outside it; needs PyPI)
 #   systemd/install.sh --dry-run              say what would be done, change nothing
-#   sudo systemd/install.sh --root /mnt/img   install into a mounted image (no packages, no venv,
-#                                             nothing started; accounts via useradd --root)
+#   sudo systemd/install.sh --root /mnt/img   install into a mounted image (no packages, nothing
+#                                             started; accounts via useradd --root; the venv is built
+#                                             by the image's own python3 under chroot, from --wheelhouse)
 #   --usb-printer VID:PID                     also a udev rule for a printer whose USB interface is
-#                                             vendor-specific (class ff); repeatable
-#   --source DIR                              the checkout to install (default: this script's parent)
+#                                             vendor-specific (class ff); repeatable. Without it, the
+#                                             printers configured by an earlier run are kept.
+#   --source DIR                              the checkout or unpacked release (default: this script's parent)
 #
-# Exit codes: 0 done, 1 a step failed, 2 refused (unsupported OS, not root, bad option).
+# Exit codes: 0 done, 1 a step failed, 2 refused (unsupported OS or architecture, not root, bad option).
 set -euo pipefail
 
 ROOT=/
 DRY_RUN=0
 SOURCE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 USB_PRINTERS=()
-PACKAGES=(python3-venv python3-dev libusb-1.0-0 libmtdev1 libgbm1 libdrm2 libegl1 libgles2 util-linux espeak-ng)
+USB_PRINTERS_GIVEN=0
+WHEELHOUSE=""
+WHEEL=""
+# libgl1-mesa-dri: the Mesa driver that GBM and EGL load under SDL's KMSDRM (no picture without it).
+PACKAGES=(python3-venv libusb-1.0-0 libmtdev1 libgbm1 libdrm2 libegl1 libgles2 libgl1-mesa-dri util-linux espeak-ng)
 GROUPS_WANTED=(video render input lp dialout)
 STEP_TIMEOUT=900
 
@@ -28,11 +39,13 @@ while [ $# -gt 0 ]; do
         --dry-run) DRY_RUN=1 ;;
         --root) [ $# -ge 2 ] || refuse "--root needs a folder"; ROOT="$2"; shift ;;
         --source) [ $# -ge 2 ] || refuse "--source needs a folder"; SOURCE="$2"; shift ;;
+        --wheelhouse) [ $# -ge 2 ] || refuse "--wheelhouse needs a folder (make wheelhouse)"; WHEELHOUSE="$2"; shift ;;
+        --wheel) [ $# -ge 2 ] || refuse "--wheel needs a .whl file"; WHEEL="$2"; shift ;;
         --usb-printer)
             [ $# -ge 2 ] || refuse "--usb-printer needs VID:PID"
             [[ "$2" =~ ^[0-9a-fA-F]{4}:[0-9a-fA-F]{4}$ ]] || refuse "--usb-printer $2: expected VID:PID in hex, e.g. 0416:5011 (see lsusb)"
-            USB_PRINTERS+=("${2,,}"); shift ;;
-        -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+            USB_PRINTERS+=("${2,,}"); USB_PRINTERS_GIVEN=1; shift ;;
+        -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) refuse "unknown option $1 (see --help)" ;;
     esac
     shift
@@ -42,8 +55,29 @@ done
 ROOT="$(cd "$ROOT" && pwd)"
 R="${ROOT%/}"               # prefix for every path we touch ("" on the running system)
 LIVE=$([ "$ROOT" = / ] && echo 1 || echo 0)
+[ -z "$WHEELHOUSE" ] || [ -z "$WHEEL" ] || refuse "give --wheelhouse or --wheel, not both"
 
-# --- 0. refuse what we do not support ---------------------------------------------------------
+# --- 0. refuse what we do not support, before anything else ------------------------------------
+# The userland decides, not the kernel: a 64-bit kernel under 32-bit Raspberry Pi OS says aarch64
+# in `uname -m`. dpkg's own architecture is the userland's (of the image, for --root).
+# KIOSK_INSTALL_ARCH overrides it (tests).
+target_arch() {
+    local status="$R/var/lib/dpkg/status"
+    if [ "$LIVE" = 0 ] && [ -r "$status" ]; then
+        awk '/^Package: /{p=$2} /^Architecture: /{if (p == "dpkg") {print $2; exit}}' "$status"
+    else
+        dpkg --print-architecture 2>/dev/null || echo unknown
+    fi
+}
+ARCH=${KIOSK_INSTALL_ARCH:-$(target_arch)}
+case "$ARCH" in
+    arm64) PYARCH=aarch64 ;;
+    amd64) PYARCH=x86_64 ;;
+    armhf|armel|i386)
+        refuse "this is a 32-bit userland ($ARCH): Kivy and Pillow publish no wheels for it, so the kiosk cannot be installed. Install Raspberry Pi OS Lite (64-bit), Bookworm (arm64), and run this again." ;;
+    *) refuse "unsupported architecture ${ARCH:-unknown} (dpkg --print-architecture): the kiosk runs on Raspberry Pi OS Lite (64-bit), Bookworm (arm64)" ;;
+esac
+
 if [ "$DRY_RUN" = 0 ] && [ "$(id -u)" != 0 ]; then
     refuse "must run as root (it creates a user, /etc/kiosk and systemd units): sudo $0 $*; or look first with --dry-run"
 fi
@@ -56,9 +90,25 @@ case "$OS_ID:$OS_CODENAME" in
     debian:bookworm|raspbian:bookworm) ;;
     *) refuse "unsupported OS: $OS_NAME. The kiosk is built for Raspberry Pi OS Bookworm Lite (Debian 12, bookworm); install that image first." ;;
 esac
-for f in systemd/kiosk-ui.service systemd/kiosk-agent.service systemd/99-kiosk-printer.rules setup.cfg; do
-    [ -f "$SOURCE/$f" ] || refuse "--source $SOURCE does not look like the kiosk checkout (no $f)"
+NEEDED=(systemd/kiosk-ui.service systemd/kiosk-agent.service systemd/99-kiosk-printer.rules)
+[ -n "$WHEELHOUSE$WHEEL" ] || NEEDED+=(setup.cfg tools/wheelhouse.sh)
+[ -z "$WHEEL" ] || NEEDED+=("requirements/kiosk-$PYARCH.txt")
+for f in "${NEEDED[@]}"; do
+    [ -f "$SOURCE/$f" ] || refuse "--source $SOURCE does not look like the kiosk checkout or release (no $f)"
 done
+if [ -n "$WHEELHOUSE" ]; then
+    [ -d "$WHEELHOUSE" ] || refuse "--wheelhouse $WHEELHOUSE is not a folder"
+    WHEELHOUSE="$(cd "$WHEELHOUSE" && pwd)"
+    [ -f "$WHEELHOUSE/requirements.txt" ] || refuse "--wheelhouse $WHEELHOUSE has no requirements.txt: build it with make wheelhouse"
+    grep -q "CPython 3.11, $PYARCH," "$WHEELHOUSE/requirements.txt" \
+        || refuse "--wheelhouse $WHEELHOUSE is not for $PYARCH ($(sed -n 's/.*CPython 3.11, \([a-z0-9_]*\),.*/\1/p' "$WHEELHOUSE/requirements.txt" | head -1)): make wheelhouse builds the aarch64 one"
+    WHEELS=("$WHEELHOUSE"/kantor_kiosk-*.whl)
+    [ ${#WHEELS[@]} = 1 ] && [ -f "${WHEELS[0]}" ] || refuse "--wheelhouse $WHEELHOUSE must hold exactly one kantor_kiosk-*.whl"
+fi
+if [ -n "$WHEEL" ]; then
+    [ -f "$WHEEL" ] && [[ "$WHEEL" == *.whl ]] || refuse "--wheel $WHEEL is not a .whl file"
+    WHEEL="$(cd "$(dirname "$WHEEL")" && pwd)/$(basename "$WHEEL")"
+fi
 
 # --- helpers: every change goes through do_ so --dry-run shows exactly what would happen -------
 STEP=0
@@ -90,11 +140,9 @@ make_dir() {  # make_dir PATH MODE USER:GROUP
     else do_ install -d -m "$2" "$R$1"; do_ chown "$owner" "$R$1"; fi
 }
 
-echo "Installing the kiosk from $SOURCE onto $ROOT ($OS_NAME$([ "$DRY_RUN" = 1 ] && echo ', dry run: nothing changes'))"
-case "$(uname -m)" in
-    aarch64|armv7l|armv6l) ;;
-    *) echo "note: $(uname -m) is not a Raspberry Pi; fine for a test install" ;;
-esac
+FROM=${WHEELHOUSE:-${WHEEL:-$SOURCE}}
+echo "Installing the kiosk from $FROM onto $ROOT ($OS_NAME, $ARCH$([ "$DRY_RUN" = 1 ] && echo ', dry run: nothing changes'))"
+[ "$ARCH" = arm64 ] || echo "note: $ARCH is not a Raspberry Pi; fine for a test install"
 
 # --- 1. packages --------------------------------------------------------------------------------
 step "system packages: ${PACKAGES[*]}"
@@ -126,20 +174,73 @@ make_dir /var/lib/kiosk 750 kiosk:kiosk
 
 # --- 4. the application in its own venv ---------------------------------------------------------
 step "application venv /opt/kiosk/venv, docs in /opt/kiosk/docs, command /usr/local/bin/kiosk"
-if [ "$LIVE" = 0 ]; then skip "the venv is built only on the running system (--root): its paths are absolute"
+# With --root the venv is made by the image's own python3 under chroot (its paths are absolute and
+# its wheels are for the image's architecture; a foreign one needs qemu-user-static's binfmt).
+IN_ROOT=()
+[ "$LIVE" = 1 ] || IN_ROOT=(chroot "$ROOT")
+VPY=/opt/kiosk/venv/bin/python
+pip_() {  # pip's own lines, indented, as they come: the long step shows what it is doing
+    echo "    do: pip $*"
+    [ "$DRY_RUN" = 1 ] && return 0
+    timeout "$STEP_TIMEOUT" "${IN_ROOT[@]}" "$VPY" -m pip --disable-pip-version-check --no-color "$@" 2>&1 \
+        | sed -u 's/^/    | /'
+}
+STAGE=""
+cleanup() { rm -f "${RULES:-}"; [ -z "$STAGE" ] || rm -rf "$STAGE"; }
+trap cleanup EXIT
+if [ "$LIVE" = 0 ] && [ ! -x "$R/usr/bin/python3" ]; then skip "no python3 in $ROOT: run install.sh on the kiosk itself to build the venv"
+elif [ "$LIVE" = 0 ] && [ -z "$WHEELHOUSE" ]; then skip "into a --root only from a --wheelhouse (no network needed there)"
 else
-    [ -x /opt/kiosk/venv/bin/python ] && ok "venv exists" || do_ python3 -m venv /opt/kiosk/venv
-    do_ /opt/kiosk/venv/bin/python -m pip install --disable-pip-version-check --quiet --upgrade "$SOURCE"
+    if [ -x "$R$VPY" ]; then ok "venv exists"; else do_ "${IN_ROOT[@]}" python3 -m venv /opt/kiosk/venv; fi
+    if [ -z "$WHEELHOUSE" ]; then
+        # No wheelhouse: make one now from PyPI (the lock's hashes) and this checkout or wheel, in a
+        # temporary folder, so pip never builds inside the checkout (no stale build/lib).
+        STAGE=$(mktemp -d)
+        if [ -n "$WHEEL" ]; then
+            do_ cp "$WHEEL" "$STAGE/"
+            do_ cp "$SOURCE/requirements/kiosk-$PYARCH.txt" "$STAGE/requirements.txt"
+            pip_ download --require-hashes --only-binary=:all: --no-deps --dest "$STAGE" -r "$STAGE/requirements.txt"
+        else
+            echo "    do: tools/wheelhouse.sh $PYARCH (a wheel of $SOURCE, built in a copy of it)"
+            [ "$DRY_RUN" = 1 ] || PYTHON="$VPY" timeout "$STEP_TIMEOUT" "$SOURCE/tools/wheelhouse.sh" "$PYARCH" "$STAGE" 2>&1 | sed -u 's/^/    | /'
+        fi
+        WHEELHOUSE=$STAGE
+    fi
+    KWHEEL=$(cd "$WHEELHOUSE" 2>/dev/null && ls kantor_kiosk-*.whl 2>/dev/null | head -1 || true)
+    [ -n "$KWHEEL" ] || KWHEEL=kantor_kiosk-VERSION-py3-none-any.whl  # dry run of a build
+    SUM=$(sha256sum "$WHEELHOUSE/$KWHEEL" 2>/dev/null | cut -d' ' -f1 || true)
+    if [ -n "$SUM" ] && [ "$(cat "$R/opt/kiosk/installed-wheel.sha256" 2>/dev/null)" = "$SUM $KWHEEL" ] \
+        && "${IN_ROOT[@]}" "$VPY" -m pip --disable-pip-version-check check >/dev/null 2>&1; then
+        ok "$KWHEEL is installed and its dependencies are consistent"
+    else
+        HOUSE_IN=$WHEELHOUSE
+        if [ "$LIVE" = 0 ]; then  # the chroot sees only the image: a copy inside it, removed after
+            STAGE="$R/var/cache/kiosk-install"
+            HOUSE_IN=/var/cache/kiosk-install
+            do_ rm -rf "$STAGE"; do_ mkdir -p "$STAGE"; do_ cp -r "$WHEELHOUSE/." "$STAGE/"
+        fi
+        pip_ install --no-index --find-links "$HOUSE_IN" --require-hashes -r "$HOUSE_IN/requirements.txt"
+        # Same version, new build: reinstall it; its dependencies came from the lock just above.
+        pip_ install --no-index --no-deps --force-reinstall "$HOUSE_IN/$KWHEEL"
+        pip_ check
+        [ "$DRY_RUN" = 1 ] || echo "$SUM $KWHEEL" > "$R/opt/kiosk/installed-wheel.sha256"
+    fi
 fi
-for doc in "$SOURCE"/docs/*.md; do install_file "$doc" "/opt/kiosk/docs/$(basename "$doc")" 644; done
+for doc in "$SOURCE"/docs/*.md; do [ -f "$doc" ] || continue; install_file "$doc" "/opt/kiosk/docs/$(basename "$doc")" 644; done
 if [ "$(readlink "$R/usr/local/bin/kiosk" 2>/dev/null)" = /opt/kiosk/venv/bin/kiosk ]; then ok "/usr/local/bin/kiosk links to the venv"
 else do_ mkdir -p "$R/usr/local/bin"; do_ ln -sfn /opt/kiosk/venv/bin/kiosk "$R/usr/local/bin/kiosk"; fi
 
 # --- 5. udev rule for the printer ---------------------------------------------------------------
 step "udev rule /etc/udev/rules.d/99-kiosk-printer.rules"
 RULES="$(mktemp)"
-trap 'rm -f "$RULES"' EXIT
 cp "$SOURCE/systemd/99-kiosk-printer.rules" "$RULES"
+if [ "$USB_PRINTERS_GIVEN" = 0 ]; then  # a re-run after an update keeps what was configured
+    while read -r vp; do
+        USB_PRINTERS+=("$vp")
+        ok "keeping the printer $vp configured before (--usb-printer replaces the list)"
+    done < <(sed -n 's/^SUBSYSTEM=="usb", ENV{DEVTYPE}=="usb_device", ATTR{idVendor}=="\([0-9a-f]\{4\}\)", ATTR{idProduct}=="\([0-9a-f]\{4\}\)".*/\1:\2/p' \
+        "$R/etc/udev/rules.d/99-kiosk-printer.rules" 2>/dev/null | sort -u)
+fi
 for vp in "${USB_PRINTERS[@]+"${USB_PRINTERS[@]}"}"; do
     printf 'SUBSYSTEM=="usb", ENV{DEVTYPE}=="usb_device", ATTR{idVendor}=="%s", ATTR{idProduct}=="%s", GROUP="lp", MODE="0660"\n' "${vp%%:*}" "${vp##*:}" >> "$RULES"
 done

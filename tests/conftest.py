@@ -1,13 +1,9 @@
-import sys
-from pathlib import Path
-
 import pytest
 
-sys.path.append(str(Path(__file__).parent))  # for `support`; after the repo so tests/printer never shadows printer/
+# setup.cfg [tool:pytest] pythonpath puts the repo and tests/ on the path (`support`, `kiosk`).
+from support.kiosk_env import make_clock, make_config
 
-from support.kiosk_env import make_clock, make_config  # noqa: E402
-
-from kiosk.store import Store  # noqa: E402
+from kiosk.store import Store
 
 
 @pytest.fixture

@@ -68,7 +68,7 @@ def fmt_stall(row: dict) -> str:
 def render(data: dict, scale: str) -> tuple[str, bool]:
     rows = data.get("rows", {})
     chosen: dict[str, dict] = {}
-    for key, row in rows.items():
+    for row in rows.values():
         name = row["campaign"]
         if scale != "any" and row["scale"] != scale:
             continue

@@ -23,8 +23,8 @@ from ..clock import Clock
 from ..config import KioskConfig
 from ..store import Store
 from . import state
-from .backoff import Backoff
 from .backlog import backlog_level
+from .backoff import Backoff
 from .client import UNREACHABLE, CentralClient, CentralError, DateSample
 from .heartbeat import heartbeat_body
 from .pull import pull_catalogue, pull_queue, record_clock
@@ -87,7 +87,7 @@ class Agent:
                     self.crash_backoff.success()
                 except (sqlite3.Error, OSError) as err:
                     self._pause_after(err, "the local database or disk failed")
-                except Exception as err:  # noqa: BLE001 - the agent must outlive any one bug
+                except Exception as err:  # the agent must outlive any one bug
                     log.exception("unexpected error in the agent loop")
                     self._pause_after(err, "unexpected error")
                 wait = max(0.0, min(self.next_push, self.next_pull, self.next_heartbeat) - time.monotonic())

@@ -9,7 +9,8 @@ import sys
 import threading
 from typing import TYPE_CHECKING
 
-from ..agent.logs import setup_logging
+from shared.logsetup import setup_logging
+
 from ..agent.quarantine import describe
 from .common import EXIT_FAIL, EXIT_OK, EXIT_USAGE, CommandError, Context, emit_json
 

@@ -5,13 +5,27 @@ from __future__ import annotations
 import argparse
 import sys
 
+from shared.logsetup import setup_logging
+
 from .. import __version__
-from . import agent_cmd, config_cmd, issue_cmd, ops_cmd, print_cmd, printer_cmd, run_cmd, status_cmd, tickets_cmd
+from . import (
+    agent_cmd,
+    config_cmd,
+    day_cmd,
+    issue_cmd,
+    ops_cmd,
+    print_cmd,
+    printer_cmd,
+    run_cmd,
+    scanner_cmd,
+    status_cmd,
+    tickets_cmd,
+    ui_cmd,
+)
 from .common import EXIT_USAGE, Context, run_guarded
 
-COMMANDS = [config_cmd, issue_cmd, print_cmd, tickets_cmd, status_cmd, printer_cmd, run_cmd, agent_cmd, ops_cmd]
-from . import scanner_cmd; COMMANDS.append(scanner_cmd)  # noqa: E402,E702
-from . import ui_cmd; COMMANDS.append(ui_cmd)  # noqa: E402,E702  (touchscreen: ui, screenshots, pin-hash)
+COMMANDS = [config_cmd, issue_cmd, print_cmd, tickets_cmd, day_cmd, status_cmd, printer_cmd, run_cmd, agent_cmd, ops_cmd,
+            scanner_cmd, ui_cmd]
 
 EPILOG = """exit codes: 0 ok, 1 failure, 2 usage or configuration error,
 3 ticket issued but not printed, 4 ticket refused (reason given), 5 nothing scanned in time"""
@@ -38,4 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     if not hasattr(args, "func"):
         parser.print_help(sys.stderr)
         return EXIT_USAGE
+    # Before any command imports Kivy; the long-running ones log their progress, the others only
+    # what goes wrong (the agent sets its own --log-level).
+    setup_logging("info" if args.command in ("ui", "run") else "warning")
     return run_guarded(args.func, Context(args.config), args)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from .. import __version__
-from .. import state_keys
+from .. import __version__, state_keys
 from ..agent.backlog import backlog_level, backlog_reasons
 from ..agent.quarantine import quarantine_summary
 from ..issuer import Issuer

@@ -73,7 +73,7 @@ def http_url(*, max_len: int = 512) -> Check:
                 or any(c.isspace() for c in value):
             raise Invalid(f"{_show(value)} must be an http:// or https:// URL (e.g. https://antrian.kanim.example)")
         try:
-            parts.port
+            _ = parts.port  # urlsplit checks the port only when asked
         except ValueError:
             raise Invalid(f"{_show(value)}: the port is not a number from 1 to 65535") from None
         return value

@@ -26,6 +26,8 @@ from .schema import (
 )
 
 REPO_CONFIG = Path(__file__).resolve().parents[2] / "config" / "kiosk.toml"
+# An installed wheel carries the defaults in the package (setup.py copies config/ there).
+PACKAGED_CONFIG = Path(__file__).resolve().parents[1] / "defaults" / "kiosk.toml"
 SYSTEM_CONFIG = Path("/etc/kiosk/kiosk.toml")
 REMOTE_CATALOGUE_NAME = "catalogue.remote.toml"
 
@@ -64,7 +66,7 @@ class KioskConfig:
 
 
 def find_config_path(explicit: str | os.PathLike | None = None) -> Path:
-    """--config PATH, then $KIOSK_CONFIG, then /etc/kiosk/kiosk.toml, then the repo's default."""
+    """--config PATH, then $KIOSK_CONFIG, then /etc/kiosk/kiosk.toml, then the built-in default."""
     if explicit:
         return Path(explicit)
     env = os.environ.get("KIOSK_CONFIG")
@@ -72,7 +74,12 @@ def find_config_path(explicit: str | os.PathLike | None = None) -> Path:
         return Path(env)
     if SYSTEM_CONFIG.exists():
         return SYSTEM_CONFIG
-    return REPO_CONFIG
+    return default_config_path()
+
+
+def default_config_path() -> Path:
+    """The checkout's config/kiosk.toml, or in an installed wheel the copy inside the package."""
+    return REPO_CONFIG if REPO_CONFIG.exists() or not PACKAGED_CONFIG.exists() else PACKAGED_CONFIG
 
 
 def _resolve(base: Path, value: str) -> str:

@@ -119,6 +119,6 @@ class SerialScanner:
                         self.on_refused(item)
                     else:
                         self.on_code(item)
-                except Exception:  # noqa: BLE001 - a failing callback must not stop the reader
+                except Exception:  # a failing callback must not stop the reader
                     log.exception("scanner %s: callback failed", self.path)
 

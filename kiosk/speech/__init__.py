@@ -5,7 +5,7 @@ into what the voice says, through the same gettext catalogues. No Kivy here: the
 """
 
 from .engine import PlaybackSink, Sink, Speaker, SpeechStatus, WavSink, read_status, status_path
-from .texts import ticket_number_words, ticket_number_sentence
+from .texts import ticket_number_sentence, ticket_number_words
 
 __all__ = [
     "PlaybackSink", "Sink", "Speaker", "SpeechStatus", "WavSink", "read_status", "status_path",

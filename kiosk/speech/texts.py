@@ -20,5 +20,5 @@ def ticket_number_words(number: str, lang: str) -> str:
 
 
 def ticket_number_sentence(number: str, lang: str) -> str:
-    """'Nomor antrian Anda: A, nol, nol, satu.' in the applicant's language."""
+    """'Nomor antrean Anda: A, nol, nol, satu.' in the applicant's language."""
     return locale.t(lang, "speech.your_number", number=ticket_number_words(number, lang))

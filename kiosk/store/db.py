@@ -333,6 +333,25 @@ class Store:
         )
         return event_id
 
+    def add_kiosk_event(self, kind: str, kiosk_id: str, body: dict, created_at: str) -> str:
+        """An outbox event about the kiosk itself (no ticket); `body` goes under the key `kind`'s
+        last part, e.g. kiosk.day_reset -> {"day_reset": body}."""
+        event_id = str(uuid.uuid4())
+        payload = {"event_id": event_id, "kind": kind, "kiosk_id": kiosk_id, "created_at": created_at,
+                   kind.rsplit(".", 1)[-1]: body}
+        self.conn.execute(
+            "INSERT INTO outbox (event_id, kind, ticket_id, payload, created_at) VALUES (?, ?, NULL, ?, ?)",
+            (event_id, kind, json.dumps(payload, sort_keys=True), created_at),
+        )
+        return event_id
+
+    def tickets_after(self, service_day: str) -> tuple[int, str | None, str | None]:
+        """(count, first day, last day) of the tickets numbered on service days after this one."""
+        row = self.conn.execute(
+            "SELECT count(*), min(service_day), max(service_day) FROM tickets WHERE service_day > ?", (service_day,)
+        ).fetchone()
+        return row[0], row[1], row[2]
+
     def pending_events(self, limit: int) -> list[OutboxEvent]:
         """The oldest events due to be sent: undelivered and not quarantined."""
         rows = self.conn.execute(

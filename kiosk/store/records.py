@@ -55,7 +55,7 @@ class OutboxEvent:
     seq: int
     event_id: str
     kind: str
-    ticket_id: str
+    ticket_id: str | None  # None for an event about the kiosk itself
     payload: dict
     created_at: str
     attempts: int

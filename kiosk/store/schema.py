@@ -65,6 +65,30 @@ MIGRATIONS: list[str] = [
     ALTER TABLE outbox ADD COLUMN quarantined_at TEXT;
     CREATE INDEX outbox_quarantined ON outbox (seq) WHERE quarantined_at IS NOT NULL AND delivered_at IS NULL;
     """,
+    # 3: outbox events about the kiosk itself (e.g. kiosk.day_reset) carry no ticket.
+    """
+    CREATE TABLE outbox_v2 (
+        seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+        event_id     TEXT NOT NULL UNIQUE,
+        kind         TEXT NOT NULL,
+        ticket_id    TEXT REFERENCES tickets (id),
+        payload      TEXT NOT NULL,
+        created_at   TEXT NOT NULL,
+        attempts     INTEGER NOT NULL DEFAULT 0,
+        last_error   TEXT,
+        delivered_at TEXT,
+        rejections   INTEGER NOT NULL DEFAULT 0,
+        quarantined_at TEXT
+    );
+    INSERT INTO outbox_v2 (seq, event_id, kind, ticket_id, payload, created_at, attempts, last_error, delivered_at,
+                           rejections, quarantined_at)
+        SELECT seq, event_id, kind, ticket_id, payload, created_at, attempts, last_error, delivered_at,
+               rejections, quarantined_at FROM outbox;
+    DROP TABLE outbox;
+    ALTER TABLE outbox_v2 RENAME TO outbox;
+    CREATE INDEX outbox_pending ON outbox (seq) WHERE delivered_at IS NULL;
+    CREATE INDEX outbox_quarantined ON outbox (seq) WHERE quarantined_at IS NOT NULL AND delivered_at IS NULL;
+    """,
 ]
 
 # The schema version that added the quarantine's columns.

@@ -13,7 +13,7 @@ from kivy.uix.screenmanager import Screen
 from kivy.uix.scrollview import ScrollView
 from kivy.uix.widget import Widget
 
-from ..lobby import PRINTER_STATES
+from ..lobby import PRINTER_STATES, PrintReport
 from ..numbering import format_number
 from ..printing import rupiah
 
@@ -295,6 +295,8 @@ class TicketScreen(KioskScreen):
         if r is None:
             return ""
         a = app()
+        if r.served_first:  # as the paper says it: no regular queue's wait for a priority number
+            return a.t("ticket.served_first")
         parts = []
         if r.people_ahead is not None:
             parts.append(a.t("ticket.ahead", n=r.people_ahead))
@@ -445,8 +447,8 @@ class StaffScreen(KioskScreen):
             if result and not result[-1].ok:
                 self.status += "\n" + self.printer_text(result[-1].state)
             self.failed = []
-        elif hasattr(result, "message_id"):
-            self.status = result.message_id if a.lang == "id" else result.message_en
+        elif isinstance(result, PrintReport):
+            self.status = result.text(a.lang)
             if not result.ok and result.state in PRINTER_STATES:
                 self.status += "\n" + self.printer_text(result.state)
         self.load()

@@ -74,8 +74,10 @@ def _render(config: KioskConfig, out: Path, sizes, tmp: Path) -> list[str]:
         EventLoop.idle()
     problems: list[str] = []
     count = 0
+    sizes = sizes or SIZES
+    steps, step = len(sizes) * 2 * len(app.languages) * len(STATES), 0
     try:
-        for w, h in sizes or SIZES:
+        for w, h in sizes:
             Window.size = (w, h)
             settle()
             for large in (False, True):
@@ -89,9 +91,12 @@ def _render(config: KioskConfig, out: Path, sizes, tmp: Path) -> list[str]:
                         settle()
                         where = f"{name}-{lang}{'-large' if large else ''}-{w}x{h}"
                         problems += overflow_problems(app.root, where)
+                        step += 1
                         if not large:
                             app.root.export_to_png(str(out / f"{where}.png"))
                             count += 1
+                        # It takes minutes: one line per state, so a technician sees it move.
+                        print(f"[{step}/{steps}] {where}{'' if large else '.png'}", flush=True)
     finally:
         app.dispatch("on_stop")
     print(f"{count} screenshots in {out}; {len(problems)} labels do not fit")

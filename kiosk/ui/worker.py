@@ -59,7 +59,7 @@ class Worker:
         if lobby is not None:
             try:
                 lobby.store.close()
-            except Exception:
+            except Exception:  # noqa: BLE001 - closing on the way out: nothing left to tell
                 pass
 
     def submit(self, fn: Callable, *args, on_done: Callable | None = None, on_error: Callable | None = None) -> None:

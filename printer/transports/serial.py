@@ -72,7 +72,7 @@ class SerialTransport(FdTransport):
         if port is not None:
             try:
                 port.close()
-            except Exception:
+            except Exception:  # noqa: BLE001 - a vanished device may fail to close; the port is dropped either way
                 pass
 
     def wire_seconds(self, n: int) -> float:

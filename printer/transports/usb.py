@@ -123,7 +123,7 @@ class UsbTransport(Transport):
             try:
                 usb.util.release_interface(dev, self.interface)
                 usb.util.dispose_resources(dev)
-            except Exception:
+            except Exception:  # noqa: BLE001 - an unplugged printer cannot be released; it is gone anyway
                 pass
 
 

@@ -3,19 +3,18 @@ import time
 from pathlib import Path
 
 import pytest
+from support.fault_proxy import FaultProxy
+from support.kiosk_env import write_config
 
-from central.app import create_app  # noqa: E402
-from central.auth import issue_token  # noqa: E402
-from central.db import CentralDB  # noqa: E402
-from central.server import ServerThread  # noqa: E402
-from support.fault_proxy import FaultProxy  # noqa: E402
-from support.kiosk_env import write_config  # noqa: E402
-
-from kiosk.agent.client import CentralClient  # noqa: E402
-from kiosk.agent.loop import Agent  # noqa: E402
-from kiosk.config import load_config  # noqa: E402
-from kiosk.issuer import Issuer  # noqa: E402
-from kiosk.store import Store  # noqa: E402
+from central.app import create_app
+from central.auth import issue_token
+from central.db import CentralDB
+from central.server import ServerThread
+from kiosk.agent.client import CentralClient
+from kiosk.agent.loop import Agent
+from kiosk.config import load_config
+from kiosk.issuer import Issuer
+from kiosk.store import Store
 
 KIOSK_ID = "test-kiosk"
 OFFICE = "TEST"
@@ -96,7 +95,7 @@ class KioskRig:
             try:
                 agent = Agent(self.config, store, CentralClient(self.config.central), stop=self._stop)
                 agent.run()
-            except BaseException as err:  # surfaced by stop_agent
+            except BaseException as err:  # noqa: BLE001 - surfaced by stop_agent
                 self.agent_error = err
             finally:
                 store.close()

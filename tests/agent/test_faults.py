@@ -96,7 +96,6 @@ def test_backoff_spaces_out_retries_while_the_server_is_down(rig, proxy):
 
 def test_a_refused_token_loses_nothing_and_recovers_when_fixed(rig, proxy, central_db,
                                                                assert_exactly_once_in_order):
-    from central.auth import issue_token
 
     token_file = rig.config.central.token_file
     good = open(token_file).read()

@@ -8,7 +8,6 @@ import pytest
 from kiosk.agent import state
 from kiosk.agent.pull import pull_catalogue, write_atomically
 from kiosk.clock import Clock, clock_trusted
-from kiosk.config import load_config
 from kiosk.printing import queue_estimate
 from kiosk.state_keys import QUEUE_STATS, SERVER_CLOCK
 
@@ -112,8 +111,9 @@ def test_a_pull_that_fails_changes_nothing(rig, proxy, central_db):
 
 
 def test_queue_statistics_feed_the_ticket_estimate(rig, central, central_db):
-    from central.auth import issue_token
     import requests
+
+    from central.auth import issue_token
 
     rig.issue(3)
     agent = rig.agent()
@@ -175,9 +175,9 @@ def test_server_date_lets_an_unsynced_clock_be_trusted(rig, central):
 def test_a_wrong_clock_is_reported_not_trusted(rig, central):
     from datetime import timedelta
 
-    from kiosk.clock import ManualClock
     from kiosk.agent.client import CentralClient
     from kiosk.agent.loop import Agent
+    from kiosk.clock import ManualClock
 
     skewed = ManualClock(Clock().now() - timedelta(hours=3), synchronized=False)
     agent = Agent(rig.config, rig.store, CentralClient(rig.config.central, clock=skewed), clock=skewed)

@@ -2,8 +2,6 @@
 
 from datetime import datetime, timedelta, timezone
 
-import pytest
-
 from kiosk.agent import state
 from kiosk.agent.backlog import backlog_level, backlog_summary
 from kiosk.agent.backoff import Backoff, parse_retry_after

@@ -17,7 +17,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repo before tests/: `central` is the package
 
-from agent.conftest import (  # noqa: E402,F401  (fixtures re-exported for the campaigns)
+from agent.conftest import (  # noqa: F401  (fixtures re-exported for the campaigns)
     FAST_CENTRAL,
     KIOSK_ID,
     OFFICE,

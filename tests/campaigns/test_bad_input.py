@@ -15,19 +15,15 @@ import dataclasses
 import json
 import threading
 import uuid
-from pathlib import Path
 
 import pytest
 from figures import record, sized
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from printer import encode_requirements, encode_ticket
-from printer.decode import decode
-from printer.text import to_ascii, wrap
-from tomlgen import any_text, catalogue_documents, config_documents, document_toml, long_text, base_catalogue
-
 from support.kiosk_env import make_clock, write_config
+from tomlgen import any_text, base_catalogue, catalogue_documents, config_documents, document_toml, long_text
 
+from central.server import ServerThread
 from kiosk.agent.client import CentralClient
 from kiosk.agent.loop import Agent
 from kiosk.config import ConfigError, KioskConfig, load_config, parse_catalogue
@@ -35,8 +31,9 @@ from kiosk.issuer import Issuer
 from kiosk.printing import TicketPrinting
 from kiosk.state_keys import QUEUE_STATS
 from kiosk.store import Store, Ticket
-
-from central.server import ServerThread
+from printer import encode_requirements, encode_ticket
+from printer.decode import decode
+from printer.text import to_ascii
 
 
 def fuzz_settings(scale: str, default: int, full: int):

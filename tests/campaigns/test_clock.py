@@ -13,12 +13,11 @@ from __future__ import annotations
 import os
 import random
 from collections import Counter
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from figures import record, sized
-
 from support.kiosk_env import make_config
 
 import kiosk.issuer as issuer_module

@@ -19,10 +19,7 @@ import time
 import traceback
 from pathlib import Path
 
-import pytest
 from figures import record, sized
-from printer.fake import FakePrinter
-
 from support.kiosk_env import write_config
 
 from kiosk.agent.client import CentralClient
@@ -31,6 +28,7 @@ from kiosk.clock import Clock
 from kiosk.config import load_config
 from kiosk.lobby import Lobby
 from kiosk.store import Store
+from printer.fake import FakePrinter
 
 SERVICES = ("A", "G")
 
@@ -175,7 +173,7 @@ def test_sigkill_issuer_and_agent_at_random_points(tmp_path, central, central_db
                         pids.append(("agent", _child(_agent_body, cfg, errfile)))
                 time.sleep(rng.uniform(0.3, 1.5) if proc else rng.uniform(0.0, 0.08))
                 rng.shuffle(pids)
-                for what, pid in pids:
+                for _what, pid in pids:
                     os.kill(pid, signal.SIGKILL)
                     if rng.random() < 0.3:
                         time.sleep(rng.uniform(0, 0.01))  # the other one goes on alone for a moment

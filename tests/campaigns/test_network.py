@@ -15,14 +15,12 @@ import sys
 import time
 from datetime import datetime, timedelta, timezone
 
+from conftest import KioskRig
 from figures import record, sized
+from support.kiosk_env import write_config
 
 from kiosk.clock import ManualClock
 from kiosk.issuer import Issuer
-
-from support.kiosk_env import write_config
-
-from conftest import KioskRig
 
 # Generous: one local transaction takes milliseconds; any wait on the network would take at least the
 # client's timeouts below (1.0 s connect, 1.5 s read), so the bound still catches one.

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import json
 
-import pytest
+import schemathesis
 from figures import REPO, record, sized
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
-
+from schemathesis.generation import GenerationMode
+from schemathesis.specs.openapi.checks import negative_data_rejection
 from support.kiosk_env import make_clock, make_config
 
 from central.app import create_app
@@ -22,10 +23,6 @@ from central.server import ServerThread
 from kiosk import logapi
 from kiosk.issuer import Issuer
 from kiosk.store import Store
-
-import schemathesis  # noqa: E402  (a test dependency in setup.cfg: never skipped)
-from schemathesis.generation import GenerationMode  # noqa: E402
-from schemathesis.specs.openapi.checks import negative_data_rejection  # noqa: E402
 
 CATALOGUE = (REPO / "config" / "services.toml").read_bytes()
 

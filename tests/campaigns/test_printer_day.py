@@ -9,16 +9,15 @@ from __future__ import annotations
 import os
 import random
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from figures import record, sized
-from printer.fake import FakePrinter
-
 from support.kiosk_env import make_config
 
 from kiosk.clock import ManualClock
 from kiosk.lobby import Lobby
 from kiosk.store import Store
+from printer.fake import FakePrinter
 
 STATUS_TIMEOUT, WRITE_TIMEOUT, CONFIRM_TIMEOUT = 0.3, 1.0, 4.0
 # One call may: reopen and query twice, write with its stall timeout, wait for the confirmation and
@@ -106,7 +105,7 @@ def test_printer_faults_over_a_day(tmp_path, scale):
                 if store.ticket(result.ticket_id).print_state == "printed":
                     continue
                 failed_then_reprinted += 1
-                for attempt in range(3):
+                for _attempt in range(3):
                     staff_reprints += 1
                     report = timed("staff reprint", lobby.reprint, result.number)
                     if report.ok:

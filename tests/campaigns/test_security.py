@@ -25,10 +25,9 @@ from pathlib import Path
 import pytest
 import requests
 from figures import REPO, record
-from werkzeug.serving import make_server
-
-from support.kiosk_env import make_clock, make_config, write_config
+from support.kiosk_env import make_clock, make_config
 from support.tls import make_ca_and_server_cert
+from werkzeug.serving import make_server
 
 from central.app import create_app
 from central.auth import issue_token

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 from figures import record
-
 from ui_any_script import NAMES
 
 HERE = Path(__file__).resolve().parent

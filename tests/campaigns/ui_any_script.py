@@ -58,9 +58,9 @@ def main(out: Path) -> int:
 
         EventLoop.ensure_window()
         from driver import Driver, write_ui_config
-        from printer.fake import FakePrinter
 
         from kiosk.config import load_config
+        from printer.fake import FakePrinter
 
         cat = out / "services.toml"
         cat.write_text(catalogue_text(), encoding="utf-8")

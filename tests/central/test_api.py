@@ -1,12 +1,11 @@
 """The HTTP API over a real waitress server on loopback."""
 
-import json
 import time
 
 import requests
 
-from central.server import ServerThread
 from central.app import create_app
+from central.server import ServerThread
 
 KIOSK, OFFICE = "K1", "BLITAR"
 

@@ -5,8 +5,7 @@ import subprocess
 import sys
 
 import pytest
-
-from support.kiosk_env import TEST_CATALOGUE, ALL_DAY, write_config
+from support.kiosk_env import ALL_DAY, TEST_CATALOGUE, write_config
 
 from kiosk.config import ConfigError, load_config, parse_catalogue
 

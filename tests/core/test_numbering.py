@@ -3,7 +3,6 @@
 from datetime import date, datetime, time, timezone
 
 import pytest
-
 from support.kiosk_env import JAKARTA_NOON, make_clock, make_config
 
 from kiosk.issuer import Issuer, Refused

@@ -6,14 +6,13 @@ import sys
 import time
 
 import pytest
-from printer.decode import decode
-from printer.fake import FakePrinter
-
 from support.kiosk_env import make_clock, make_config, write_config
 
 from kiosk.issuer import Issuer
 from kiosk.printing import TicketPrinting
 from kiosk.store import Store
+from printer.decode import decode
+from printer.fake import FakePrinter
 
 
 @pytest.fixture
@@ -191,13 +190,13 @@ def test_every_job_on_a_printer_that_cannot_confirm_counts_as_printed(tmp_path, 
         assert store.ticket(ticket.ticket_id).print_state == "printed"
 
         slip = lobby.print_requirements("A")
-        assert slip.ok and (slip.message_id, slip.message_en) == both("requirements.printed"), slip.reason
+        assert slip.ok and (slip.text("id"), slip.text("en")) == both("requirements.printed"), slip.reason
 
         test = lobby.test_print()
-        assert test.ok and (test.message_id, test.message_en) == both("staff.test_printed"), test.reason
+        assert test.ok and (test.text("id"), test.text("en")) == both("staff.test_printed"), test.reason
 
         again = lobby.reprint("A001")
-        assert again.ok and (again.message_id, again.message_en) == both("staff.reprinted", number="A001")
+        assert again.ok and (again.text("id"), again.text("en")) == both("staff.reprinted", number="A001")
         stored = store.ticket(ticket.ticket_id)
         assert (stored.print_state, stored.reprints) == ("printed", 1)
         kinds = [e.kind for e in store.events_for(ticket.ticket_id)]
@@ -272,23 +271,33 @@ def test_config_validate_warns_about_characters_the_printer_lacks(tmp_path):
 
 
 def test_cli_print_slip_and_ticket_exit_like_issue(tmp_path, fake):
+    from kiosk.locale import both
+
     cfg = write_config(tmp_path / "etc", printer=f'device = "serial:{fake.link}@115200"')
     r = kiosk(cfg, "print", "slip", "A", "--json")
     assert r.returncode == 0, r.stderr
-    assert json.loads(r.stdout)["printed"] is True
+    out = json.loads(r.stdout)
+    assert out["printed"] is True and out["key"] == "requirements.printed"
+    assert (out["messages"]["id"], out["messages"]["en"]) == both("requirements.printed")
     assert fake.wait_for_jobs(1) and "PERSYARATAN / REQUIREMENTS" in fake.jobs[0].decoded.text
-    assert kiosk(cfg, "print", "slip", "Z").returncode == 4  # refused: no such service
-    assert kiosk(cfg, "print", "ticket", "A001").returncode == 4  # refused: nothing issued yet today
+    r = kiosk(cfg, "print", "slip", "Z", "--lang", "id")  # refused: no such service
+    assert r.returncode == 4 and r.stderr.startswith(f"refused: {both('error.unknown_service')[0]} (unknown_service")
+    r = kiosk(cfg, "print", "ticket", "A001")  # refused: nothing issued yet today
+    assert r.returncode == 4 and both("staff.no_ticket", number="A001")[1] in r.stderr
     assert kiosk(cfg, "issue", "A").returncode == 0
     r = kiosk(cfg, "print", "ticket", "a001", "--json")
     assert r.returncode == 0, r.stderr
+    id_, en = both("staff.reprinted", number="A001")
     assert json.loads(r.stdout) | {"reason": None} == {
         "job": "ticket A001", "printed": True, "printer_state": "ready", "reason": None,
-        "print_state": "printed", "reprints": 1}
+        "key": "staff.reprinted", "messages": {"id": id_, "en": en}, "print_state": "printed", "reprints": 1}
+    r = kiosk(cfg, "print", "ticket", "A001", "--lang", "id")
+    assert r.returncode == 0 and r.stdout.strip() == f"ticket A001: printed  ({id_})"
     assert fake.wait_for_jobs(3) and "A001" in fake.jobs[2].decoded.texts
     fake.set_state("paper_out")
     r = kiosk(cfg, "print", "slip", "G")
     assert r.returncode == 3 and "paper" in r.stderr.lower()
+    assert both("requirements.failed")[1] in r.stdout
 
 
 def test_priority_ticket_is_estimated_from_its_own_series_or_served_first(tmp_path, fake):

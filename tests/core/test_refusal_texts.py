@@ -2,7 +2,6 @@
 catalogue (kiosk/locale), so a new language is a .po file, not a code change."""
 
 import pytest
-
 from support.kiosk_env import make_config
 
 from kiosk import locale

@@ -5,11 +5,8 @@ import os
 import signal
 import subprocess
 import sys
+
 from support.waiting import free_port, wait_for
-
-
-
-
 
 
 def test_kiosk_run_issues_prints_and_syncs(tmp_path):

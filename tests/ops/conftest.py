@@ -5,8 +5,8 @@ import pytest
 
 sys.path.append(str(Path(__file__).resolve().parent))  # for `opskit`
 
-from opskit import write_secret  # noqa: E402
-from support.kiosk_env import make_config  # noqa: E402
+from opskit import write_secret
+from support.kiosk_env import make_config
 
 
 @pytest.fixture

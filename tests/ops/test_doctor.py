@@ -15,21 +15,20 @@ from pathlib import Path
 
 import pytest
 from opskit import clean_env, kiosk_cmd, write_secret
+from support.kiosk_env import make_config, write_config
+from support.waiting import free_port
 
 from central.app import create_app
 from central.auth import issue_token
 from central.db import CentralDB
 from central.server import ServerThread
 from kiosk import logapi, state_keys
-from kiosk.doctor import Doctor, Host, render_text
-from kiosk.doctor import checks
+from kiosk.config import load_config
+from kiosk.doctor import Doctor, Host, checks, render_text
 from kiosk.doctor.host import CommandResult
 from kiosk.store import Store
 from printer import COVER_OPEN
 from printer.fake import FakePrinter
-from kiosk.config import load_config
-from support.kiosk_env import make_config, write_config
-from support.waiting import free_port
 
 USER = getpass.getuser()
 TOUCH = """I: Bus=0003 Vendor=0eef Product=0005 Version=0111

@@ -7,19 +7,19 @@ import json
 from pathlib import Path
 
 import pytest
+from support.kiosk_env import make_config
 
+from kiosk.display_mode import DisplayMode, record
 from kiosk.doctor import Doctor, Host
 from kiosk.doctor.checks import Scene
 from kiosk.doctor.display import console_rotation, display_mode
-from kiosk.display_mode import DisplayMode, record
-from support.kiosk_env import make_config
 
 CMDLINE = "console=serial0,115200 console=tty1 root=PARTUUID=1234-02 rootfstype=ext4 fsck.repair=yes rootwait consoleblank=0"
 
 
 def machine(root: Path, outputs: dict[str, list[str] | None], *, fb: str | None = None, cmdline: str = CMDLINE) -> Host:
     """outputs: name -> its modes (first = native), None = disconnected."""
-    for i, (name, modes) in enumerate(outputs.items()):
+    for name, modes in outputs.items():
         folder = root / f"sys/class/drm/card1-{name}"
         folder.mkdir(parents=True)
         folder.joinpath("status").write_text("disconnected\n" if modes is None else "connected\n")

@@ -10,10 +10,10 @@ import threading
 import pytest
 import requests
 from opskit import add_tickets, clean_env, kiosk_cmd, write_secret
+from support.kiosk_env import make_config
 
 from kiosk import logapi
 from kiosk.store import Store
-from support.kiosk_env import make_config
 
 
 @pytest.fixture
@@ -196,9 +196,10 @@ def test_openapi_kiosk_document_matches_the_routes(log_config, log_token):
     """docs/openapi-kiosk.yaml and the log API describe the same endpoints."""
     import re
 
+    from opskit import REPO
+
     from kiosk.logapi.app import create_app
     from kiosk.logapi.ratelimit import RateLimiter
-    from opskit import REPO
 
     spec = (REPO / "docs/openapi-kiosk.yaml").read_text()
     documented, path = set(), None

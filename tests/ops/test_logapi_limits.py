@@ -9,11 +9,11 @@ import time
 import pytest
 import requests
 from opskit import add_tickets
+from support.kiosk_env import make_config
+from support.slowloris import SlowClients, timed_request
 
 from kiosk import logapi
 from kiosk.store import Store
-from support.kiosk_env import make_config
-from support.slowloris import SlowClients, timed_request
 
 
 def auth(token):

@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 import requests
 from opskit import clean_env, kiosk_cmd, write_secret
+from support.kiosk_env import ALL_DAY, TEST_CATALOGUE, make_clock
+from support.waiting import free_port, wait_for
 
 from kiosk.config import load_config
 from kiosk.issuer import Issuer
 from kiosk.store import Store
-from support.kiosk_env import TEST_CATALOGUE, ALL_DAY, make_clock
-from support.waiting import free_port, wait_for
 
 KIOSK = "test-kiosk"
 

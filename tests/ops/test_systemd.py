@@ -188,6 +188,8 @@ def test_non_root_is_refused_unless_dry_run():
         src = base / "src"
         shutil.copytree(REPO / "systemd", src / "systemd")
         shutil.copy(REPO / "setup.cfg", src / "setup.cfg")
+        (src / "tools").mkdir()
+        shutil.copy(REPO / "tools/wheelhouse.sh", src / "tools/wheelhouse.sh")
         nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "bash", str(src / "systemd/install.sh")]
         run = lambda *a: subprocess.run([*nobody, *a], capture_output=True, text=True, timeout=60)  # noqa: E731
         r = run("--root", str(root), "--source", str(src))

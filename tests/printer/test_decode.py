@@ -1,4 +1,5 @@
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from printer import commands
 from printer.decode import Cut, NvLogo, Parser, QrCode, StatusQuery, TextLine, decode

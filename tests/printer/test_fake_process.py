@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from support.waiting import wait_for
 
 from printer import PRINTED, encode_ticket, open_printer
-
-from support.waiting import wait_for
 
 ROOT = str(Path(__file__).resolve().parents[2])
 

@@ -9,7 +9,8 @@ import os
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from printer import PrinterModel, encode_requirements, encode_test_page, encode_ticket
 from printer.decode import decode

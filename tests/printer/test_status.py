@@ -1,8 +1,17 @@
 import pytest
 
 from printer.status import (
-    COVER_OPEN, OFFLINE, PAPER_NEAR_END, PAPER_OUT, READY, UNKNOWN, encode_paper_reply, encode_realtime,
-    parse_paper_reply, parse_realtime, valid_realtime_byte,
+    COVER_OPEN,
+    OFFLINE,
+    PAPER_NEAR_END,
+    PAPER_OUT,
+    READY,
+    UNKNOWN,
+    encode_paper_reply,
+    encode_realtime,
+    parse_paper_reply,
+    parse_realtime,
+    valid_realtime_byte,
 )
 
 

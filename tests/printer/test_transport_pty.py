@@ -8,10 +8,19 @@ import time
 import pytest
 
 from printer import (
-    COVER_OPEN, FAILED, OFFLINE, PAPER_NEAR_END, PAPER_OUT, PRINTED, READY, UNKNOWN, PrinterModel,
-    encode_ticket, open_printer,
+    COVER_OPEN,
+    FAILED,
+    OFFLINE,
+    PAPER_NEAR_END,
+    PAPER_OUT,
+    PRINTED,
+    READY,
+    UNKNOWN,
+    PrinterModel,
+    commands,
+    encode_ticket,
+    open_printer,
 )
-from printer import commands
 
 BOUND = 2.0  # seconds; the configured timeouts are 0.3 s (status), 1 s (write), 0.5 s (confirm)
 

@@ -5,8 +5,7 @@ from unittest import mock
 import pytest
 import usb.core
 
-from printer import PRINTED, PrinterModel, encode_ticket, open_printer
-from printer import commands
+from printer import PRINTED, PrinterModel, commands, encode_ticket, open_printer
 from printer.status import encode_paper_reply, encode_realtime
 from printer.transports.usb import UsbTransport, ms
 

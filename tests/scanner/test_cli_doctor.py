@@ -87,7 +87,7 @@ def test_doctor_scanner_check(tmp_path):
     assert scanner_check(scene(make_config(tmp_path / "none"))).status == "OK"
     missing = scanner_check(scene(make_config(tmp_path / "gone", extra='[scanner]\ndevice = "serial:/dev/ttyNOPE9@9600"')))
     assert missing.status == "FAIL" and "/dev/ttyNOPE9 does not exist" in missing.detail and "by-id" in missing.fix
-    with VirtualScanner(link=tmp_path / "pty" / "scanner.tty") as vs:
+    with VirtualScanner(link=tmp_path / "pty" / "scanner.tty"):
         cfg = make_config(tmp_path / "pty", extra='[scanner]\ndevice = "serial:scanner.tty@9600"')
         opened = scanner_check(scene(cfg))
     assert opened.status == "OK" and "opens at 9600 baud" in opened.detail

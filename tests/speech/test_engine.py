@@ -64,7 +64,7 @@ def test_the_ticket_number_is_heard_for_a_plausible_time(speakers, tmp_path):
     sink = WavSink(tmp_path)
     speaker = speakers(SPEECH, sink)
     text = ticket_number_sentence("A001", "id")
-    assert text == "Nomor antrian Anda: A, nol, nol, satu."
+    assert text == "Nomor antrean Anda: A, nol, nol, satu."
     speaker.speak(text, "id")
     assert speaker.wait_idle(20)
     heard = listen(sink.paths[0])
@@ -153,7 +153,7 @@ def test_no_audio_device_is_silence_a_warning_and_a_status(speakers, tmp_path, c
     speaker = speakers(SPEECH, PlaybackSink(), status_file=status_file, env=no_card)
     caplog.set_level(logging.WARNING, logger="kiosk.speech")
     t = time.monotonic()
-    speaker.speak("Nomor antrian Anda: A, nol, nol, satu.", "id")
+    speaker.speak("Nomor antrean Anda: A, nol, nol, satu.", "id")
     speaker.speak("Your queue number: A, zero, zero, one.", "en")
     assert time.monotonic() - t < 0.05
     assert speaker.wait_idle(20)

@@ -38,11 +38,6 @@ MATRIX = {
 }
 
 
-def app_routes(db) -> set[tuple[str, str]]:
-    return {(method, rule.rule) for rule in create_app(db).url_map.iter_rules() if rule.rule.startswith("/api/")
-            for method in rule.methods - {"HEAD", "OPTIONS"}}
-
-
 
 
 def make_principals(db, push) -> dict:

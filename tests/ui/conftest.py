@@ -10,13 +10,9 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import tempfile
-from pathlib import Path
 
 import pytest
-
-sys.path.append(str(Path(__file__).parent))  # for `driver`
 
 
 def start_xvfb(screen: str = "1920x1920x24") -> tuple[subprocess.Popen, str]:
@@ -48,8 +44,8 @@ def kivy_window():
     Config.set("graphics", "resizable", "1")
     for option in list(Config.options("input")):
         Config.remove_option("input", option)
-    from kivy.core.window import Window
     from kivy.base import EventLoop
+    from kivy.core.window import Window
 
     EventLoop.ensure_window()
     yield Window

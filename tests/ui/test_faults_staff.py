@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import pytest
-
 from driver import PIN
 from test_flow import go_to_service, stored, tick_all_mandatory
 
@@ -130,7 +129,7 @@ def test_staff_pin_wrong_then_right(ui):
 
 def test_staff_pin_lockout_survives_restart(ui, make_driver):
     ui.press_and_hold(*corner(ui), seconds=5.1)
-    for i in range(5):
+    for _ in range(5):
         enter_pin(ui, "0000")
     assert ui.has("Terlalu banyak PIN salah")
     enter_pin(ui, PIN)  # right, but locked out

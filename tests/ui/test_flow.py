@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from driver import SERVICES  # noqa: F401
 
 from kiosk.config import load_config
@@ -170,3 +169,26 @@ def test_one_tap_one_event_duplicate_device_dropped(ui):
     a2.touch_up()  # same tap from another device within 250 ms: dropped, so no double toggle
     ui.pump(2)
     assert ui.app.lang == "en"
+
+
+def test_priority_ticket_without_its_own_statistics_says_served_first(ui):
+    """Fresh statistics for the regular queue only: the priority ticket is not given the regular
+    queue's wait, on screen as on paper, but told it is served first."""
+    from kiosk.state_keys import QUEUE_STATS
+    from kiosk.store import Store
+
+    view = ui.app.snapshot.service("paspor-baru-dewasa")
+    with Store(ui.config.store.path) as store:
+        store.set_state(QUEUE_STATS, {"fetched_at": ui.clock.now().isoformat(),
+                                      view.prefix: {"waiting": 12, "avg_service_s": 180}})
+    go_to_service(ui, "paspor-baru-dewasa")
+    tick_all_mandatory(ui)
+    ui.tap_text("Ambil nomor antrean")
+    ui.tap_text("Lansia (usia 60 tahun ke atas)")
+    ui.wait_for(lambda: ui.screen == "ticket")
+    result = ui.current().result
+    assert result.number == "P001" and result.served_first
+    assert ui.has("Dilayani lebih dulu") and not ui.has("Perkiraan waktu tunggu") and not ui.has("36 menit")
+    assert ui.fake.wait_for_jobs(1) and "Dilayani lebih dulu / Served first" in ui.job_text()
+    ui.tap_text("English", exact=True)
+    assert ui.has("Served first") and not ui.has("Estimated wait")

@@ -24,9 +24,9 @@ from pathlib import Path
 
 import pytest
 from PIL import Image, ImageChops
+from support.kiosk_env import write_config
 
 from kiosk.ui import xvfb
-from support.kiosk_env import write_config
 
 SIZES = [(800, 480), (1024, 600), (1280, 800), (1920, 1080), (720, 1280)]
 BLUE = (10, 61, 145)  # kiosk.kv BLUE: the primary (selected language) button

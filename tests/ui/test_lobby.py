@@ -4,13 +4,12 @@ import sys
 
 import pytest
 
-from printer.fake import FakePrinter
-
 from kiosk.lobby import Lobby
-from kiosk.state_keys import LOCK
 from kiosk.printing import TicketPrinting
+from kiosk.state_keys import LOCK
 from kiosk.ui.app import with_printer_device
 from kiosk.ui.worker import Worker
+from printer.fake import FakePrinter
 
 
 @pytest.fixture
@@ -24,6 +23,7 @@ def fake():
 @pytest.fixture
 def lobby(tmp_path, fake, clock):
     from support.kiosk_env import make_config
+
     from kiosk.store import Store
 
     config = with_printer_device(make_config(tmp_path / "etc", quota=2, priority_quota=1), f"serial:{fake.path}@115200")
@@ -69,6 +69,7 @@ def test_print_failure_keeps_number(lobby, fake):
 
 def test_unopenable_device_is_a_failed_print_not_a_crash(tmp_path, clock):
     from support.kiosk_env import make_config
+
     from kiosk.store import Store
 
     config = with_printer_device(make_config(tmp_path / "etc"), "serial:/nonexistent/tty@9600")

@@ -26,9 +26,11 @@ def test_every_key_used_in_code_exists():
 
 
 def test_placeholders_match():
+    def placeholders(lang: str, key: str) -> list[str]:
+        return sorted(re.findall(r"{(\w+)}", locale.translations(lang).gettext(key)))
+
     for key in locale.keys("id"):
-        ph = lambda lang: sorted(re.findall(r"{(\w+)}", locale.translations(lang).gettext(key)))  # noqa: E731
-        assert ph("id") == ph("en"), key
+        assert placeholders("id", key) == placeholders("en", key), key
 
 
 def test_po_compiles_to_a_real_mo():

@@ -348,3 +348,18 @@ def test_11_staff_words_not_codes_and_reprint_after_paper_refilled(ui):
     assert ui.fake.wait_for_jobs(1) and "G001" in ui.job_text()
     assert stored(ui, "G001").print_state == "printed"
     assert ui.has("1 tiket tercetak ulang: G001") and offer.opacity == 0
+
+
+def test_11_staff_print_results_are_rendered_from_the_report_key(ui):
+    """The staff screen reads a PrintReport's key through the catalogue, in the kiosk's language."""
+    open_staff(ui)
+    ui.tap_text("Cetak uji")
+    ui.settle()
+    ui.wait_for(lambda: ui.current().status == locale.t("id", "staff.test_printed"), what="test print status")
+    assert ui.has("Halaman uji tercetak.")
+    assert ui.fake.wait_for_jobs(1) and "TEST PAGE" in ui.job_text()
+    ui.fake.set_state("paper_out")
+    ui.tap_text("Cetak uji")
+    ui.settle()
+    ui.wait_for(lambda: ui.current().status.startswith(locale.t("id", "staff.print_failed")), what="failed status")
+    assert ui.has("Kertas printer habis.") and not ui.has("paper_out")
