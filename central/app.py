@@ -15,8 +15,15 @@ from werkzeug.routing import RequestRedirect
 from . import API_PREFIX, __version__
 from .auth import Principal, authenticate
 from .db import CentralDB
-from .protocol import (PREFIX_RE, json_depth_problem, loads_keeping_texts, may_hold_lone_surrogate, office_problem,
-                       unencodable_path, utc_now_iso)
+from .protocol import (
+    PREFIX_RE,
+    json_depth_problem,
+    loads_keeping_texts,
+    may_hold_lone_surrogate,
+    office_problem,
+    unencodable_path,
+    utc_now_iso,
+)
 from .quarantine import quarantined_kiosks
 
 log = logging.getLogger("central.access")
