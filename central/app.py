@@ -9,8 +9,8 @@ import sqlite3
 import time
 
 from flask import Flask, Response, g, jsonify, request
-from werkzeug.exceptions import HTTPException, NotFound
-from werkzeug.routing import RequestRedirect
+
+from shared.jsonapi import ApiError, JsonApi
 
 from . import API_PREFIX, __version__
 from .auth import Principal, authenticate
@@ -36,23 +36,6 @@ BUSY_RETRY_AFTER_S = 1
 TENANCY_REASONS = ("not_owner", "office_mismatch")
 
 
-class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, headers: dict | None = None):
-        super().__init__(message)
-        self.status, self.code, self.message, self.headers = status, code, message, headers or {}
-
-
-class _NoRedirects(Flask):
-    """Routing never answers with a redirect (e.g. a `..%2F` path segment): such a path is not an API path."""
-
-    body_gate = None  # set by create_app; central/server.py hands it to the server
-
-    def raise_routing_exception(self, request):
-        if isinstance(request.routing_exception, RequestRedirect):
-            raise NotFound("no such endpoint (see docs/openapi.yaml)")
-        super().raise_routing_exception(request)
-
-
 def body_gate(db: CentralDB):
     """Whether the server may read a request's body at all: only a valid token's, and not oversize.
 
@@ -65,10 +48,9 @@ def body_gate(db: CentralDB):
 
 def create_app(db: CentralDB, max_batch: int = MAX_BATCH, pull_health=None) -> Flask:
     """`pull_health`: the log-pull scheduler's health() when `serve --pull-every` runs one."""
-    app = _NoRedirects("central")
+    app = JsonApi("central", "docs/openapi.yaml")
     app.body_gate = body_gate(db)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
-    app.json.sort_keys = False
 
     @app.before_request
     def _start_timer():
@@ -81,19 +63,6 @@ def create_app(db: CentralDB, max_batch: int = MAX_BATCH, pull_health=None) -> F
         who = f"{principal.role}={principal.subject}" if principal else "anonymous"
         ms = (time.monotonic() - g.get("started", time.monotonic())) * 1000
         log.info("%s %s %s %s %.1fms %s", request.method, request.path, response.status_code, who, ms, g.get("note", ""))
-        return response
-
-    @app.errorhandler(ApiError)
-    def _api_error(err: ApiError):
-        response = jsonify(error=err.code, message=err.message)
-        response.status_code = err.status
-        response.headers.update(err.headers)
-        return response
-
-    @app.errorhandler(HTTPException)
-    def _http_error(err: HTTPException):
-        response = jsonify(error=(err.name or "error").lower().replace(" ", "_"), message=err.description)
-        response.status_code = err.code or 500
         return response
 
     @app.errorhandler(sqlite3.OperationalError)

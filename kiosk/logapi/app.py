@@ -9,8 +9,8 @@ from datetime import datetime, timezone
 from typing import Callable, Iterator
 
 from flask import Flask, Response, g, jsonify, request
-from werkzeug.exceptions import HTTPException, NotFound
-from werkzeug.routing import RequestRedirect
+
+from shared.jsonapi import ApiError, JsonApi
 
 from .. import __version__
 from ..store import Store
@@ -22,14 +22,6 @@ API = "/api/v1"
 MAX_CURSOR = 2**63 - 1
 MAX_BODY_BYTES = 1024  # no route takes a body
 log = logging.getLogger("kiosk.logapi")
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, headers: dict | None = None):
-        super().__init__(message)
-        self.status, self.code, self.message, self.headers = status, code, message, headers or {}
-
-
 DIGITS = frozenset("0123456789")
 
 
@@ -40,23 +32,12 @@ def _whole_number(name: str, text: str, lo: int, hi: int) -> int:
     return int(text)
 
 
-class _LogApp(Flask):
-    body_gate = None  # set by create_app; the server asks it before reading any request body
-
-    def raise_routing_exception(self, request):
-        # A path that would redirect (`//tickets`, `..%2F`) is not an API path: JSON 404, never a 308.
-        if isinstance(request.routing_exception, RequestRedirect):
-            raise NotFound("no such endpoint (see docs/openapi-kiosk.yaml)")
-        super().raise_routing_exception(request)
-
-
 def create_app(*, kiosk_id: str, office: str, token: str, store_factory: Callable[[], Store],
                page_max: int, limiter: RateLimiter, failed_limiter: RateLimiter | None = None) -> Flask:
     """`limiter` paces requests with the right token; `failed_limiter` (by default as strict) the
     ones without, in buckets of their own, so wrong guesses from an address never use up the
     puller's allowance."""
-    app = _LogApp("kiosk.logapi")
-    app.json.sort_keys = False
+    app = JsonApi("kiosk.logapi", "docs/openapi-kiosk.yaml")
     bearer = BearerCheck(token)
     failed_limiter = failed_limiter or RateLimiter(limiter.rate, int(limiter.burst))
     app.body_gate = lambda headers, length: length <= MAX_BODY_BYTES and bearer.accepts(headers.get("AUTHORIZATION"))
@@ -80,21 +61,6 @@ def create_app(*, kiosk_id: str, office: str, token: str, store_factory: Callabl
     def _access_log(response: Response):
         ms = (time.monotonic() - g.get("started", time.monotonic())) * 1000
         log.info("%s %s %s %s %.1fms", request.remote_addr, request.method, request.path, response.status_code, ms)
-        return response
-
-    @app.errorhandler(ApiError)
-    def _api_error(err: ApiError):
-        response = jsonify(error=err.code, message=err.message)
-        response.status_code = err.status
-        response.headers.update(err.headers)
-        return response
-
-    @app.errorhandler(HTTPException)
-    def _http_error(err: HTTPException):
-        response = jsonify(error=(err.name or "error").lower().replace(" ", "_"), message=err.description)
-        response.status_code = err.code or 500
-        if getattr(err, "valid_methods", None):
-            response.headers["Allow"] = ", ".join(err.valid_methods)
         return response
 
     @app.get(f"{API}/health")
