@@ -149,8 +149,9 @@ def _footer(doc: Document, lines: list[str], model: PrinterModel, spacing: int |
 # default catalogue under 15 cm on 80 mm paper and 20 cm on 58 mm (tests/printer/test_slip_length.py).
 # At 180 dpi (TM-T88V) the same 2.35 mm would be 17 dots, the height of Font B itself: lines touch
 # cell to cell, which Font B's glyphs allow (they leave their own bottom rows empty).
-# Without Font B (ZJ-5870) the slip is in Font A (12x24), cell to cell. The slip's Font A title
-# lines feed 26 dots instead of the default 30 (about 1/6 inch).
+# Without Font B (ZJ-5870) the slip is in Font A (12x24), cell to cell, and in one language (the
+# applicant's: both would be about 29 cm). The slip's Font A title lines feed 26 dots instead of the
+# default 30 (about 1/6 inch).
 SLIP_LINE_MM = 2.35
 FONT_B_DOTS_HIGH = 17
 FONT_A_DOTS_HIGH = 24
