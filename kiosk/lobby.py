@@ -285,11 +285,13 @@ class Lobby:
                 self.store.record_print(ticket.id, False, error=INTERRUPTED_REASON, at=now)
         return [t.number for t in stale]
 
-    def print_requirements(self, service_key: str) -> PrintReport:
+    def print_requirements(self, service_key: str, lang: str | None = None) -> PrintReport:
+        """`lang`: the applicant's language (default the kiosk's first), the one a printer without
+        Font B prints the slip in."""
         service = self.config.catalogue.find(service_key)
         if service is None:
             return PrintReport(False, "unknown", service_key, "error.unknown_service")
-        outcome = self.printing.print_requirements(service, self.store)
+        outcome = self.printing.print_requirements(service, self.store, lang)
         key = "requirements.printed" if outcome.delivered else "requirements.failed"
         return PrintReport(outcome.delivered, outcome.state, outcome.reason, key)
 

@@ -175,7 +175,9 @@ class TicketPrinting:
             served_first=served_first,
         )
 
-    def requirements_content(self, service: Service) -> RequirementsContent:
+    def requirements_content(self, service: Service, lang: str | None = None) -> RequirementsContent:
+        """The slip of `service`; `lang` (default: the kiosk's first ui language) is the applicant's,
+        which a printer without Font B prints alone (printers with Font B print both)."""
         return RequirementsContent(
             office_name=self.config.kiosk.office_name,
             service_id=service.name_id,
@@ -190,6 +192,10 @@ class TicketPrinting:
             notes_en=list(service.notes_en),
             footer_lines=list(self.config.printer.footer),
             printed_at=self.clock.now().astimezone(self.tz),
+            lang=lang or self.config.ui.languages[0],
+            fees_by_lang={"id": [f"{f.id}: {rupiah(f.amount)}" for f in service.fees],
+                          "en": [f"{f.en}: {rupiah(f.amount)}" for f in service.fees]},
+            processing_by_lang={"id": service.processing_id, "en": service.processing_en or service.processing_id},
         )
 
     # printing -----------------------------------------------------------------------------
@@ -264,8 +270,8 @@ class TicketPrinting:
             self._remember(store, outcome.state, outcome.reason)
         return outcome
 
-    def print_requirements(self, service: Service, store: Store | None = None) -> PrintOutcome:
-        data = escpos_printer.encode_requirements(self.requirements_content(service), self.job_model(store))
+    def print_requirements(self, service: Service, store: Store | None = None, lang: str | None = None) -> PrintOutcome:
+        data = escpos_printer.encode_requirements(self.requirements_content(service, lang), self.job_model(store))
         return self._finish(self._print(data), store)
 
     def print_test_page(self, extra_lines: list[str] | None = None, store: Store | None = None) -> PrintOutcome:

@@ -46,6 +46,12 @@ class RequirementsContent:
     footer_lines: list[str]
     printed_at: datetime
     notes_en: list[str] = field(default_factory=list)  # notes_en[i] translates notes[i]
+    # A printer without Font B has no room for both languages (a 58 mm ZJ-5870 slip would be about
+    # 29 cm): its slip is in the applicant's language `lang` ("id" or "en") alone, the fees and the
+    # processing time taken from these {lang: ...} texts (missing: the bilingual ones above).
+    lang: str = "id"
+    fees_by_lang: dict[str, list[str]] = field(default_factory=dict)
+    processing_by_lang: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

@@ -12,6 +12,7 @@ from datetime import datetime
 from . import qr_raster
 from .content import RequirementsContent, TestPageContent, TicketContent
 from .document import CENTER, FONT_B, LEFT, RIGHT, Document, Style
+from .length import length_mm
 from .model import PrinterModel
 from .text import to_ascii
 
@@ -148,8 +149,9 @@ def _footer(doc: Document, lines: list[str], model: PrinterModel, spacing: int |
 # default catalogue under 15 cm on 80 mm paper and 20 cm on 58 mm (tests/printer/test_slip_length.py).
 # At 180 dpi (TM-T88V) the same 2.35 mm would be 17 dots, the height of Font B itself: lines touch
 # cell to cell, which Font B's glyphs allow (they leave their own bottom rows empty).
-# Without Font B (ZJ-5870) the slip is in Font A (12x24), cell to cell. The slip's Font A title
-# lines feed 26 dots instead of the default 30 (about 1/6 inch).
+# Without Font B (ZJ-5870) the slip is in Font A (12x24), cell to cell, and in one language (the
+# applicant's: both would be about 29 cm). The slip's Font A title lines feed 26 dots instead of the
+# default 30 (about 1/6 inch).
 SLIP_LINE_MM = 2.35
 FONT_B_DOTS_HIGH = 17
 FONT_A_DOTS_HIGH = 24
@@ -173,7 +175,35 @@ def _joined(*parts: str) -> str:
     return " - ".join(p for p in parts if p)
 
 
+# The slip's own words in each language, for a slip in one language (a printer without Font B).
+# The first line says, in the other language, which language the slip is in.
+_SLIP_WORDS = {
+    "id": {"only": "In Bahasa Indonesia only", "title": "PERSYARATAN", "documents": "Dokumen (* wajib):",
+           "fees": "Biaya:", "processing": "Waktu proses: ", "notes": "Catatan:",
+           "not_ticket": "Bukan nomor antrean", "printed": "Dicetak: "},
+    "en": {"only": "Hanya dalam bahasa Inggris", "title": "REQUIREMENTS", "documents": "Documents (* mandatory):",
+           "fees": "Fees:", "processing": "Processing time: ", "notes": "Notes:",
+           "not_ticket": "Not a queue ticket", "printed": "Printed: "},
+}
+ONE_LANGUAGE_SLIP_MM = 200  # a one-language slip longer than this keeps only each note's first sentence
+
+
+def first_sentence(text: str) -> str:
+    """'Come in person. Bring the originals.' -> 'Come in person.' (the text itself if one sentence)."""
+    for i, ch in enumerate(text):
+        if ch in ".!?" and i + 1 < len(text) and text[i + 1] == " ":
+            return text[: i + 1]
+    return text
+
+
 def requirements(content: RequirementsContent, model: PrinterModel) -> Document:
+    if not model.font_b_columns:
+        if content.lang not in _SLIP_WORDS:
+            raise ValueError(f"slip language {content.lang!r}: expected one of {', '.join(_SLIP_WORDS)}")
+        doc = _one_language_requirements(content, model)
+        if length_mm(doc.bytes(), model.dpi) > ONE_LANGUAGE_SLIP_MM:
+            doc = _one_language_requirements(content, model, short_notes=True)
+        return doc
     doc = Document(model.columns, model.font_b_columns)
     small = Style(font=FONT_B, spacing=slip_spacing(model))
     heading = replace(small, bold=True)
@@ -205,6 +235,48 @@ def requirements(content: RequirementsContent, model: PrinterModel) -> Document:
     doc.para("Bukan nomor antrean / Not a queue ticket", replace(small, align=CENTER, bold=True))
     doc.para(f"Dicetak / Printed: {local_time(content.printed_at)}", replace(small, align=CENTER))
     _footer(doc, content.footer_lines, model, spacing=SLIP_TITLE_SPACING, rule_font=FONT_B)
+    return doc
+
+
+def _one_language_requirements(content: RequirementsContent, model: PrinterModel,
+                               short_notes: bool = False) -> Document:
+    """The slip in the applicant's language alone, Font A cell to cell; `short_notes`: each
+    document's and the service's notes cut to their first sentence (a service with long notes)."""
+    lang = content.lang
+    words = _SLIP_WORDS[lang]
+    english = lang == "en"
+    note = first_sentence if short_notes else (lambda t: t)
+    doc = Document(model.columns, model.font_b_columns)
+    small = Style(spacing=slip_spacing(model))
+    heading = replace(small, bold=True)
+    title = Style(align=CENTER, bold=True, spacing=SLIP_TITLE_SPACING)
+    _header(doc, model, content.office_name, [], spacing=SLIP_TITLE_SPACING)
+    doc.para(words["only"], replace(small, align=CENTER))
+    doc.para(words["title"], title)
+    doc.para(content.service_en if english else content.service_id, title)
+    if content.documents:
+        doc.para(words["documents"], heading)
+        for item in content.documents:
+            text = item.text_en if english else item.text_id
+            text_note = item.note_en if english and item.note_en else item.note
+            prefix = f"[ ]{'*' if item.mandatory else ' '} "
+            doc.para(_joined(text, note(text_note)), small, indent=2, first_prefix=prefix)
+    fees = content.fees_by_lang.get(lang, content.fees)
+    if fees:
+        doc.para(words["fees"], heading)
+        for fee in fees:
+            doc.para(fee, small, indent=2, first_prefix="- ")
+    processing = content.processing_by_lang.get(lang, content.processing_time)
+    if processing:
+        doc.para(words["processing"] + processing, small, indent=2)
+    notes = content.notes_en if english and content.notes_en else content.notes
+    if notes:
+        doc.para(words["notes"], heading)
+        for text in notes:
+            doc.para(note(text), small, indent=2, first_prefix="- ")
+    doc.para(words["not_ticket"], replace(small, align=CENTER, bold=True))
+    doc.para(words["printed"] + local_time(content.printed_at), replace(small, align=CENTER))
+    _footer(doc, content.footer_lines, model, spacing=SLIP_TITLE_SPACING)
     return doc
 
 

@@ -21,7 +21,7 @@ def register(sub) -> None:
     s = psub.add_parser("slip", help="print the requirements slip of SERVICE")
     s.add_argument("service", metavar="SERVICE", help="the service's prefix letter (A) or its key")
     s.add_argument("--json", action="store_true", help="print the outcome as JSON")
-    _lang_option(s)
+    _lang_option(s, slip=True)
     s.set_defaults(func=slip)
     t = psub.add_parser("ticket", help="reprint today's ticket NUMBER (e.g. A001)")
     t.add_argument("number", metavar="NUMBER")
@@ -30,7 +30,12 @@ def register(sub) -> None:
     t.set_defaults(func=ticket)
 
 
-def _lang_option(parser) -> None:
+def _lang_option(parser, slip: bool = False) -> None:
+    if slip:
+        parser.add_argument("--lang", choices=locale.LANGS, default=None,
+                            help="the applicant's language: a printer without Font B prints the slip in it alone "
+                                 "(default: the kiosk's first ui.languages); also the message's (default en)")
+        return
     parser.add_argument("--lang", choices=locale.LANGS, default="en",
                         help="language of the message (the touchscreen's catalogue, kiosk/locale; default en)")
 
@@ -46,7 +51,7 @@ def _report(args, job: str, report, **extra) -> int:
         emit_json({"job": job, "printed": report.ok, "printer_state": report.state, "reason": report.reason or None,
                    "key": report.key, "messages": {lang: report.text(lang) for lang in locale.LANGS}, **extra})
     else:
-        print(f"{job}: {'printed' if report.ok else 'not printed'}  ({report.text(args.lang)})")
+        print(f"{job}: {'printed' if report.ok else 'not printed'}  ({report.text(args.lang or 'en')})")
     if not report.ok:
         print(f"not printed: {report.reason or report.state}", file=sys.stderr)
     return EXIT_OK if report.ok else EXIT_NOT_PRINTED
@@ -56,7 +61,7 @@ def _refused(args, code: str, key: str, params: dict, detail: str = "") -> int:
     messages = {lang: locale.t(lang, key, **params) for lang in locale.LANGS}
     if args.json:
         emit_json({"refused": True, "code": code, "key": key, "messages": messages})
-    print(f"refused: {messages[args.lang]} ({code}{'; ' + detail if detail else ''})", file=sys.stderr)
+    print(f"refused: {messages[args.lang or 'en']} ({code}{'; ' + detail if detail else ''})", file=sys.stderr)
     return EXIT_REFUSED
 
 
@@ -68,7 +73,7 @@ def slip(ctx: Context, args) -> int:
     with ctx.open_store() as store:
         lobby = _lobby(ctx, store)
         try:
-            report = lobby.print_requirements(service.key)
+            report = lobby.print_requirements(service.key, args.lang)
         finally:
             lobby.printing.close()
     return _report(args, f"slip {service.prefix}", report, service=service.key)

@@ -380,3 +380,16 @@ def _doctor_logo(cfg):
     from kiosk.doctor import Host, checks
 
     return checks.printer_logo(checks.Scene(load_config(cfg), Host(), "kiosk", 2.0))
+
+
+def test_cli_print_slip_on_a_printer_without_font_b_is_in_the_applicants_language(tmp_path, fake):
+    """Issue 16 item 6: a ZJ-5870 (no Font B) prints the slip in one language: --lang, else the
+    kiosk's first ui language; a printer with Font B keeps both (test above)."""
+    cfg = write_config(tmp_path / "etc", printer=f'device = "serial:{fake.link}@115200"\nmodel = "ZJ-5870"\npaper_mm = 58')
+    assert kiosk(cfg, "print", "slip", "A", "--lang", "en").returncode == 0
+    assert kiosk(cfg, "print", "slip", "A").returncode == 0  # ui.languages defaults to id first
+    assert fake.wait_for_jobs(2)
+    en, id_ = (job.decoded.texts for job in fake.jobs[:2])
+    assert en[1:3] == ["Hanya dalam bahasa Inggris", "REQUIREMENTS"] and "PERSYARATAN" not in "\n".join(en)
+    assert id_[1:3] == ["In Bahasa Indonesia only", "PERSYARATAN"] and "REQUIREMENTS" not in "\n".join(id_)
+    assert "Not a queue ticket" in en and "Bukan nomor antrean" in id_
