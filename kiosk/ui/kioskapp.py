@@ -511,7 +511,8 @@ class KioskApp(App):
 
     def print_requirements(self, key: str):
         self.show("printing", key=key, requirements=True)
-        self.call(lambda lobby: lobby.print_requirements(key), on_done=lambda r: self._requirements_done(key, r))
+        lang = self.lang  # the session's language: a printer without Font B prints the slip in it alone
+        self.call(lambda lobby: lobby.print_requirements(key, lang), on_done=lambda r: self._requirements_done(key, r))
 
     def _requirements_done(self, key, report):
         self.show("message", title_key="requirements.title",

@@ -19,7 +19,8 @@ PIN = "2468"
 PIN_HASH = hash_pin(PIN, n=2**10)  # cheap cost for tests; the format is the same
 
 
-def write_ui_config(folder: Path, *, catalogue: Path = SERVICES, ui: str = "", admin: str = "", kiosk: str = "") -> Path:
+def write_ui_config(folder: Path, *, catalogue: Path = SERVICES, ui: str = "", admin: str = "", kiosk: str = "",
+                    printer: str = "") -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "kiosk.toml"
     path.write_text(textwrap.dedent(f"""
@@ -37,6 +38,7 @@ def write_ui_config(folder: Path, *, catalogue: Path = SERVICES, ui: str = "", a
         device = "virtual"
         status_timeout = 0.3
         write_timeout = 2.0
+        {printer}
 
         [ui]
         fullscreen = false

@@ -99,6 +99,20 @@ def test_requirements_slip_prints_without_number(ui):
         assert store.last_ticket() is None
 
 
+def test_slip_on_a_printer_without_font_b_is_in_the_applicants_language(make_driver):
+    ui = make_driver(printer='model = "ZJ-5870"\npaper_mm = 58')
+    ui.tap_text("English", exact=True)
+    ui.tap_text("Touch to start")
+    ui.settle()
+    ui.tap(ui.find("New passport, child under 17", exact=True))
+    ui.tap_text("Print requirements")
+    ui.wait_for(lambda: ui.screen == "message")
+    assert ui.fake.wait_for_jobs(1)
+    text = ui.job_text()
+    assert "Hanya dalam bahasa Inggris" in text and "New passport, child under 17" in text
+    assert "Paspor Baru Anak" not in text
+
+
 def test_language_switch_at_runtime(ui):
     assert ui.has("Sentuh untuk mulai")
     ui.tap_text("English", exact=True)
