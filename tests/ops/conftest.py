@@ -1,10 +1,4 @@
-import sys
-from pathlib import Path
-
 import pytest
-
-sys.path.append(str(Path(__file__).resolve().parent))  # for `opskit`
-
 from opskit import write_secret
 from support.kiosk_env import make_config
 
