@@ -280,8 +280,8 @@ class CentralDB:
         ids = [e["event_id"] for e in events if isinstance(e, dict) and isinstance(e.get("event_id"), str)]
         with self.write() as conn:
             office = self._touch_kiosk(conn, kiosk_id, office, now)
-            held = self._holders(conn, ids)
-            owners = self._owners(conn, [
+            held = self._kiosk_of(conn, "events", "event_id", ids)  # which kiosk already holds each event
+            owners = self._kiosk_of(conn, "tickets", "id", [  # which kiosk created each ticket
                 e["ticket"]["id"] for e in events
                 if isinstance(e, dict) and isinstance(e.get("ticket"), dict) and isinstance(e["ticket"].get("id"), str)
             ])
@@ -330,26 +330,15 @@ class CentralDB:
         return accepted, rejected
 
     @staticmethod
-    def _holders(conn, event_ids: list[str]) -> dict[str, str]:
-        """Which kiosk already holds each of these event ids (one query per 500 ids)."""
-        held = {}
-        for i in range(0, len(event_ids), 500):
-            chunk = event_ids[i:i + 500]
+    def _kiosk_of(conn, table: str, key: str, ids: list[str]) -> dict[str, str]:
+        """The kiosk_id of each row of `table` (events or tickets) whose `key` is in `ids`, one query per 500."""
+        found = {}
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
             marks = ",".join("?" * len(chunk))
-            for row in conn.execute(f"SELECT event_id, kiosk_id FROM events WHERE event_id IN ({marks})", chunk):
-                held[row["event_id"]] = row["kiosk_id"]
-        return held
-
-    @staticmethod
-    def _owners(conn, ticket_ids: list[str]) -> dict[str, str]:
-        """Which kiosk created each of these tickets (one query per 500 ids)."""
-        owners = {}
-        for i in range(0, len(ticket_ids), 500):
-            chunk = ticket_ids[i:i + 500]
-            marks = ",".join("?" * len(chunk))
-            for row in conn.execute(f"SELECT id, kiosk_id FROM tickets WHERE id IN ({marks})", chunk):
-                owners[row["id"]] = row["kiosk_id"]
-        return owners
+            for row in conn.execute(f"SELECT {key}, kiosk_id FROM {table} WHERE {key} IN ({marks})", chunk):
+                found[row[key]] = row["kiosk_id"]
+        return found
 
     @staticmethod
     def _tenancy_problem(event: dict, kiosk_id: str, office: str | None, owners: dict) -> tuple[str, str | None]:
