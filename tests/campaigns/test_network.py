@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import random
-import signal
 import statistics
 import subprocess
 import sys
@@ -18,6 +17,7 @@ from datetime import datetime, timedelta, timezone
 from conftest import KioskRig
 from figures import record, sized
 from support.kiosk_env import write_config
+from support.waiting import stop_process
 
 from kiosk.clock import ManualClock
 from kiosk.issuer import Issuer
@@ -127,12 +127,7 @@ def test_office_day_with_a_flapping_link(tmp_path, proxy, central_db, kiosk_toke
         rss.append(rss_kib(agent.pid))
     finally:
         proxy.clear()
-        agent.send_signal(signal.SIGTERM)
-        try:
-            agent.wait(20)
-        except subprocess.TimeoutExpired:
-            agent.kill()
-            agent.wait()
+        stop_process(agent)
         log.close()
     text = log_path.read_text(errors="replace")
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import signal
 import subprocess
 import sys
 import time
@@ -25,6 +24,7 @@ from conftest import KIOSK_ID, OFFICE, KioskRig
 from figures import record, sized
 from support.kiosk_env import write_config
 from support.poison import Poisoner
+from support.waiting import stop_process
 
 from central.app import create_app
 from central.auth import issue_token
@@ -148,12 +148,7 @@ def test_a_day_with_one_event_in_200_refused_for_good(tmp_path, central_db, kios
                                                 headers={"Authorization": f"Bearer {counter}"},
                                                 timeout=5).json()["kiosks"], 30, "the central list to clear")
         finally:
-            agent.send_signal(signal.SIGTERM)
-            try:
-                agent.wait(20)
-            except subprocess.TimeoutExpired:
-                agent.kill()
-                agent.wait()
+            stop_process(agent)
             log.close()
             printing.close()
 

@@ -1,8 +1,10 @@
-"""Small helpers for tests that run real processes and servers: a free port, a bounded wait."""
+"""Small helpers for tests that run real processes and servers: a free port, a bounded wait, a stop."""
 
 from __future__ import annotations
 
+import signal
 import socket
+import subprocess
 import time
 
 
@@ -22,3 +24,15 @@ def wait_for(what: str, predicate, timeout: float = 20.0, interval: float = 0.05
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
         time.sleep(interval)
+
+
+def stop_process(proc: subprocess.Popen, timeout: float = 20.0) -> None:
+    """SIGTERM, as systemd stops a unit; SIGKILL if it has not exited within `timeout`."""
+    if proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

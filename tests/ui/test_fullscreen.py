@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -25,6 +24,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageChops
 from support.kiosk_env import write_config
+from support.waiting import stop_process
 
 from kiosk.ui import xvfb
 
@@ -201,13 +201,7 @@ class FullScreenKiosk:
                        env={**os.environ, "DISPLAY": self.display})
 
     def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, 10)
         self.notify.close()
         xvfb.stop_xvfb(self.xvfb)
 
