@@ -111,7 +111,7 @@ def test_speak_returns_at_once_even_when_espeak_is_slow(speakers, tmp_path):
     t = time.monotonic()
     speaker.stop()
     worst = max(worst, time.monotonic() - t)
-    assert worst < 0.05
+    assert worst < 0.5  # a generous bound: blocking would take espeak's 3 s
     assert speaker.wait_idle(10)
 
 
@@ -155,7 +155,7 @@ def test_no_audio_device_is_silence_a_warning_and_a_status(speakers, tmp_path, c
     t = time.monotonic()
     speaker.speak("Nomor antrean Anda: A, nol, nol, satu.", "id")
     speaker.speak("Your queue number: A, zero, zero, one.", "en")
-    assert time.monotonic() - t < 0.05
+    assert time.monotonic() - t < 0.5  # a generous bound on a call that must not wait for espeak
     assert speaker.wait_idle(20)
     assert not speaker.status.ok and speaker.status.detail.startswith("no audio output")
     assert [r.message for r in caplog.records if "no audio output" in r.message]
