@@ -298,7 +298,11 @@ def test_10_missing_documents_screen_about_having_them_and_no_print_when_paper_o
 
 # 11 ------------------------------------------------------------------------------------------
 
-def test_11_restart_asks_first(ui):
+def test_11_restart_asks_first(ui, monkeypatch):
+    # Record the stop instead of stopping: a stopped App with its widgets still on the shared test
+    # Window makes the next layout pass evaluate kv against no running app (the real process exits).
+    stops = []
+    monkeypatch.setattr(ui.app, "stop", lambda *a: stops.append(ui.app.exit_code))
     open_staff(ui)
     ui.tap_text("Mulai ulang aplikasi")
     assert ui.screen == "message" and ui.has("Mulai ulang aplikasi?")
@@ -308,7 +312,8 @@ def test_11_restart_asks_first(ui):
     assert ui.screen == "staff" and not ui.app._stopping
     ui.tap_text("Mulai ulang aplikasi")
     ui.tap_text("Ya, mulai ulang")
-    assert ui.app._stopping and ui.app.exit_code == 75
+    ui.settle()
+    assert ui.app._stopping and stops == [75]
 
 
 def test_11_reprint_number_entry_has_clear_and_takes_only_real_numbers(ui):
