@@ -19,7 +19,7 @@ from pathlib import Path
 
 from shared.migrations import SchemaTooNew, migrate
 
-from .protocol import event_problem, utc_now_iso
+from .protocol import event_problem, ticket_token, utc_now_iso
 
 AVG_SERVICE_WINDOW = 20
 # Built once: json.dumps with non-default arguments builds a new encoder on every call.
@@ -99,6 +99,11 @@ MIGRATIONS = [
     ALTER TABLE tokens ADD COLUMN office TEXT;
     ALTER TABLE tokens ADD COLUMN refused INTEGER NOT NULL DEFAULT 0;
     UPDATE tokens SET office = (SELECT office_fixed FROM kiosks WHERE kiosk_id = tokens.subject) WHERE role = 'kiosk';
+    """,
+    # 4: each ticket's page token as the kiosk made it (central/web/ticket.py looks tickets up by it).
+    """
+    ALTER TABLE tickets ADD COLUMN token TEXT;
+    CREATE INDEX tickets_token ON tickets(token);
     """,
 ]
 
@@ -320,7 +325,7 @@ class CentralDB:
             # quarantined event released later (docs/sync.md) must not roll a ticket back.
             conn.executemany(
                 "INSERT INTO tickets(id, kiosk_id, office, number, service, prefix, seq, priority, service_day, "
-                "issued_at, print_state, event_id, received_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) "
+                "issued_at, print_state, event_id, received_at, token) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
                 "ON CONFLICT(id) DO UPDATE SET print_state = excluded.print_state, event_id = excluded.event_id "
                 "WHERE tickets.kiosk_id = excluded.kiosk_id AND NOT coalesce("
                 "(SELECT seq FROM events WHERE event_id = excluded.event_id) "
@@ -367,7 +372,7 @@ class CentralDB:
                 ticket["id"], kiosk_id, office, ticket["number"], ticket.get("service"),
                 ticket["prefix"], ticket.get("seq"), int(bool(ticket.get("priority"))), ticket["service_day"],
                 ticket.get("issued_at"), ticket.get("print_state"),
-                event["event_id"], now,
+                event["event_id"], now, ticket_token(ticket),
             ))
 
     def events(self, kiosk_id: str | None = None) -> list[dict]:
