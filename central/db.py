@@ -105,6 +105,31 @@ MIGRATIONS = [
     ALTER TABLE tickets ADD COLUMN token TEXT;
     CREATE INDEX tickets_token ON tickets(token);
     """,
+    # survey: Survei Kepuasan Masyarakat responses (central/survey.py); the nine scores u1-u9 in
+    # the regulation's order, one response per ticket and per kiosk event.
+    """
+    CREATE TABLE survey_responses(
+        id INTEGER PRIMARY KEY,
+        office TEXT NOT NULL,
+        source TEXT NOT NULL,
+        event_id TEXT UNIQUE,
+        kiosk_id TEXT,
+        ticket_id TEXT UNIQUE,
+        service TEXT,
+        answered_on TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        u1 INTEGER NOT NULL, u2 INTEGER NOT NULL, u3 INTEGER NOT NULL,
+        u4 INTEGER NOT NULL, u5 INTEGER NOT NULL, u6 INTEGER NOT NULL,
+        u7 INTEGER NOT NULL, u8 INTEGER NOT NULL, u9 INTEGER NOT NULL,
+        age_band TEXT,
+        sex TEXT,
+        education TEXT,
+        occupation TEXT,
+        lang TEXT,
+        complaint TEXT
+    );
+    CREATE INDEX survey_office_day ON survey_responses(office, answered_on);
+    """,
 ]
 
 # The ticket as its latest event carried it, with the server's own columns.
