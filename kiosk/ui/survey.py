@@ -130,12 +130,13 @@ class SurveyFlow:
                    buttons=[("common.ok", a.go_home)])
             return
         try:
-            self.questions
+            questions = self.questions  # the file is read once, at the first start
         except QuestionsError as err:
             log.error("the survey cannot start: %s", err)
             a.show("message", title_key="error.title", body_key="error.body", buttons=[("common.ok", a.go_home)])
             return
         self.session = SurveySession()
+        log.info("survey started (%d elements)", len(questions.elements))
         self.show_element(0)
 
     def show_element(self, index: int):

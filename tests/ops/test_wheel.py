@@ -31,7 +31,8 @@ def installed(tmp_path_factory):
 def test_the_wheel_carries_every_file_the_program_reads():
     names = set(zipfile.ZipFile(kiosk_wheel(host_wheelhouse())).namelist())
     wanted = {"kiosk/ui/kiosk.kv", "kiosk/defaults/kiosk.toml", "kiosk/defaults/services.toml",
-              "kiosk/locale/id/LC_MESSAGES/kiosk.po", "kiosk/locale/en/LC_MESSAGES/kiosk.po"}
+              "kiosk/locale/id/LC_MESSAGES/kiosk.po", "kiosk/locale/en/LC_MESSAGES/kiosk.po",
+              "kiosk/survey/questions.toml"}
     wanted |= {f"kiosk/ui/screens/{name}" for name in SCREENS}
     assert len(SCREENS) >= 10
     assert wanted - names == set()
