@@ -65,6 +65,7 @@ def test_validation_names_the_field(db):
         ({"source": "fax"}, "source must be one of"),
         ({"service": "Paspor Baru"}, "service must be a service key"),
         ({"answered_on": "2026-02-30"}, "not a calendar date"),
+        ({"ticket_id": "t\x00"}, "ticket_id must be 1-128 printable"),
     ]:
         with pytest.raises(SurveyInputError, match=message):
             record_response(db, OFFICE, good, **{"source": "kiosk", **kwargs})
