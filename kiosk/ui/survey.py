@@ -194,7 +194,6 @@ class SurveyFlow:
             return
         session.set_complaint(complaint)
         session.sent = True
-        self.gate.answered(a.monotonic())
         lang = a.lang
 
         def job(lobby):
@@ -205,6 +204,7 @@ class SurveyFlow:
 
     def _sent(self, event_id):
         log.info("survey response queued as event %s", event_id)
+        self.gate.answered(self.app.monotonic())  # only a stored response closes the session's survey
         self.session = None
         self.app.show("message", title_key="survey.thanks_title", body_key="survey.thanks_body",
                       buttons=[("common.done", self.app.go_home)])
