@@ -48,6 +48,7 @@ SCORE_COLUMNS = tuple(f"u{i}" for i in range(1, len(ELEMENTS) + 1))
 THREE_PLACES = Decimal("0.001")
 UNSPECIFIED = "-"  # the group of responses that named no service
 
+
 def default_range() -> tuple[date, date]:
     """1 January of this year to today (the office's calendar): the report when no range is given."""
     today = datetime.now(DEFAULT_TZ).date()
