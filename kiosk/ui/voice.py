@@ -164,6 +164,7 @@ class VoiceFocus(Widget):
 
     def __init__(self, **kwargs):
         super().__init__(size_hint=(None, None), size=(0, 0), **kwargs)
+        self._target, self._scale = None, 1.0
         with self.canvas:
             self._dark = Color(0, 0, 0, 0)
             self._outer = Line(width=5)
@@ -171,13 +172,27 @@ class VoiceFocus(Widget):
             self._inner = Line(width=3)
 
     def show(self, widget, scale: float) -> None:
-        x, y = widget.to_window(widget.x, widget.y)
-        self.pos, self.size = (x, y), widget.size
-        self._outer.rectangle = (x - 4 * scale, y - 4 * scale, widget.width + 8 * scale, widget.height + 8 * scale)
-        self._inner.rectangle = (x, y, widget.width, widget.height)
+        """Frame `widget`, and follow it while a layout moves it."""
+        self.hide()
+        self._target, self._scale = widget, scale
+        widget.bind(pos=self._follow, size=self._follow)
+        self._follow()
+
+    def _follow(self, *args) -> None:
+        w, scale = self._target, self._scale
+        if w.get_root_window() is None:  # taken off the screen (a list rebuilt)
+            self.hide()
+            return
+        x, y = w.to_window(w.x, w.y)
+        self.pos, self.size = (x, y), w.size
+        self._outer.rectangle = (x - 4 * scale, y - 4 * scale, w.width + 8 * scale, w.height + 8 * scale)
+        self._inner.rectangle = (x, y, w.width, w.height)
         self._dark.a = self._light.a = 1
 
     def hide(self) -> None:
+        if self._target is not None:
+            self._target.unbind(pos=self._follow, size=self._follow)
+            self._target = None
         self._dark.a = self._light.a = 0
         self.size = (0, 0)
 
