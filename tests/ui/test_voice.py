@@ -3,15 +3,16 @@ each utterance to a WAV file instead of the sound card (`WavSink`, which also re
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "speech"))
-from speechkit import listen  # noqa: E402
+from speechkit import listen
 
-from kiosk.speech import WavSink, read_status, status_path  # noqa: E402
+from kiosk.speech import WavSink, read_status, status_path
 
 RMS_FLOOR = 0.01  # as tests/speech: espeak-ng at volume 100 is ~0.08 RMS
 NO_SOUND_CARD = {"ALSA_CONFIG_PATH": "/nonexistent/alsa.conf", "PULSE_SERVER": "unix:/nonexistent"}
@@ -197,7 +198,7 @@ def test_a_long_press_anywhere_on_home_turns_voice_mode_on(voice_ui):
 
 
 def test_no_sound_card_keeps_the_voice_flow_working(ui, tmp_path):
-    ui.app.speaker.env = {**__import__("os").environ, **NO_SOUND_CARD}
+    ui.app.speaker.env = {**os.environ, **NO_SOUND_CARD}
     ui.tap_text("Suara / Voice")
     assert ui.app.voice_on
     view = ui.app.snapshot.service("informasi-pengaduan")
