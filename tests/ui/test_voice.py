@@ -213,3 +213,51 @@ def test_no_sound_card_keeps_the_voice_flow_working(ui, tmp_path):
     ui.tap_text("Selesai")
     ui.tap_text("Selesai")
     assert ui.screen == "home" and not ui.app.voice_on
+
+
+PROBE_KV = """
+<VoiceProbeScreen@KioskScreen>:
+    BoxLayout:
+        orientation: 'vertical'
+        TitleBar:
+            id: titlebar
+            text: 'Survei kepuasan'
+        KLabel:
+            text: 'Seberapa mudah persyaratannya?'
+        ToggleButton:
+            id: face
+            text: 'Mudah'
+        KButton:
+            id: send
+            text: 'Kirim'
+            disabled: True
+        KButton:
+            id: skip
+            text: 'Lewati'
+            on_release: app.go_home()
+"""
+
+
+def test_a_new_screen_gets_voice_mode_without_code_of_its_own(voice_ui):
+    """A screen another engineer adds (here: a survey-like page written only in kv) is announced and
+    its buttons are touch-to-hear / touch-again-to-choose, with no voice code in it."""
+    from kivy.factory import Factory
+    from kivy.lang import Builder
+
+    if "VoiceProbeScreen" not in Factory.classes:
+        Builder.load_string(PROBE_KV)
+    ui, ears = voice_ui
+    voice_on(ui, ears)
+    ui.app.sm.add_widget(Factory.VoiceProbeScreen(name="probe"))
+    ui.app.show("probe")
+    assert ears.new() == ["Survei kepuasan. Seberapa mudah persyaratannya?"]
+    scr = ui.current()
+    assert voice_tap(ui, ears, "Mudah", exact=True) == ["Mudah. tidak dipilih. Sentuh sekali lagi untuk memilih."]
+    assert scr.ids.face.state == "normal"
+    assert voice_tap(ui, ears, "Mudah", exact=True) == ["dipilih"]
+    assert scr.ids.face.state == "down"
+    assert voice_tap(ui, ears, "Kirim", exact=True) == ["Kirim. tidak tersedia. Sentuh sekali lagi untuk memilih."]
+    assert voice_tap(ui, ears, "Lewati", exact=True) == ["Lewati. Sentuh sekali lagi untuk memilih."]
+    assert ui.screen == "probe"
+    ui.tap_text("Lewati", exact=True)
+    assert ui.screen == "home" and not ui.app.voice_on
