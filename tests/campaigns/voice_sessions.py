@@ -99,7 +99,7 @@ def main(out: Path, sessions: int) -> int:
                 touched.clear()
                 speaker.status = None  # this session's own status, not the last one's
 
-                def tap(text, exact=True):
+                def tap(text, exact=True, fault=fault):
                     driver.tap_text(text, exact=exact)
                     seen["voice_taps"] += 1
                     if fault == "working":  # let it be heard; a faulty engine must not hold the taps up
