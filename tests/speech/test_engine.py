@@ -229,16 +229,21 @@ def test_a_new_utterance_or_stop_drops_the_parts_not_yet_said(speakers, tmp_path
     sink = WavSink(tmp_path / "wav")
     # each part waits before speaking (30 s the first, 2 s the others), so the cuts land mid-part
     speaker = speakers(SPEECH, sink, espeak=str(slow_espeak(tmp_path, 30.0, 2.0)))
+    pids = tmp_path / "pids.txt"
+
+    def started(count: int) -> None:  # that many espeak-ng runs have begun
+        deadline = time.monotonic() + 10
+        while (len(pids.read_text().split()) if pids.exists() else 0) < count:
+            assert time.monotonic() < deadline, "espeak-ng did not start"
+            time.sleep(0.02)
+
     speaker.speak_parts([("satu", "id"), ("dua", "id"), ("tiga", "id")])
-    deadline = time.monotonic() + 10
-    while not sink.said and time.monotonic() < deadline:
-        time.sleep(0.02)
+    started(1)
     speaker.speak("empat", "id")
     assert speaker.wait_idle(20)
     assert [text for _, _, text in sink.said] == ["satu", "empat"]
     speaker.speak_parts([("lima", "id"), ("enam", "id")])
-    while len(sink.said) < 3 and time.monotonic() < deadline + 10:
-        time.sleep(0.02)
+    started(3)
     speaker.stop()
     assert speaker.wait_idle(20)
     assert [text for _, _, text in sink.said] == ["satu", "empat", "lima"]
