@@ -30,6 +30,7 @@ from ..printing import TicketPrinting
 from ..sdnotify import Notifier, WatchdogPinger
 from ..speech import Speaker, status_path
 from . import screens  # noqa: F401  (registers the Screen classes with the Factory)
+from .voice import TICKET_S as VOICE_TICKET_S
 from .voice import Voice
 from .worker import Worker
 
@@ -422,7 +423,8 @@ class KioskApp(App):
         if current != "ticket":
             return ui.idle_seconds
         result = getattr(self.sm.get_screen("ticket"), "result", None)
-        return ui.ticket_seconds if result is None or result.printed else max(ui.ticket_seconds, FAILED_TICKET_S)
+        limit = ui.ticket_seconds if result is None or result.printed else max(ui.ticket_seconds, FAILED_TICKET_S)
+        return max(limit, VOICE_TICKET_S) if self.voice_on else limit
 
     def format_now(self, local) -> str:
         months = locale.t(self.lang, "date.months").split(",")

@@ -33,6 +33,8 @@ from .. import locale
 ARM_S = 5.0  # a second touch on the same button within this many seconds activates it
 LONG_PRESS_S = 2.0  # a press this long anywhere on home turns voice mode on
 DRAG_PX = 20  # (x app.s) a voice touch that moves this far is a scroll, not a touch to hear
+# In voice mode the ticket screen stays at least this long: its announcement alone takes ~20 s.
+TICKET_S = 45
 TITLE_IDS = ("titlebar", "title")  # where a screen without `spoken_title` keeps its title
 
 

@@ -153,6 +153,15 @@ def test_the_ticket_is_spoken_digit_by_digit_in_the_applicants_language(voice_ui
     expected = len(ticket.split()) / ui.config.speech.rate * 60
     assert heard.rms > RMS_FLOOR and expected * 0.5 < heard.seconds < expected * 2.5, (heard, expected)
 
+    # the announcement is not cut by the ticket screen's usual 15 s: in voice mode it stays 45 s
+    ui.idle_for(ui.config.ui.ticket_seconds + 1)
+    assert ui.screen == "ticket" and ui.app.voice_on
+    ui.idle_for(45)
+    assert ui.screen == "home" and not ui.app.voice_on
+    voice_on(ui, ears)
+    ui.app.set_lang(lang)  # a new session, in the same language as before
+    ears.new()
+
     # with the central server's queue figures the screen shows people ahead and the wait: so does the voice
     from kiosk.ui.shots import _result
 
