@@ -2,9 +2,8 @@
 booked arrivals in the queue, on a real SQLite file and the real server on loopback."""
 
 import json
-from pathlib import Path
-
 import uuid
+from pathlib import Path
 
 import requests
 

@@ -93,7 +93,7 @@ def test_too_early_says_when_to_come_back(lobby):
 
 
 def test_a_service_window_overrides_the_default(make_lobby, clock, tmp_path):
-    from support.kiosk_env import TEST_CATALOGUE, ALL_DAY
+    from support.kiosk_env import ALL_DAY, TEST_CATALOGUE
     catalogue = TEST_CATALOGUE.format(hours=ALL_DAY, quota=200, priority_quota=5).replace(
         'mpaspor_required = true', 'mpaspor_required = true\ncheckin_before_minutes = 150')
     lobby = make_lobby(catalogue=catalogue)
