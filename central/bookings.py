@@ -366,6 +366,24 @@ def _checkin_dict(r) -> dict:
             "checked_in_at": r["checked_in_at"], "unverified": bool(r["unverified"]), "event_id": r["event_id"]}
 
 
+def unverified_checkins(db: CentralDB, office: str | None = None, day: str | None = None) -> list[dict]:
+    """Check-ins made without a list (offline), each with what the list says of its code now:
+    `on_list` (booked at this office on that day), else where it was booked, or not at all."""
+    out = []
+    for c in checkins(db, office, day):
+        if not c["unverified"]:
+            continue
+        row = db.conn().execute("SELECT office, day FROM bookings WHERE code = ?", (c["code"],)).fetchone()
+        if row is None:
+            c["list_says"] = "not booked"
+        elif row["office"] == c["office"] and row["day"] == c["day"]:
+            c["list_says"] = "on list"
+        else:
+            c["list_says"] = f"booked at {row['office']} on {row['day']}"
+        out.append(c)
+    return out
+
+
 def duplicates(db: CentralDB, office: str | None = None, day: str | None = None) -> list[dict]:
     """Bookings checked in more than once (two numbers for one booking: kiosks that could not see
     each other's check-ins), each with every check-in, first first."""
