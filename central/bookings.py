@@ -153,7 +153,11 @@ def _json_entries(text: str, source: str) -> list[tuple[int, object]]:
 
 
 def _csv_entries(text: str, source: str) -> list[tuple[int, object]]:
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=""))
+    text = text.lstrip("\ufeff")
+    first = text.split("\n", 1)[0]
+    # A spreadsheet set to Indonesian (or other comma-decimal) locales saves CSV with semicolons.
+    delimiter = ";" if ";" in first and "," not in first else ","
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
     if reader.fieldnames is None:
         raise BookingFileError([f"{source}:1: empty file (expected a header line: {','.join(COLUMNS)})"])
     header = [h.strip() for h in reader.fieldnames]

@@ -110,6 +110,14 @@ def test_header_and_catalogue_problems(tmp_path, capsys, db):
         raise AssertionError("an unknown service was accepted")
 
 
+def test_semicolon_csv_from_a_spreadsheet(tmp_path, capsys):
+    f = tmp_path / "excel.csv"
+    f.write_bytes("\ufeffcode;office;service;slot;name\r\nMPSC0001;BLITAR;paspor-baru-dewasa;2026-11-27 08:30;Budi\r\n"
+                  .encode("utf-8"))
+    code, out, err = run_cli(capsys, "bookings", "import", str(f), "--db", str(tmp_path / "c.db"))
+    assert code == 0 and "1 new" in out, err
+
+
 def test_json_import_reports_lines(tmp_path, capsys):
     f = tmp_path / "b.json"
     f.write_text(json.dumps([
