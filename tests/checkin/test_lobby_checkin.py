@@ -215,3 +215,18 @@ def test_the_ticket_log_carries_no_booking(lobby):
     result = lobby.check_in_and_print("ONTIME01")
     log = "".join(lobby.store.iter_log_text())
     assert result.number in log and "ONTIME01" not in log and "B***" not in log and "M-PASPOR" not in log
+
+
+def test_kiosk_tickets_shows_booked_numbers_their_reprints_and_unverified(make_lobby, clock, fake, capsys):
+    from kiosk.cli.main import main
+    lobby = make_lobby()
+    lobby.check_in_and_print("NOLIST01")                # no list yet: unverified
+    seed_list(lobby.store, clock.now())
+    lobby.check_in_and_print("ONTIME01")
+    lobby.reprint_booking("ONTIME01")
+    lobby.issue_and_print("G")
+    assert main(["--config", str(lobby.config.path), "tickets", "--day", DAY]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1].startswith("  A001") and lines[1].endswith("printed  M-Paspor  UNVERIFIED")
+    assert lines[2].startswith("  A002") and lines[2].endswith("printed  M-Paspor 12:15  reprinted 1x")
+    assert lines[3].startswith("  G001") and lines[3].endswith("printed")
