@@ -230,3 +230,22 @@ def test_kiosk_tickets_shows_booked_numbers_their_reprints_and_unverified(make_l
     assert lines[1].startswith("  A001") and lines[1].endswith("printed  M-Paspor  UNVERIFIED")
     assert lines[2].startswith("  A002") and lines[2].endswith("printed  M-Paspor 12:15  reprinted 1x")
     assert lines[3].startswith("  G001") and lines[3].endswith("printed")
+
+
+def test_kiosk_checkin_command(tmp_path, capsys):
+    from support.kiosk_env import make_config
+
+    from kiosk.cli.main import main
+    config = make_config(tmp_path / "etc", kiosk='id = "cli-kiosk"')
+    argv = ["--config", str(config.path), "checkin"]
+    assert main([*argv, "ab"]) == 0 and "malformed  AB" in capsys.readouterr().out
+    assert main([*argv, "ab", "--print"]) == 4
+    assert "refused" not in capsys.readouterr().err  # a refused lookup prints the reason, not a check-in
+    assert main([*argv, "CLICODE1", "--print"]) == 0  # no list pulled: unverified, printed to the file printer
+    out = capsys.readouterr().out
+    assert out.startswith("A001  paspor-baru  printed  UNVERIFIED")
+    assert main([*argv, "clicode1", "--print"]) == 4
+    assert main([*argv, "CLICODE1", "--reprint"]) == 0
+    assert "A001" in capsys.readouterr().out
+    with Store(config.store.path) as store:
+        assert store.tickets_on(store.get_state("service_day"))[0].reprints == 1
