@@ -249,3 +249,12 @@ def test_kiosk_checkin_command(tmp_path, capsys):
     assert "A001" in capsys.readouterr().out
     with Store(config.store.path) as store:
         assert store.tickets_on(store.get_state("service_day"))[0].reprints == 1
+
+
+def test_ahead_of_walk_ins_travels_with_the_checkin(make_lobby, clock):
+    lobby = make_lobby(extra="[bookings]\nahead_of_walk_ins = true")
+    seed_list(lobby.store, clock.now())
+    result = lobby.check_in_and_print("ONTIME01")
+    event = lobby.store.events_for(result.ticket_id)[1].payload
+    assert event["checkin"]["ahead"] is True and event["checkin"]["service"] == "paspor-baru"
+    assert result.number == "A001"  # the service's own series: the server calls it before A's walk-ins
