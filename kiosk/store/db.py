@@ -194,10 +194,13 @@ class Store:
         )
 
     def count_issued(self, service_day: str, service: str, *, priority: bool) -> int:
+        """Walk-in numbers of a service on a day (priority or regular): the quotas count these; an
+        M-Paspor check-in's number (its slot was given by the booking system) is not one of them."""
         op = "IS NOT NULL" if priority else "IS NULL"
         return self.conn.execute(
-            f"SELECT count(*) FROM tickets WHERE service_day = ? AND service = ? AND priority {op}",
-            (service_day, service),
+            f"SELECT count(*) FROM tickets WHERE service_day = ? AND service = ? AND priority {op} "
+            "AND id NOT IN (SELECT ticket_id FROM checkins WHERE local = 1 AND day = ?)",
+            (service_day, service, service_day),
         ).fetchone()[0]
 
     # tickets -------------------------------------------------------------------------------

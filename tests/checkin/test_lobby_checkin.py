@@ -258,3 +258,12 @@ def test_ahead_of_walk_ins_travels_with_the_checkin(make_lobby, clock):
     event = lobby.store.events_for(result.ticket_id)[1].payload
     assert event["checkin"]["ahead"] is True and event["checkin"]["service"] == "paspor-baru"
     assert result.number == "A001"  # the service's own series: the server calls it before A's walk-ins
+
+
+def test_checkins_neither_count_against_nor_stop_at_the_walk_in_quota(make_lobby, clock):
+    lobby = make_lobby(quota=1)
+    seed_list(lobby.store, clock.now())
+    assert lobby.check_in_and_print("ONTIME01").issued
+    assert lobby.issue_and_print("A").issued            # the one walk-in number of the day
+    assert lobby.issue_and_print("A").code == "quota_full"
+    assert lobby.check_in_and_print("ONTIME02").number == "A003"  # booked: still checked in
