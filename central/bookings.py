@@ -456,3 +456,15 @@ def call_next(db: CentralDB, office: str, prefix: str, counter: str) -> dict | N
     if ticket is not None:
         ticket["central"]["booking"] = booked_marks(db, [ticket["id"]]).get(ticket["id"])
     return ticket
+
+
+def demo_rows(office: str, services: list[str], now: datetime, count: int) -> list[Row]:
+    """Bookings DEMO0001.. every 15 minutes from an hour before `now` (some lapsed, some due now,
+    some too early), cycling through `services`: for `make run` and for trying a scanner."""
+    first = now.replace(second=0, microsecond=0) - timedelta(minutes=60)
+    rows = []
+    for i in range(count):
+        slot = first + timedelta(minutes=15 * i)
+        rows.append(Row(f"DEMO{i + 1:04d}", office, services[i % len(services)], slot.isoformat(timespec="minutes"),
+                        slot.date().isoformat(), mask_name(f"Demo Pemohon{i + 1}")))
+    return rows

@@ -1,10 +1,10 @@
-"""`kiosk-central bookings import|list|duplicates|unverified|purge` (central/cli.py registers them)."""
+"""`kiosk-central bookings import|list|duplicates|unverified|demo|purge` (central/cli.py registers them)."""
 
 from __future__ import annotations
 
 import json
 import sys
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -97,6 +97,23 @@ def register(sub, common, cli_error, open_db) -> None:
             print("no check-in was made unverified")
         return 0
 
+    def demo(args) -> int:
+        office = office_arg(args.office)
+        db = open_db(args.db)
+        keys = args.service or sorted(bookings.catalogue_services(db).get(office, ()))
+        if not keys:
+            raise cli_error(f"office {office} has no catalogue installed: name the services with --service KEY")
+        try:
+            tz = ZoneInfo(args.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise cli_error(f"--timezone {args.timezone!r} is not a known timezone") from None
+        rows = bookings.demo_rows(office, keys, datetime.now(tz), args.count)
+        report = bookings.import_rows(db, rows)
+        for row in rows:
+            print(f"{row.code}  {row.slot}  {row.service}")
+        print(f"{report.added} new demo bookings for {office}", file=sys.stderr)
+        return 0
+
     def purge(args) -> int:
         n = bookings.purge(open_db(args.db), day_arg(args.before, "--before"))
         print(f"purged {n} bookings of days before {args.before}")
@@ -131,6 +148,14 @@ def register(sub, common, cli_error, open_db) -> None:
     p.add_argument("--day", metavar="YYYY-MM-DD")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.set_defaults(func=unverified)
+    p = group.add_parser("demo", parents=[common],
+                         help="add demo bookings DEMO0001... around now (make run, testing a scanner); prints them")
+    p.add_argument("office", metavar="OFFICE")
+    p.add_argument("--service", action="append", metavar="KEY", help="service key (repeatable; default: every "
+                                                                     "service of the office's installed catalogue)")
+    p.add_argument("--count", type=int, choices=range(1, 1000), default=24, metavar="N", help="how many (default 24)")
+    p.add_argument("--timezone", default="Asia/Jakarta")
+    p.set_defaults(func=demo)
     p = group.add_parser("purge", parents=[common], help="forget bookings of days before a date")
     p.add_argument("--before", required=True, metavar="YYYY-MM-DD")
     p.set_defaults(func=purge)

@@ -219,3 +219,14 @@ def test_unverified_checkins_are_checked_against_the_list_afterwards(server, db,
     assert code == 0 and len(lines) == 2
     assert "A001  kiosk K1  MP7Q2K9X: on list" in lines[0] and "CHECK" not in lines[0]
     assert "A002  kiosk K1  MPNOBOOK: not booked  CHECK" in lines[1]
+
+
+def test_demo_bookings_for_make_run(tmp_path, capsys, db):
+    db.set_catalogue(OFFICE, (REPO / "config" / "services.toml").read_bytes())
+    code, out, err = run_cli(capsys, "bookings", "demo", OFFICE, "--count", "5", "--db", db.path)
+    assert code == 0 and "5 new demo bookings" in err
+    lines = out.splitlines()
+    assert [line.split()[0] for line in lines] == [f"DEMO000{i}" for i in range(1, 6)]
+    assert all(line.split()[2] in bookings.catalogue_services(db)[OFFICE] for line in lines)
+    code, _, err = run_cli(capsys, "bookings", "demo", "NOCAT", "--db", db.path)
+    assert code == 2 and "--service KEY" in err
