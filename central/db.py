@@ -105,7 +105,7 @@ MIGRATIONS = [
     ALTER TABLE tickets ADD COLUMN token TEXT;
     CREATE INDEX tickets_token ON tickets(token);
     """,
-    # survey: Survei Kepuasan Masyarakat responses (central/survey.py); the nine scores u1-u9 in
+    # 5: Survei Kepuasan Masyarakat responses (central/survey.py); the nine scores u1-u9 in
     # the regulation's order, one response per ticket and per kiosk event.
     """
     CREATE TABLE survey_responses(
@@ -129,6 +129,36 @@ MIGRATIONS = [
         complaint TEXT
     );
     CREATE INDEX survey_office_day ON survey_responses(office, answered_on);
+    """,
+    # 6: M-Paspor bookings (central/bookings.py): the imported list, only what check-in needs, and
+    # the check-ins the kiosks report, one per event (duplicates of one booking are reported).
+    """
+    CREATE TABLE bookings(
+        code TEXT PRIMARY KEY,
+        office TEXT NOT NULL,
+        day TEXT NOT NULL,
+        service TEXT NOT NULL,
+        slot TEXT NOT NULL,
+        masked_name TEXT,
+        imported_at TEXT NOT NULL
+    );
+    CREATE INDEX bookings_office_day ON bookings(office, day);
+    CREATE TABLE booking_checkins(
+        event_id TEXT PRIMARY KEY,
+        office TEXT,
+        code TEXT NOT NULL,
+        day TEXT NOT NULL,
+        kiosk_id TEXT NOT NULL,
+        ticket_id TEXT NOT NULL,
+        number TEXT NOT NULL,
+        slot TEXT,
+        checked_in_at TEXT NOT NULL,
+        unverified INTEGER NOT NULL,
+        ahead INTEGER NOT NULL DEFAULT 0,
+        received_at TEXT NOT NULL
+    );
+    CREATE INDEX booking_checkins_office_day ON booking_checkins(office, day, code);
+    CREATE INDEX booking_checkins_ticket ON booking_checkins(ticket_id);
     """,
 ]
 
