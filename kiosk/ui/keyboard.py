@@ -34,7 +34,7 @@ CODE_ROWS = [
     [(c, 1) for c in "1234567890"],
     [(c, 1) for c in "ABCDEFGHIJ"],
     [(c, 1) for c in "KLMNOPQRST"],
-    [(c, 1) for c in "UVWXYZ-"] + [(BACKSPACE, 2), (CLEAR, 1)],
+    [(c, 1) for c in "UVWXYZ-"] + [(BACKSPACE, 1.5), (CLEAR, 1.5)],
 ]
 TEXT_ROWS = [
     [(c, 1) for c in "1234567890"] + [(BACKSPACE, 1.5)],

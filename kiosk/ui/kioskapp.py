@@ -29,20 +29,23 @@ from ..lobby import open_lobby
 from ..printing import TicketPrinting
 from ..sdnotify import Notifier, WatchdogPinger
 from . import screens  # noqa: F401  (registers the Screen classes with the Factory)
+from .checkin import CheckinFlow
+from .scanning import ScanInput
 from .worker import Worker
 
 log = logging.getLogger("kiosk.ui")
 HERE = Path(__file__).parent
 KV_DIR = HERE / "screens"
-SCREENS = ("home", "closed", "services", "detail", "priority", "printing", "ticket", "message", "pin", "staff")
+SCREENS = ("home", "closed", "services", "detail", "priority", "printing", "ticket", "message", "pin", "staff",
+           "checkin", "booking")
 NO_IDLE = ("home", "closed", "printing")
-APPLICANT = ("services", "detail", "priority", "message")  # a lock takes the applicant off these at once
+APPLICANT = ("services", "detail", "priority", "message", "checkin", "booking")  # a lock takes the applicant off these at once
 WARN_IDLE = APPLICANT  # these warn "Still there?" before going home; the ticket screen counts down
 IDLE_WARNING_S = 15  # the warning shows for the last 15 s of ui.idle_seconds
 FAILED_TICKET_S = 60  # a number that did not print stays up this long: the applicant writes it down
 TAP_GUARD_S = 0.7  # taps this soon after a screen change are dropped: a double tap cannot answer unseen
 WATCH_S = 0.25  # how often the worker asks SQLite whether another process wrote (lock, agent)
-PREWARM = ("printing", "services", "detail", "ticket", "message", "priority", "closed")
+PREWARM = ("printing", "services", "detail", "ticket", "message", "priority", "closed", "booking", "checkin")
 STAFF_HOLD_SECONDS = 5.0
 DUP_WINDOW_S = 0.25  # a second "tap" this soon and this close, from another device, is the same tap
 DUP_DISTANCE_PX = 40
@@ -167,6 +170,8 @@ class KioskApp(App):
         self.shown_at = -1e9
         self._watching = False
         self._pending_catalogue = None
+        self.checkin = CheckinFlow(self)
+        self.scanning: ScanInput | None = None
 
     # -- Kivy App plumbing --------------------------------------------------------------------
 
@@ -210,6 +215,7 @@ class KioskApp(App):
         self._watcher = Clock.schedule_interval(lambda dt: self.watch(), WATCH_S)
         self.tick(0)
         self._prewarm = list(PREWARM)
+        self.start_scanner()
         Clock.schedule_once(self._prewarm_next, 1.0)
         # systemd: READY once the first frame is up; the watchdog is pinged from the Kivy loop, so
         # a frozen screen stops the pings and systemd restarts the UI.
@@ -247,6 +253,9 @@ class KioskApp(App):
         Clock.unschedule(self._prewarm_next)
         self._refresh_trigger.cancel()
         Window.unbind(on_request_close=self.on_request_close)
+        if self.scanning is not None:
+            self.scanning.stop()
+            self.scanning = None
         if self.worker is not None:
             self.worker.stop()
             self.worker = None
@@ -519,6 +528,14 @@ class KioskApp(App):
                   body_key="requirements.printed" if report.ok else "requirements.failed",
                   buttons=[("common.back_to_service", lambda *a: self.open_service(key)), ("common.done", self.go_home)])
         self.refresh()
+
+    def start_scanner(self):
+        """The booking scanner of `[scanner]` (kiosk/ui/scanning.py); its codes go to the check-in."""
+        try:
+            self.scanning = ScanInput(self.kiosk_config.scanner, self.checkin.scanned, self.checkin.unreadable,
+                                      self.checkin.typed).start()
+        except ValueError as e:  # the config loader checks the value; a scanner must never stop the kiosk
+            log.error("booking scanner not started: %s", e)
 
     # -- staff --------------------------------------------------------------------------------
 
