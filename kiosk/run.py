@@ -13,6 +13,7 @@ import secrets
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -36,6 +37,7 @@ class Launcher:
         self.demo_hours = demo_hours
         self.headless = headless
         self.children: list[tuple[str, subprocess.Popen]] = []
+        self.scanner = None  # the virtual booking scanner (a pty held by this process)
 
     def say(self, message: str) -> None:
         print(f"[kiosk run] {message}", flush=True)
@@ -46,6 +48,9 @@ class Launcher:
         return proc
 
     def stop_all(self) -> None:
+        if self.scanner is not None:
+            self.scanner.stop()
+            self.scanner = None
         for _, proc in reversed(self.children):
             if proc.poll() is None:
                 proc.terminate()
@@ -101,6 +106,30 @@ class Launcher:
         self.say(f"virtual printer on {os.path.realpath(link)}; tickets appear as PNG in {previews}/")
         return link
 
+    def start_scanner(self) -> Path:
+        """A virtual serial booking scanner on a pty (kiosk/scanner/virtual.py), held in this process:
+        a line typed into this terminal is scanned, as is one written by another program through
+        `python -m kiosk.scanner.virtual` on its own link."""
+        from .scanner.virtual import VirtualScanner
+
+        self.scanner = VirtualScanner(link=self.var / "scanner.tty", byte_delay=0.001).start()
+        if sys.stdin is not None and sys.stdin.isatty():
+            threading.Thread(target=self._scan_stdin, name="scan-stdin", daemon=True).start()
+            how = "type a booking code here and press Enter to scan it"
+        else:
+            how = "stdin is not a terminal: no typed scans"
+        self.say(f"virtual booking scanner on {os.path.realpath(self.scanner.path)} (link {self.scanner.path}); {how}")
+        return Path(self.scanner.path)
+
+    def _scan_stdin(self) -> None:
+        for line in sys.stdin:
+            code = line.strip()
+            if code and self.scanner is not None:
+                try:
+                    self.scanner.scan(code)
+                except OSError as e:
+                    self.say(f"scanner: {e}")
+
     def write_catalogue(self, source: Path) -> Path:
         text = source.read_text(encoding="utf-8")
         if self.demo_hours:
@@ -110,7 +139,7 @@ class Launcher:
         out.write_text(text, encoding="utf-8")
         return out
 
-    def write_config(self, url: str, printer_link: Path) -> Path:
+    def write_config(self, url: str, printer_link: Path, scanner_link: Path | None = None) -> Path:
         base = load_config(self.base_config)
         catalogue = self.write_catalogue(Path(base.kiosk.catalogue))
         log_token = self.run_dir / "log.token"
@@ -126,6 +155,8 @@ class Launcher:
         text = _set(text, "central", "token_file", f'"{self.run_dir / "central.token"}"')
         text = _set(text, "agent", "log_token_file", f'"{log_token}"')
         text = _set(text, "agent", "listen", f'"{self.log_api_listen}"')
+        if scanner_link is not None:
+            text = _set(text, "scanner", "device", f'"serial:{scanner_link}@9600"')
         path = self.run_dir / "kiosk.toml"
         path.write_text("# Written by `kiosk run` from " + str(self.base_config) + "; edits are overwritten.\n" + text)
         load_config(path)
@@ -148,7 +179,8 @@ class Launcher:
         try:
             url = self.start_central(base.kiosk.office_code, base.kiosk.id)
             link = self.start_printer()
-            config = self.write_config(url, link)
+            scanner = self.start_scanner()
+            config = self.write_config(url, link, scanner)
             if self.demo_hours:
                 self.say("demo: every service is open around the clock here (var/run/services.toml); "
                          "the real hours are in config/services.toml")

@@ -43,4 +43,6 @@ def test_kiosk_run_issues_prints_and_syncs(tmp_path):
         out, _ = launcher.communicate(timeout=30)
     assert "started a virtual one (Xvfb" in out
     assert "virtual printer on" in out
+    assert "virtual booking scanner on" in out
+    assert f'device = "serial:{var / "scanner.tty"}@9600"' in config.read_text()
     assert launcher.returncode == 0, out[-2000:]
