@@ -17,7 +17,7 @@ check_in_and_print, reprint_booking), like every other I/O.
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime
+from datetime import datetime
 
 from kivy.app import App
 from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
@@ -34,6 +34,8 @@ ACCEPTS_SCAN = ("home", "services", "checkin", "booking", "ticket")
 REPEAT_S = 3.0  # the same code again this soon, while its answer is on screen: a scanner re-reading it
 REFUSALS = ("TOO_EARLY", "LAPSED", "OTHER_DAY", "OTHER_OFFICE", "UNKNOWN", "MALFORMED", "UNREADABLE")
 CONFIRM = ("FOUND", "UNVERIFIED")
+TITLE_BY_REFUSAL = {"checkin_cannot_verify": "checkin.title_cannot_verify",
+                    "checkin_service_unavailable": "checkin.title_service_unavailable"}
 
 
 def app():
@@ -76,32 +78,21 @@ def day_text(value) -> str:
     return f"{days[local.weekday()]}, {local.day} {months[local.month - 1]} {local.year}"
 
 
-def today() -> date:
-    return app().kclock.now().astimezone(app().printing.tz).date()
-
-
 def walk_in_keys(lookup) -> list[str]:
-    """The services this applicant may still take as a walk-in: the core's list for this code, or
-    (for a scan too garbled to look up) the catalogue's services that need no booking."""
+    """The services this applicant may still take as a walk-in now (Lobby.walk_in_services)."""
     cat = app().kiosk_config.catalogue
-    keys = getattr(lookup, "walk_in_services", None) if lookup is not None else None
-    if keys is None:
-        keys = [s.key for s in cat.services if not s.mpaspor_required or s.priority_allowed]
-    out = []
-    for item in keys:
-        key = item if isinstance(item, str) else getattr(item, "key", "")
-        if cat.find(key) is not None and key not in out:
-            out.append(key)
-    return out
+    return [key for key in (getattr(lookup, "walk_in_services", None) or ()) if cat.find(key) is not None]
 
 
 class Unreadable:
-    """A scan the framing refused (cut off, wrong prefix, control characters): no lookup is made."""
+    """A scan the framing refused (cut off, wrong prefix, control characters): nothing to look up."""
 
     outcome = "UNREADABLE"
     code = ""
-    walk_in_services = None
     refusal = None
+
+    def __init__(self, walk_in_services=()):
+        self.walk_in_services = tuple(walk_in_services)
 
 
 class CheckinFlow:
@@ -133,7 +124,12 @@ class CheckinFlow:
     def unreadable(self, refused) -> None:
         if not self.accepts_scan():
             return
-        self.show(Unreadable())
+        self.busy = True
+        self.app.call(lambda lobby: lobby.walk_in_services(), on_done=self._unreadable, on_error=self._failed)
+
+    def _unreadable(self, walk_ins) -> None:
+        self.busy = False
+        self.show(Unreadable(walk_ins))
 
     def typed(self, key: str) -> None:
         """A key a person typed on a HID keyboard: to the current screen, if it takes keys."""
@@ -181,11 +177,13 @@ class CheckinFlow:
         self.busy = False
         a = self.app
         if result.issued:
-            a.show("ticket", result=result, booking=self.lookup)
+            a.show("ticket", result=result, booking=result.booking or self.lookup)
             self.shown_at = a.monotonic()
-        else:
-            # e.g. the other kiosk checked this booking in a moment ago: the fresh answer says so
-            self.find(self.lookup.code)
+        elif result.booking is not None:
+            # decided again at issue: e.g. the other kiosk checked this booking in a moment ago
+            self.show(result.booking)
+        else:  # the issuer's own refusals: kiosk locked, service closed, quota full
+            a.show("message", title_key="issue.refused", refusal=result.refusal, buttons=[("common.ok", a.go_home)])
         a.refresh()
 
     def reprint(self, *args) -> None:
@@ -206,7 +204,7 @@ class CheckinFlow:
         scr = self.app.screen("booking")
         scr.prepare(lookup=lookup, resumed=True)
         a = self.app
-        scr.note = a.t("checkin.reprinted", number=report.number or "") if report.ok else report.text(a.lang)
+        scr.note = report.text(a.lang)
         scr.note_warning = not report.ok
 
     # -- texts for the ticket screen ------------------------------------------------------------
@@ -312,9 +310,11 @@ class BookingScreen(KioskScreen):
     def title_text(self, *deps) -> str:
         a = app()
         o = self.outcome
-        if o == "OTHER_DAY":
-            slot = as_local(getattr(self.lookup, "slot", None))
-            return a.t("checkin.title_lapsed" if slot is None or slot.date() < today() else "checkin.title_not_today")
+        refusal = getattr(self.lookup, "refusal", None)
+        if refusal is not None and refusal.code in TITLE_BY_REFUSAL:  # UNKNOWN for a reason other than the code
+            return a.t(TITLE_BY_REFUSAL[refusal.code])
+        if o == "OTHER_DAY":  # a later day; an earlier one is LAPSED
+            return a.t("checkin.title_not_today")
         return a.t(f"checkin.title_{o.lower()}") if o else ""
 
     def details_text(self, *deps) -> str:
@@ -346,27 +346,16 @@ class BookingScreen(KioskScreen):
         lk = self.lookup
         parts = []
         refusal = getattr(lk, "refusal", None)
-        if o in REFUSALS and refusal is not None:
+        if o in REFUSALS and refusal is not None:  # the core's reason says what to do as well
             parts.append(a.t(refusal.key, **refusal.params))
-        if o == "TOO_EARLY":
-            back = getattr(lk, "come_back_at", None)
-            parts.append(a.t("checkin.come_back", time=hhmm(back)) if as_local(back) else "")
-        elif o in ("LAPSED", "OTHER_DAY"):
-            slot = as_local(getattr(lk, "slot", None))
-            future = slot is not None and slot.date() > today()
-            parts.append(a.t("checkin.advice_not_today", day=day_text(slot)) if future else a.t("checkin.advice_lapsed"))
-        elif o == "OTHER_OFFICE":
-            parts.append(a.t("checkin.advice_other_office"))
-        elif o in ("UNKNOWN", "MALFORMED"):
-            parts.append(a.t("checkin.advice_unknown"))
-        elif o == "UNREADABLE":
+        if o == "UNREADABLE":
             parts.append(a.t("checkin.advice_unreadable"))
-        elif o == "FOUND":
-            parts.append(a.t("checkin.confirm"))
-        elif o == "UNVERIFIED":
+        elif o in CONFIRM:
             parts.append(a.t("checkin.confirm"))
         elif o == "ALREADY_CHECKED_IN":
             parts.append(a.t("checkin.already_body"))
+            if getattr(lk, "checked_in_elsewhere", None):
+                parts.append(a.t("checkin.reprint_elsewhere", number=lk.ticket_number or ""))
         return "\n\n".join(p for p in parts if p)
 
     def warning_text(self, *deps) -> str:
