@@ -100,6 +100,36 @@ MIGRATIONS = [
     ALTER TABLE tokens ADD COLUMN refused INTEGER NOT NULL DEFAULT 0;
     UPDATE tokens SET office = (SELECT office_fixed FROM kiosks WHERE kiosk_id = tokens.subject) WHERE role = 'kiosk';
     """,
+    # 4: M-Paspor bookings (central/bookings.py): the imported list, only what check-in needs, and
+    # the check-ins the kiosks report, one per event (duplicates of one booking are reported).
+    """
+    CREATE TABLE bookings(
+        code TEXT PRIMARY KEY,
+        office TEXT NOT NULL,
+        day TEXT NOT NULL,
+        service TEXT NOT NULL,
+        slot TEXT NOT NULL,
+        masked_name TEXT,
+        imported_at TEXT NOT NULL
+    );
+    CREATE INDEX bookings_office_day ON bookings(office, day);
+    CREATE TABLE booking_checkins(
+        event_id TEXT PRIMARY KEY,
+        office TEXT,
+        code TEXT NOT NULL,
+        day TEXT NOT NULL,
+        kiosk_id TEXT NOT NULL,
+        ticket_id TEXT NOT NULL,
+        number TEXT NOT NULL,
+        slot TEXT,
+        checked_in_at TEXT NOT NULL,
+        unverified INTEGER NOT NULL,
+        ahead INTEGER NOT NULL DEFAULT 0,
+        received_at TEXT NOT NULL
+    );
+    CREATE INDEX booking_checkins_office_day ON booking_checkins(office, day, code);
+    CREATE INDEX booking_checkins_ticket ON booking_checkins(ticket_id);
+    """,
 ]
 
 # The ticket as its latest event carried it, with the server's own columns.

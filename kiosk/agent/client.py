@@ -86,6 +86,13 @@ class CatalogueReply:
 
 
 @dataclass(frozen=True)
+class BookingsReply:
+    status: str  # "changed" | "unchanged" | "absent" (a server without bookings)
+    body: dict | None = None
+    etag: str | None = None
+
+
+@dataclass(frozen=True)
 class DateSample:
     """The server's Date header against our wall clock at the middle of the exchange."""
 
@@ -259,6 +266,20 @@ class CentralClient:
         except UnicodeDecodeError:
             raise CentralError(PROTOCOL, f"GET {office_path(office, 'catalogue')}: not UTF-8 text") from None
         return CatalogueReply("changed", text=text, etag=etag)
+
+    def get_bookings(self, office: str, day: str, etag: str | None) -> BookingsReply:
+        """The office's M-Paspor list for service day `day` and the next, with the check-ins the
+        other kiosks reported (kiosk/checkin/listing.py checks its fields)."""
+        path = office_path(office, "bookings")
+        headers = {"Accept": "application/json"}
+        if etag:
+            headers["If-None-Match"] = etag
+        response, body = self._request("GET", f"{path}?day={day}", ok=(200, 304, 404), headers=headers)
+        if response.status_code == 304:
+            return BookingsReply("unchanged", etag=response.headers.get("ETag") or etag)
+        if response.status_code == 404:
+            return BookingsReply("absent")
+        return BookingsReply("changed", self._json(body, f"GET {path}"), response.headers.get("ETag"))
 
     def get_queue(self, office: str) -> dict:
         what = f"GET {office_path(office, 'queue')}"

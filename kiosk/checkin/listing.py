@@ -113,7 +113,7 @@ def parse_list(body, office: str) -> BookingList:
 
 
 def hold_list(store: Store, booking_list: BookingList, *, fetched_at: str, etag: str | None = None,
-              purge_before: str | None = None) -> int:
+              purge_before: str | None = None, state: dict | None = None) -> int:
     """Replace the held list with `booking_list` and merge its check-ins, in one transaction.
     Returns how many of the check-ins were new to this kiosk."""
     with store.transaction():
@@ -124,5 +124,6 @@ def hold_list(store: Store, booking_list: BookingList, *, fetched_at: str, etag:
         store.set_state(BOOKINGS_LIST, {
             "office": booking_list.office, "etag": etag, "fetched_at": fetched_at, "checked_at": fetched_at,
             "days": list(booking_list.days), "count": len(booking_list.bookings), "error": None,
+            **(state or {}),
         })
     return fresh

@@ -192,6 +192,9 @@ class BookingsSection:
     # Ask the central server to call booked numbers before walk-ins of the same series.
     ahead_of_walk_ins: bool = option(False, boolean())
     max_reprints: int = option(2, integer(0, 10))
+    # How often the agent pulls the list and the other kiosks' check-ins (shorter than
+    # central.pull_seconds: a booking checked in next door must show here quickly).
+    pull_seconds: float = option(10.0, number(1.0, 3600.0))
 
 
 ESPEAK_VOICE = r"[A-Za-z0-9][A-Za-z0-9_+-]{0,39}"

@@ -208,3 +208,10 @@ def test_masked_names():
     assert mask_name("Budi Santoso") == "B*** S******"
     assert mask_name("  ") is None and mask_name(None) is None
     assert booking("X", "10:00")["masked_name"] == "B*** S******"
+
+
+def test_the_ticket_log_carries_no_booking(lobby):
+    """The log API and `kiosk export` stream iter_log_text: tickets only, never a code or a name."""
+    result = lobby.check_in_and_print("ONTIME01")
+    log = "".join(lobby.store.iter_log_text())
+    assert result.number in log and "ONTIME01" not in log and "B***" not in log and "M-PASPOR" not in log
