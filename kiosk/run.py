@@ -15,7 +15,9 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import requests
 
@@ -130,6 +132,32 @@ class Launcher:
                 except OSError as e:
                     self.say(f"scanner: {e}")
 
+    def import_demo_bookings(self, base) -> None:
+        """A booking list around the current time, imported into the central server as an office
+        would import its M-Paspor export (the agent pulls it): every check-in answer can be tried."""
+        tz = ZoneInfo(base.kiosk.timezone)
+        now = datetime.now(tz).replace(second=0, microsecond=0)
+        cat = base.catalogue
+        service = next((s.key for s in cat.services if s.mpaspor_required), cat.services[0].key)
+        office = base.kiosk.office_code
+        rows = [  # code, office, slot, what scanning it shows
+            ("MPDEMO01", office, now + timedelta(minutes=10), "on time"),
+            ("MPDEMO02", office, now + timedelta(minutes=20), "on time"),
+            ("MPDEMO03", office, now + timedelta(hours=3), "too early"),
+            ("MPDEMO04", office, now - timedelta(hours=2), "lapsed"),
+            ("MPDEMO05", office, (now + timedelta(days=1)).replace(hour=9, minute=0), "another day"),
+            ("MPDEMO06", "LAIN", now + timedelta(minutes=10), "another office"),
+        ]
+        path = self.run_dir / "demo-bookings.csv"
+        path.write_text("code,office,service,slot,name\n" + "".join(
+            f"{code},{where},{service},{slot:%Y-%m-%d %H:%M},Budi Santoso\n" for code, where, slot, _ in rows))
+        done = subprocess.run([sys.executable, "-m", "central", "bookings", "import", str(path), "--db", str(self.var / "central.db"),
+                               "--timezone", base.kiosk.timezone], capture_output=True, text=True, timeout=60)
+        if done.returncode != 0:
+            raise RuntimeError(f"importing the demo bookings failed: {done.stderr.strip() or done.stdout.strip()}")
+        listed = ", ".join(f"{code} ({what}, {slot:%H:%M})" for code, _, slot, what in rows)
+        self.say(f"demo M-Paspor bookings ({path}): {listed}; any other code is unknown")
+
     def write_catalogue(self, source: Path) -> Path:
         text = source.read_text(encoding="utf-8")
         if self.demo_hours:
@@ -180,6 +208,7 @@ class Launcher:
             url = self.start_central(base.kiosk.office_code, base.kiosk.id)
             link = self.start_printer()
             scanner = self.start_scanner()
+            self.import_demo_bookings(base)
             config = self.write_config(url, link, scanner)
             if self.demo_hours:
                 self.say("demo: every service is open around the clock here (var/run/services.toml); "

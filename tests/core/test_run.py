@@ -8,6 +8,8 @@ import sys
 
 from support.waiting import free_port, wait_for
 
+from kiosk.config import load_config
+
 
 def test_kiosk_run_issues_prints_and_syncs(tmp_path):
     var = tmp_path / "var"
@@ -36,6 +38,14 @@ def test_kiosk_run_issues_prints_and_syncs(tmp_path):
 
         held = wait_for("the central server to hold the ticket", on_central, 30)
         assert [t["number"] for t in held] == [ticket["number"]]
+        # the demo booking list reached the kiosk's store through the central server and the agent
+        from kiosk.store import Store
+
+        def demo_booking():
+            with Store(var / "kiosk.db") as store:
+                return store.booking("MPDEMO01")
+
+        assert wait_for("the demo bookings on the kiosk", demo_booking, 60).office == load_config(config).kiosk.office_code
         # the touchscreen came up on a virtual display, since this environment has none
         wait_for("the touchscreen", lambda: subprocess.run(["pgrep", "-f", "--", f"--config {config} ui"], capture_output=True).returncode == 0, 30)
     finally:
