@@ -23,6 +23,7 @@ from kivy.app import App
 from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
 from kivy.uix.widget import Widget
 
+from ..checkin import normalise_code
 from .keyboard import OnScreenKeyboard
 from .screens import KioskScreen, spawn
 
@@ -109,17 +110,37 @@ class CheckinFlow:
         a = self.app
         return a.current in ACCEPTS_SCAN and not a.staff_open and not self.busy
 
-    def scanned(self, code: str) -> None:
+    def _takes(self, code: str) -> bool:
+        """Whether a scan of `code` is answered on the screen showing now (Kivy thread)."""
         a = self.app
         if not self.accepts_scan():
             log.info("a booking scan on the %s screen: ignored there", a.current)
-            return
-        if code == self.shown_code and a.current in ("booking", "ticket") and a.monotonic() - self.shown_at < REPEAT_S:
+            return False
+        if normalise_code(code) == self.shown_code and a.current in ("booking", "ticket") \
+                and a.monotonic() - self.shown_at < REPEAT_S:
             log.info("the same booking scanned again while its answer shows: ignored")
-            return
+            return False
         if a.current == "ticket":
             a.end_session()  # the next applicant, not the one whose ticket is still on screen
-        self.find(code)
+        return True
+
+    def scanned(self, code: str) -> None:
+        """A scan on the Kivy thread (HID keys)."""
+        if self._takes(code):
+            self.find(code)
+
+    def scanned_off_thread(self, code: str) -> None:
+        """A scan on the serial reader's thread: the lookup goes to the worker at once instead of
+        waiting for the next Kivy frame first (one frame, up to 33 ms, of the 100 ms budget), and
+        the Kivy thread decides whether its answer is shown. A lookup only reads the store."""
+        worker = self.app.worker
+        if worker is not None and code.strip():
+            worker.submit(lambda lobby: lobby.find_booking(code), on_done=lambda lookup: self._scan_answered(code, lookup),
+                          on_error=lambda e: log.error("looking up a scanned booking failed: %s", e))
+
+    def _scan_answered(self, code: str, lookup) -> None:
+        if self._takes(code):
+            self.show(lookup)
 
     def unreadable(self, refused) -> None:
         if not self.accepts_scan():

@@ -533,7 +533,7 @@ class KioskApp(App):
         """The booking scanner of `[scanner]` (kiosk/ui/scanning.py); its codes go to the check-in."""
         try:
             self.scanning = ScanInput(self.kiosk_config.scanner, self.checkin.scanned, self.checkin.unreadable,
-                                      self.checkin.typed).start()
+                                      self.checkin.typed, on_code_thread=self.checkin.scanned_off_thread).start()
         except ValueError as e:  # the config loader checks the value; a scanner must never stop the kiosk
             log.error("booking scanner not started: %s", e)
 

@@ -10,7 +10,9 @@
   Clock.schedule_once.
 - "none": no scanner; the keypad still works.
 
-`arrived_at` keeps the perf_counter time each code reached the UI thread (the scan bench).
+`arrived_at` keeps the perf_counter time each code was handed on (the scan bench). A serial code
+may go to `on_code_thread` on the reader thread instead (the check-in starts its lookup on the
+worker at once and lets the Kivy thread decide whether to show it).
 """
 
 from __future__ import annotations
@@ -52,15 +54,17 @@ def key_of(keycode: int, modifiers) -> str | None:
 
 class ScanInput:
     def __init__(self, section, on_code: Callable[[str], None], on_refused: Callable[[Refused], None],
-                 on_typed: Callable[[str], None] | None = None):
+                 on_typed: Callable[[str], None] | None = None, on_code_thread: Callable[[str], None] | None = None):
         self.section = section
         self.device = parse_scanner_device(section.device)
         self.on_code = on_code
         self.on_refused = on_refused
         self.on_typed = on_typed or (lambda key: None)
+        self.on_code_thread = on_code_thread  # serial: called on the reader thread instead of posting on_code
         self.serial: SerialScanner | None = None
         self.hid: HidRecogniser | None = None
         self.arrived_at = 0.0
+        self.read_at = 0.0  # serial: when the reader thread had the code
         self.state = "off" if self.device.kind == "none" else "starting"
         self._tick_event = None
 
@@ -72,7 +76,7 @@ class ScanInput:
             self.state = "listening"
         elif self.device.kind == "serial":
             self.serial = SerialScanner.from_config(
-                self.section, lambda code: self._post(self._code, code),
+                self.section, self._serial_code,
                 on_refused=lambda refused: self._post(self._refused, refused),
                 on_state=lambda state, detail: self._post(self._serial_state, state, detail))
             self.serial.start()
@@ -96,6 +100,14 @@ class ScanInput:
     @staticmethod
     def _post(fn, *args) -> None:
         Clock.schedule_once(lambda dt: fn(*args), 0)
+
+    def _serial_code(self, code: str) -> None:
+        self.read_at = time.perf_counter()
+        if self.on_code_thread is not None:
+            self.arrived_at = self.read_at
+            self.on_code_thread(code)
+        else:
+            self._post(self._code, code)
 
     def _serial_state(self, state: str, detail: str) -> None:
         self.state = state
