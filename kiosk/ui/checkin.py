@@ -294,14 +294,9 @@ class BookingScreen(KioskScreen):
         box.clear_widgets()
         if not self.refused():
             return
-        a = app()
+        cat = app().kiosk_config.catalogue
         for key in walk_in_keys(self.lookup):
-            service = a.kiosk_config.catalogue.find(key)
-            b = spawn("KButton", text=a.pick(service, "name"))
-            b.service_key = key
-            b.bind(on_release=lambda btn: app().open_service(btn.service_key))
-            a.bind(lang=lambda *x, btn=b, svc=service: setattr(btn, "text", app().pick(svc, "name")))
-            box.add_widget(b)
+            box.add_widget(spawn("WalkInButton", service=cat.find(key), service_key=key))
 
     def _buttons(self) -> None:
         a = app()
