@@ -33,6 +33,8 @@ CODE_RE = re.compile(r"^[!-~]{4,64}$")
 SERVICE_RE = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
 MAX_ROWS = 200_000
 MAX_ERRORS_SHOWN = 50
+# Other offices' codes served with a list (about 50 bytes each): the kiosk reads at most 2 MB.
+MAX_ELSEWHERE = 20_000
 _WS = re.compile(r"\s*")
 _WS_COMMA = re.compile(r"[\s,]*")
 CHECKIN_KIND = "ticket.checked_in"
@@ -153,7 +155,11 @@ def _json_entries(text: str, source: str) -> list[tuple[int, object]]:
 
 
 def _csv_entries(text: str, source: str) -> list[tuple[int, object]]:
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=""))
+    text = text.lstrip("\ufeff")
+    first = text.split("\n", 1)[0]
+    # A spreadsheet set to Indonesian (or other comma-decimal) locales saves CSV with semicolons.
+    delimiter = ";" if ";" in first and "," not in first else ","
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
     if reader.fieldnames is None:
         raise BookingFileError([f"{source}:1: empty file (expected a header line: {','.join(COLUMNS)})"])
     header = [h.strip() for h in reader.fieldnames]
@@ -285,9 +291,14 @@ def office_list(db: CentralDB, office: str, day: str) -> tuple[bytes, str]:
     elsewhere = [
         {"code": r["code"], "office": r["office"], "day": r["day"]}
         for r in conn.execute(
-            f"SELECT code, office, day FROM bookings WHERE office <> ? AND day IN ({marks}) ORDER BY code",
-            (office, *days))
+            f"SELECT code, office, day FROM bookings WHERE office <> ? AND day IN ({marks}) ORDER BY day, code LIMIT ?",
+            (office, *days, MAX_ELSEWHERE + 1))
     ]
+    if len(elsewhere) > MAX_ELSEWHERE:
+        # A server holding many offices' lists: the kiosk then says "unknown code" for another
+        # office's booking instead of naming the office, and the list stays within its reply limit.
+        log.warning("more than %d bookings at other offices on %s: not served to %s", MAX_ELSEWHERE, days, office)
+        elsewhere = []
     checkins = [
         {"code": r["code"], "day": r["day"], "kiosk_id": r["kiosk_id"], "ticket_id": r["ticket_id"],
          "number": r["number"], "slot": r["slot"], "checked_in_at": r["checked_in_at"],
@@ -364,6 +375,24 @@ def _checkin_dict(r) -> dict:
     return {"code": r["code"], "office": r["office"], "day": r["day"], "kiosk_id": r["kiosk_id"],
             "ticket_id": r["ticket_id"], "number": r["number"], "slot": r["slot"],
             "checked_in_at": r["checked_in_at"], "unverified": bool(r["unverified"]), "event_id": r["event_id"]}
+
+
+def unverified_checkins(db: CentralDB, office: str | None = None, day: str | None = None) -> list[dict]:
+    """Check-ins made without a list (offline), each with what the list says of its code now:
+    `on_list` (booked at this office on that day), else where it was booked, or not at all."""
+    out = []
+    for c in checkins(db, office, day):
+        if not c["unverified"]:
+            continue
+        row = db.conn().execute("SELECT office, day FROM bookings WHERE code = ?", (c["code"],)).fetchone()
+        if row is None:
+            c["list_says"] = "not booked"
+        elif row["office"] == c["office"] and row["day"] == c["day"]:
+            c["list_says"] = "on list"
+        else:
+            c["list_says"] = f"booked at {row['office']} on {row['day']}"
+        out.append(c)
+    return out
 
 
 def duplicates(db: CentralDB, office: str | None = None, day: str | None = None) -> list[dict]:

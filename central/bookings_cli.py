@@ -1,4 +1,4 @@
-"""`kiosk-central bookings import|list|duplicates|purge` (central/cli.py registers them)."""
+"""`kiosk-central bookings import|list|duplicates|unverified|purge` (central/cli.py registers them)."""
 
 from __future__ import annotations
 
@@ -84,6 +84,19 @@ def register(sub, common, cli_error, open_db) -> None:
         print("call the applicant with the first number; the others are the same person (mark them done)")
         return 0
 
+    def unverified(args) -> int:
+        found = bookings.unverified_checkins(open_db(args.db), office_arg(args.office), day_arg(args.day))
+        for c in found:
+            if args.json:
+                print(json.dumps(c, ensure_ascii=False))
+            else:
+                flag = "" if c["list_says"] == "on list" else "  CHECK"
+                print(f"{c['office'] or '-'}  {c['day']}  {c['number']}  kiosk {c['kiosk_id']}  {c['code']}: "
+                      f"{c['list_says']}{flag}")
+        if not found and not args.json:
+            print("no check-in was made unverified")
+        return 0
+
     def purge(args) -> int:
         n = bookings.purge(open_db(args.db), day_arg(args.before, "--before"))
         print(f"purged {n} bookings of days before {args.before}")
@@ -112,6 +125,12 @@ def register(sub, common, cli_error, open_db) -> None:
     p.add_argument("--day", metavar="YYYY-MM-DD")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=duplicates)
+    p = group.add_parser("unverified", parents=[common],
+                         help="check-ins made offline without a list, and what the list says of each code now")
+    p.add_argument("--office")
+    p.add_argument("--day", metavar="YYYY-MM-DD")
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.set_defaults(func=unverified)
     p = group.add_parser("purge", parents=[common], help="forget bookings of days before a date")
     p.add_argument("--before", required=True, metavar="YYYY-MM-DD")
     p.set_defaults(func=purge)

@@ -20,6 +20,7 @@ from pathlib import Path
 from . import __version__, locale
 from .admin_pin import PinCheck, PinGate
 from .checkin import UNKNOWN, UNVERIFIED, BookingLookup, Window, decide, list_is_fresh, normalise_code
+from .checkin.listing import held_summary
 from .clock import Clock
 from .config import Catalogue, ConfigError, KioskConfig, Service, parse_catalogue
 from .issuer import Issuer, Refusal, Refused
@@ -408,15 +409,7 @@ class Lobby:
 
     def bookings_info(self) -> dict:
         """For staff and `kiosk status`: the held list's age and size, and today's check-ins."""
-        day = self.issuer.service_day().isoformat()
-        held = self.store.get_state(BOOKINGS_LIST) or {}
-        checkins = self.store.checkins_on(day)
-        return {
-            "fetched_at": held.get("fetched_at"), "days": held.get("days"), "bookings": self.store.count_bookings(),
-            "checked_in_here": sum(c.local for c in checkins),
-            "unverified_here": sum(c.local and c.unverified for c in checkins),
-            "checked_in_elsewhere": sum(not c.local for c in checkins),
-        }
+        return held_summary(self.store, self.issuer.service_day().isoformat())
 
     # staff ------------------------------------------------------------------------------------
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from .. import __version__
+from ..checkin.listing import held_summary
 from ..clock import Clock, clock_trusted
 from ..config import KioskConfig
+from ..issuer import Issuer
 from ..state_keys import PRINTER, SERVER_CLOCK
 from ..store import Store
 from . import state
@@ -51,4 +53,7 @@ def heartbeat_body(store: Store, config: KioskConfig, clock: Clock, uptime_s: fl
         "catalogue_etag": catalogue.get("etag"),
         "last_sync": store.get_state(state.LAST_SYNC),
         "last_error": store.get_state(state.LAST_ERROR),
+        # The M-Paspor list this kiosk holds and today's check-ins (staff see a kiosk checking in
+        # unverified because its list is old).
+        "bookings": held_summary(store, Issuer(config, store, clock).service_day(now).isoformat()),
     }

@@ -10,9 +10,9 @@ import logging
 import os
 from pathlib import Path
 
+from ..checkin.listing import ListError, hold_list, parse_list
 from ..clock import SERVER_DRIFT_TOLERANCE_S, Clock
 from ..config import Catalogue, ConfigError, KioskConfig, parse_catalogue
-from ..checkin.listing import ListError, hold_list, parse_list
 from ..issuer import Issuer
 from ..state_keys import BOOKINGS_LIST, QUEUE_STATS, SERVER_CLOCK
 from ..store import Store

@@ -7,7 +7,7 @@ same shape the issuer's refusals have, so the screens render it in either langua
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from ..issuer import Refusal

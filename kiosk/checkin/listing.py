@@ -127,3 +127,16 @@ def hold_list(store: Store, booking_list: BookingList, *, fetched_at: str, etag:
             **(state or {}),
         })
     return fresh
+
+
+def held_summary(store: Store, day: str) -> dict:
+    """The list held and today's check-ins, for `kiosk status` and the staff screen."""
+    held = store.get_state(BOOKINGS_LIST) or {}
+    checkins = store.checkins_on(day)
+    return {
+        "held": store.count_bookings(), "fetched_at": held.get("fetched_at"), "days": held.get("days"),
+        "error": held.get("error"),
+        "checked_in_here": sum(c.local for c in checkins),
+        "unverified_here": sum(c.local and c.unverified for c in checkins),
+        "checked_in_elsewhere": sum(not c.local for c in checkins),
+    }

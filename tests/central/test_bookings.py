@@ -2,9 +2,8 @@
 booked arrivals in the queue, on a real SQLite file and the real server on loopback."""
 
 import json
-from pathlib import Path
-
 import uuid
+from pathlib import Path
 
 import requests
 
@@ -111,6 +110,14 @@ def test_header_and_catalogue_problems(tmp_path, capsys, db):
         raise AssertionError("an unknown service was accepted")
 
 
+def test_semicolon_csv_from_a_spreadsheet(tmp_path, capsys):
+    f = tmp_path / "excel.csv"
+    f.write_bytes("\ufeffcode;office;service;slot;name\r\nMPSC0001;BLITAR;paspor-baru-dewasa;2026-11-27 08:30;Budi\r\n"
+                  .encode("utf-8"))
+    code, out, err = run_cli(capsys, "bookings", "import", str(f), "--db", str(tmp_path / "c.db"))
+    assert code == 0 and "1 new" in out, err
+
+
 def test_json_import_reports_lines(tmp_path, capsys):
     f = tmp_path / "b.json"
     f.write_text(json.dumps([
@@ -200,3 +207,15 @@ def test_purge_forgets_past_days(db):
     report = bookings.import_rows(db, rows, purge_before="2026-11-28")
     assert report.purged == 5 and [r["code"] for r in bookings.bookings_of(db, None, ["2026-11-28"])] == ["MPW8N3RE"]
     assert bookings.purge(db, "2026-11-29") == 1
+
+
+def test_unverified_checkins_are_checked_against_the_list_afterwards(server, db, kiosk_token, capsys):
+    post(server, kiosk_token, [checkin_event(1, "MP7Q2K9X", unverified=True), checkin_event(2, "MPNOBOOK", unverified=True),
+                               checkin_event(3, "MP3HD81C")])
+    bookings.import_rows(db, bookings.parse_file(EXAMPLE.read_text(), "b.csv", fmt="csv",
+                                                 tz=bookings.ZoneInfo("Asia/Jakarta")))
+    code, out, _ = run_cli(capsys, "bookings", "unverified", "--office", OFFICE, "--db", db.path)
+    lines = out.splitlines()
+    assert code == 0 and len(lines) == 2
+    assert "A001  kiosk K1  MP7Q2K9X: on list" in lines[0] and "CHECK" not in lines[0]
+    assert "A002  kiosk K1  MPNOBOOK: not booked  CHECK" in lines[1]

@@ -102,6 +102,8 @@ def test_pull_hold_checkin_push_and_the_other_kiosk_sees_it(kiosk, central, fake
 
     agent1.sync_once()
     assert len(central_bookings.checkins(central.db, OFFICE)) == 1
+    beat = central.db.kiosk("k1")["last_heartbeat"]["bookings"]
+    assert beat["held"] == 7 and beat["checked_in_here"] == 1 and beat["unverified_here"] == 0
     assert central_bookings.duplicates(central.db, OFFICE) == []
 
 

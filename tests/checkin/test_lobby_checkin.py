@@ -93,7 +93,7 @@ def test_too_early_says_when_to_come_back(lobby):
 
 
 def test_a_service_window_overrides_the_default(make_lobby, clock, tmp_path):
-    from support.kiosk_env import TEST_CATALOGUE, ALL_DAY
+    from support.kiosk_env import ALL_DAY, TEST_CATALOGUE
     catalogue = TEST_CATALOGUE.format(hours=ALL_DAY, quota=200, priority_quota=5).replace(
         'mpaspor_required = true', 'mpaspor_required = true\ncheckin_before_minutes = 150')
     lobby = make_lobby(catalogue=catalogue)
@@ -215,3 +215,46 @@ def test_the_ticket_log_carries_no_booking(lobby):
     result = lobby.check_in_and_print("ONTIME01")
     log = "".join(lobby.store.iter_log_text())
     assert result.number in log and "ONTIME01" not in log and "B***" not in log and "M-PASPOR" not in log
+
+
+def test_kiosk_tickets_shows_booked_numbers_their_reprints_and_unverified(make_lobby, clock, fake, capsys):
+    from kiosk.cli.main import main
+    lobby = make_lobby()
+    lobby.check_in_and_print("NOLIST01")                # no list yet: unverified
+    seed_list(lobby.store, clock.now())
+    lobby.check_in_and_print("ONTIME01")
+    lobby.reprint_booking("ONTIME01")
+    lobby.issue_and_print("G")
+    assert main(["--config", str(lobby.config.path), "tickets", "--day", DAY]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1].startswith("  A001") and lines[1].endswith("printed  M-Paspor  UNVERIFIED")
+    assert lines[2].startswith("  A002") and lines[2].endswith("printed  M-Paspor 12:15  reprinted 1x")
+    assert lines[3].startswith("  G001") and lines[3].endswith("printed")
+
+
+def test_kiosk_checkin_command(tmp_path, capsys):
+    from support.kiosk_env import make_config
+
+    from kiosk.cli.main import main
+    config = make_config(tmp_path / "etc", kiosk='id = "cli-kiosk"')
+    argv = ["--config", str(config.path), "checkin"]
+    assert main([*argv, "ab"]) == 0 and "malformed  AB" in capsys.readouterr().out
+    assert main([*argv, "ab", "--print"]) == 4
+    assert "refused" not in capsys.readouterr().err  # a refused lookup prints the reason, not a check-in
+    assert main([*argv, "CLICODE1", "--print"]) == 0  # no list pulled: unverified, printed to the file printer
+    out = capsys.readouterr().out
+    assert out.startswith("A001  paspor-baru  printed  UNVERIFIED")
+    assert main([*argv, "clicode1", "--print"]) == 4
+    assert main([*argv, "CLICODE1", "--reprint"]) == 0
+    assert "A001" in capsys.readouterr().out
+    with Store(config.store.path) as store:
+        assert store.tickets_on(store.get_state("service_day"))[0].reprints == 1
+
+
+def test_ahead_of_walk_ins_travels_with_the_checkin(make_lobby, clock):
+    lobby = make_lobby(extra="[bookings]\nahead_of_walk_ins = true")
+    seed_list(lobby.store, clock.now())
+    result = lobby.check_in_and_print("ONTIME01")
+    event = lobby.store.events_for(result.ticket_id)[1].payload
+    assert event["checkin"]["ahead"] is True and event["checkin"]["service"] == "paspor-baru"
+    assert result.number == "A001"  # the service's own series: the server calls it before A's walk-ins
