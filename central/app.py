@@ -12,7 +12,7 @@ from flask import Flask, Response, g, jsonify, request
 
 from shared.jsonapi import ApiError, JsonApi
 
-from . import API_PREFIX, __version__
+from . import API_PREFIX, __version__, counter_api, counter_queue, kiosk_commands
 from .auth import Principal, authenticate
 from .db import CentralDB
 from .protocol import (
@@ -176,6 +176,7 @@ def create_app(db: CentralDB, max_batch: int = MAX_BATCH, pull_health=None) -> F
         body = json_object()
         office = kiosk_office(principal, body)
         db.record_heartbeat(principal.subject, office, body)
+        kiosk_commands.confirm_from_heartbeat(db, principal.subject, body)
         return jsonify(ok=True, server_time=utc_now_iso())
 
     @app.get(f"{API_PREFIX}/offices/<office>/catalogue")
@@ -201,7 +202,7 @@ def create_app(db: CentralDB, max_batch: int = MAX_BATCH, pull_health=None) -> F
         day = request.args.get("service_day") or None
         if day is not None and not SERVICE_DAY_RE.match(day):
             raise ApiError(400, "malformed", "service_day must be YYYY-MM-DD")
-        return jsonify(**db.queue_stats(office, day), server_time=utc_now_iso())
+        return jsonify(**counter_queue.queue_stats(db, office, day), server_time=utc_now_iso())
 
     @app.get(f"{API_PREFIX}/offices/<office>/quarantine")
     def get_quarantine(office: str):
@@ -217,9 +218,10 @@ def create_app(db: CentralDB, max_batch: int = MAX_BATCH, pull_health=None) -> F
         check_office_access(principal, office)
         if not PREFIX_RE.match(prefix):
             raise ApiError(404, "not_found", "prefix must be 1-8 letters A-Z")
-        ticket = db.call_next(office, prefix, principal.subject)
+        ticket = counter_queue.call_next(db, office, prefix, principal.subject, f"token:{principal.subject}")
         if ticket is None:
             return Response(status=204)
         return jsonify(ticket=ticket, counter=principal.subject, server_time=utc_now_iso())
 
+    counter_api.register(app, db, require, check_office_access, json_object)
     return app
