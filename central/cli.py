@@ -21,7 +21,7 @@ from pathlib import Path
 
 from shared.logsetup import setup_logging
 
-from . import __version__, logpull
+from . import __version__, counter_queue, logpull, staff_cli
 from .auth import ROLES, issue_token
 from .db import CentralDB
 from .protocol import PREFIX_RE, office_problem
@@ -192,7 +192,8 @@ def cmd_call_next(args) -> int:
     office = check_office(args.office)
     if not PREFIX_RE.match(args.prefix):
         raise CliError(f"prefix {args.prefix!r} must be 1-8 letters A-Z")
-    ticket = open_db(args.db).call_next(office, args.prefix, check_id(args.counter, "counter"))
+    counter = check_id(args.counter, "counter")
+    ticket = counter_queue.call_next(open_db(args.db), office, args.prefix, counter, staff_cli.cli_actor())
     if ticket is None:
         print(f"no one is waiting for {args.prefix} at {office}", file=sys.stderr)
         return EXIT_NOTHING
@@ -339,6 +340,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_quarantine)
     logpull.register(sub, common, CliError, open_db)
+    staff_cli.register(sub, common, CliError, open_db)
     return parser
 
 
