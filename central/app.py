@@ -25,6 +25,7 @@ from .protocol import (
     utc_now_iso,
 )
 from .quarantine import quarantined_kiosks
+from .web import register as register_web
 
 log = logging.getLogger("central.access")
 
@@ -224,4 +225,5 @@ def create_app(db: CentralDB, max_batch: int = MAX_BATCH, pull_health=None) -> F
         return jsonify(ticket=ticket, counter=principal.subject, server_time=utc_now_iso())
 
     counter_api.register(app, db, require, check_office_access, json_object)
+    register_web(app, db)
     return app

@@ -118,7 +118,8 @@ def _act_on_current(db: CentralDB, office: str, counter: str, actor: str, action
 def recall(db: CentralDB, office: str, counter: str, actor: str) -> dict:
     """Call the counter's current ticket again (the applicant did not come yet)."""
     def change(conn, row, now):
-        conn.execute("UPDATE tickets SET recalls = recalls + 1 WHERE id = ?", (row["id"],))
+        # A recall is a call again: the lobby display announces a ticket whose called_at moved.
+        conn.execute("UPDATE tickets SET recalls = recalls + 1, called_at = ? WHERE id = ?", (now, row["id"]))
         _log_call(conn, office, counter, row, "recall", now, actor)
     return _act_on_current(db, office, counter, actor, "ticket.recall", change)
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from shared.migrations import SchemaTooNew, migrate
 
-from .protocol import event_problem, utc_now_iso
+from .protocol import event_problem, ticket_token, utc_now_iso
 
 AVG_SERVICE_WINDOW = 20
 # Built once: json.dumps with non-default arguments builds a new encoder on every call.
@@ -100,7 +100,12 @@ MIGRATIONS = [
     ALTER TABLE tokens ADD COLUMN refused INTEGER NOT NULL DEFAULT 0;
     UPDATE tokens SET office = (SELECT office_fixed FROM kiosks WHERE kiosk_id = tokens.subject) WHERE role = 'kiosk';
     """,
-    # 4: staff who log in to the counter and report pages (central/staff.py): users with a
+    # 4: each ticket's page token as the kiosk made it (central/web/ticket.py looks tickets up by it).
+    """
+    ALTER TABLE tickets ADD COLUMN token TEXT;
+    CREATE INDEX tickets_token ON tickets(token);
+    """,
+    # 5: staff who log in to the counter and report pages (central/staff.py): users with a
     # scrypt password hash, server-side sessions (the cookie holds a secret, the row its hash),
     # login failures for throttling, the audit of every state change, the counters per office.
     """
@@ -145,7 +150,7 @@ MIGRATIONS = [
         PRIMARY KEY (office, name)
     );
     """,
-    # 5: the counter actions beyond call-next (central/counter_queue.py): the service queue a
+    # 6: the counter actions beyond call-next (central/counter_queue.py): the service queue a
     # transferred ticket waits in now, its first call (waiting time), how it ended (served or
     # skipped), and every call and recall in order (what a lobby display announces).
     """
@@ -165,7 +170,7 @@ MIGRATIONS = [
     );
     CREATE INDEX counter_calls_office ON counter_calls(office, id);
     """,
-    # 6: commands for a kiosk (central/kiosk_commands.py): lock or unlock, picked up by the
+    # 7: commands for a kiosk (central/kiosk_commands.py): lock or unlock, picked up by the
     # kiosk's agent on its next pull and confirmed by its next heartbeat.
     """
     CREATE TABLE kiosk_commands(
@@ -402,7 +407,7 @@ class CentralDB:
             # quarantined event released later (docs/sync.md) must not roll a ticket back.
             conn.executemany(
                 "INSERT INTO tickets(id, kiosk_id, office, number, service, prefix, seq, priority, service_day, "
-                "issued_at, print_state, event_id, received_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) "
+                "issued_at, print_state, event_id, received_at, token) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
                 "ON CONFLICT(id) DO UPDATE SET print_state = excluded.print_state, event_id = excluded.event_id "
                 "WHERE tickets.kiosk_id = excluded.kiosk_id AND NOT coalesce("
                 "(SELECT seq FROM events WHERE event_id = excluded.event_id) "
@@ -449,7 +454,7 @@ class CentralDB:
                 ticket["id"], kiosk_id, office, ticket["number"], ticket.get("service"),
                 ticket["prefix"], ticket.get("seq"), int(bool(ticket.get("priority"))), ticket["service_day"],
                 ticket.get("issued_at"), ticket.get("print_state"),
-                event["event_id"], now,
+                event["event_id"], now, ticket_token(ticket),
             ))
 
     def events(self, kiosk_id: str | None = None) -> list[dict]:

@@ -1,0 +1,29 @@
+"""The central server's web pages (docs/central.md): server-rendered HTML from central/templates/,
+static files from central/static/ (no build step, no inline script), on the same Flask app as the
+sync API.
+
+`register(app, db)` installs what every page shares (security headers, the language switch, the
+per-address limit of the public pages) and the blueprints. A blueprint is one module here; the
+public ones (the ticket page, the lobby display) take the rate limit with `limiter.guard`.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from ..db import CentralDB
+from . import base, display, ticket
+from .headers import add_security_headers
+from .i18n import install as install_i18n
+from .ratelimit import RateLimiter
+
+
+def register(app: Flask, db: CentralDB, *, public_rate: float = 2.0, public_burst: int = 60) -> None:
+    """`public_rate` requests per second per client address, with bursts up to `public_burst`."""
+    limiter = RateLimiter(public_rate, public_burst)
+    app.extensions["central.public_limiter"] = limiter
+    install_i18n(app)
+    app.after_request(add_security_headers)
+    app.register_blueprint(base.blueprint)
+    app.register_blueprint(ticket.make_blueprint(db, limiter))
+    app.register_blueprint(display.make_blueprint(db, limiter))
