@@ -11,10 +11,11 @@ announces) and every action a row of `staff_audit` with who did it, in the same 
 from __future__ import annotations
 
 import json
+import tomllib
 from datetime import datetime
 
 from .db import AVG_SERVICE_WINDOW, CentralDB
-from .protocol import utc_now_iso
+from .protocol import PREFIX_RE, utc_now_iso
 from .staff import audit
 
 SERVED, SKIPPED = "served", "skipped"
@@ -194,3 +195,29 @@ def queue_stats(db: CentralDB, office: str, service_day: str | None = None) -> d
 
 def _seconds(start: str, end: str) -> float:
     return (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()
+
+
+def office_queues(db: CentralDB, office: str) -> list[dict]:
+    """The queues a counter may call or transfer to: the catalogue's services (and its priority
+    series), then any other prefix with tickets today; each with its names and who is waiting."""
+    stats = queue_stats(db, office)["services"]
+    found: dict[str, dict] = {}
+    catalogue = db.catalogue(office)
+    data = {}
+    if catalogue is not None:
+        try:
+            data = tomllib.loads(catalogue.body.decode("utf-8"))
+        except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+            data = {}
+    services = data.get("services") if isinstance(data.get("services"), list) else []
+    for service in services:
+        prefix = service.get("prefix") if isinstance(service, dict) else None
+        if isinstance(prefix, str) and PREFIX_RE.match(prefix):
+            found.setdefault(prefix, {"prefix": prefix, "name_id": str(service.get("name_id") or prefix),
+                                      "name_en": str(service.get("name_en") or prefix)})
+    priority = data.get("priority_prefix")
+    if isinstance(priority, str) and PREFIX_RE.match(priority):
+        found.setdefault(priority, {"prefix": priority, "name_id": "Prioritas", "name_en": "Priority"})
+    for prefix in stats:
+        found.setdefault(prefix, {"prefix": prefix, "name_id": prefix, "name_en": prefix})
+    return [{**q, "waiting": stats.get(q["prefix"], {}).get("waiting", 0)} for q in found.values()]

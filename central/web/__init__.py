@@ -12,7 +12,7 @@ from __future__ import annotations
 from flask import Flask
 
 from ..db import CentralDB
-from . import base, display, ticket
+from . import base, display, staff_pages, ticket
 from .headers import add_security_headers
 from .i18n import install as install_i18n
 from .ratelimit import RateLimiter
@@ -27,3 +27,4 @@ def register(app: Flask, db: CentralDB, *, public_rate: float = 2.0, public_burs
     app.register_blueprint(base.blueprint)
     app.register_blueprint(ticket.make_blueprint(db, limiter))
     app.register_blueprint(display.make_blueprint(db, limiter))
+    app.register_blueprint(staff_pages.make_blueprint(db))
