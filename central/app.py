@@ -12,7 +12,7 @@ from flask import Flask, Response, g, jsonify, request
 
 from shared.jsonapi import ApiError, JsonApi
 
-from . import API_PREFIX, __version__, counter_api, counter_queue, kiosk_commands
+from . import API_PREFIX, __version__, counter_api, counter_queue, kiosk_commands, survey
 from .auth import Principal, authenticate
 from .db import CentralDB
 from .protocol import (
@@ -155,6 +155,7 @@ def create_app(db: CentralDB, max_batch: int = MAX_BATCH, pull_health=None) -> F
             raise ApiError(400, "malformed", "events must be a list")
         to_apply, over = events[:max_batch], events[max_batch:]
         accepted, rejected = db.ingest(principal.subject, office, to_apply, texts)
+        survey.record_events(db, principal.subject, office, to_apply, accepted)
         refused = [r for r in rejected if r["reason"] in TENANCY_REASONS]
         if refused:
             db.count_refused(principal.token_id, len(refused))
@@ -225,5 +226,29 @@ def create_app(db: CentralDB, max_batch: int = MAX_BATCH, pull_health=None) -> F
         return jsonify(ticket=ticket, counter=principal.subject, server_time=utc_now_iso())
 
     counter_api.register(app, db, require, check_office_access, json_object)
+
+    @app.get(f"{API_PREFIX}/offices/<office>/ikm")
+    def get_ikm(office: str):
+        """The survey index over a date range (docs/openapi.yaml); ?format=csv for a spreadsheet."""
+        principal = require("counter")
+        check_office_access(principal, office)
+        args = request.args
+        fmt = args.get("format", "json")
+        if fmt not in ("json", "csv"):
+            raise ApiError(400, "malformed", "format must be json or csv")
+        first, today = survey.default_range()
+        try:
+            report = survey.ikm_report(db, office, args.get("from") or first, args.get("to") or today,
+                                       args.get("by") or None)
+        except survey.SurveyInputError as err:
+            raise ApiError(400, "malformed", str(err)) from None
+        g.note = f"respondents={report.count}"
+        if fmt == "csv":
+            response = Response(survey.csv_text(report), content_type="text/csv; charset=utf-8")
+            response.headers["Content-Disposition"] = (
+                f'attachment; filename="ikm-{office}-{report.date_from}-{report.date_to}.csv"')
+            return response
+        return jsonify(**report.to_dict(), server_time=utc_now_iso())
+
     register_web(app, db)
     return app

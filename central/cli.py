@@ -21,7 +21,7 @@ from pathlib import Path
 
 from shared.logsetup import setup_logging
 
-from . import __version__, counter_queue, logpull, staff_cli
+from . import __version__, counter_queue, logpull, staff_cli, survey
 from .auth import ROLES, issue_token
 from .db import CentralDB
 from .protocol import PREFIX_RE, office_problem
@@ -252,6 +252,26 @@ def cmd_quarantine(args) -> int:
     return EXIT_OK
 
 
+def cmd_ikm(args) -> int:
+    first, today = survey.default_range()
+    try:
+        report = survey.ikm_report(open_db(args.db), check_office(args.office),
+                                   args.date_from or first, args.date_to or today, args.by)
+    except survey.SurveyInputError as err:
+        raise CliError(str(err)) from None
+    if args.csv:
+        sys.stdout.write(survey.csv_text(report))
+    elif args.json:
+        print_json(report.to_dict())
+    else:
+        print(f"office {report.office}  {report.date_from} .. {report.date_to}  respondents {report.count}")
+        for g in [*report.rows, report.total]:
+            label = "TOTAL" if g is report.total else g.group
+            ikm = f"IKM {g.ikm}  mutu {g.band.grade} ({g.band.quality_id})" if g.result else "no responses"
+            print(f"  {label:<24} {g.count:>6}  {ikm}")
+    return EXIT_OK if report.count else EXIT_NOTHING
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--db", default=default_db(), metavar="PATH",
@@ -339,6 +359,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--office", help="only this office's kiosks")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_quarantine)
+
+    p = sub.add_parser("ikm", parents=[common], help="the survey index (IKM, PermenPAN-RB 14/2017) of an office",
+                       description="The IKM of OFFICE's survey responses answered FROM..TO (both included), "
+                                   "overall and per group; exit 3 when there are no responses in the range.")
+    p.add_argument("office", metavar="OFFICE")
+    p.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD", help="first day (default: 1 January this year)")
+    p.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help="last day (default: today)")
+    p.add_argument("--by", choices=survey.GROUPINGS, help="one row per service, day, month, quarter or year")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--csv", action="store_true", help="CSV for a spreadsheet: NRR per element, IKM, band")
+    out.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_ikm)
     logpull.register(sub, common, CliError, open_db)
     staff_cli.register(sub, common, CliError, open_db)
     return parser

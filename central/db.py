@@ -105,7 +105,32 @@ MIGRATIONS = [
     ALTER TABLE tickets ADD COLUMN token TEXT;
     CREATE INDEX tickets_token ON tickets(token);
     """,
-    # 5: staff who log in to the counter and report pages (central/staff.py): users with a
+    # survey: Survei Kepuasan Masyarakat responses (central/survey.py); the nine scores u1-u9 in
+    # the regulation's order, one response per ticket and per kiosk event.
+    """
+    CREATE TABLE survey_responses(
+        id INTEGER PRIMARY KEY,
+        office TEXT NOT NULL,
+        source TEXT NOT NULL,
+        event_id TEXT UNIQUE,
+        kiosk_id TEXT,
+        ticket_id TEXT UNIQUE,
+        service TEXT,
+        answered_on TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        u1 INTEGER NOT NULL, u2 INTEGER NOT NULL, u3 INTEGER NOT NULL,
+        u4 INTEGER NOT NULL, u5 INTEGER NOT NULL, u6 INTEGER NOT NULL,
+        u7 INTEGER NOT NULL, u8 INTEGER NOT NULL, u9 INTEGER NOT NULL,
+        age_band TEXT,
+        sex TEXT,
+        education TEXT,
+        occupation TEXT,
+        lang TEXT,
+        complaint TEXT
+    );
+    CREATE INDEX survey_office_day ON survey_responses(office, answered_on);
+    """,
+    # 6: staff who log in to the counter and report pages (central/staff.py): users with a
     # scrypt password hash, server-side sessions (the cookie holds a secret, the row its hash),
     # login failures for throttling, the audit of every state change, the counters per office.
     """
@@ -150,7 +175,7 @@ MIGRATIONS = [
         PRIMARY KEY (office, name)
     );
     """,
-    # 6: the counter actions beyond call-next (central/counter_queue.py): the service queue a
+    # 7: the counter actions beyond call-next (central/counter_queue.py): the service queue a
     # transferred ticket waits in now, its first call (waiting time), how it ended (served or
     # skipped), and every call and recall in order (what a lobby display announces).
     """
@@ -170,7 +195,7 @@ MIGRATIONS = [
     );
     CREATE INDEX counter_calls_office ON counter_calls(office, id);
     """,
-    # 7: commands for a kiosk (central/kiosk_commands.py): lock or unlock, picked up by the
+    # 8: commands for a kiosk (central/kiosk_commands.py): lock or unlock, picked up by the
     # kiosk's agent on its next pull and confirmed by its next heartbeat.
     """
     CREATE TABLE kiosk_commands(

@@ -11,6 +11,8 @@ import json.scanner
 import re
 from datetime import datetime, timezone
 
+from shared import survey_wire
+
 MAX_ID_LEN = 128
 # SQLite stores 64-bit integers; anything beyond is refused here rather than overflowing there.
 MAX_INT = 2**63 - 1
@@ -197,6 +199,9 @@ def event_problem(event, kiosk_id: str) -> str | None:
         return "created_at must be a timestamp string"
     if event["kind"].startswith(TICKET_KIND_PREFIX):
         return ticket_problem(event.get("ticket"))
+    if event["kind"] == survey_wire.KIND:
+        problem = survey_wire.response_problem(event.get(survey_wire.BODY_KEY))
+        return f"{survey_wire.BODY_KEY}: {problem}" if problem else None
     return None
 
 

@@ -1,5 +1,6 @@
 // Lobby display: asks for the office's calls every second; a call not seen before (number,
-// counter and time) flashes and is announced: the chime, then the call as spoken by the server.
+// counter and time) shows and flashes at once, and is announced in turn: the chime, then the
+// call as spoken by the server (calls made together are spoken one after the other).
 // Errors (a server restart) show "reconnecting" and back off to at most 10 s; nothing to reload.
 (function () {
   "use strict";
@@ -66,7 +67,6 @@
     if (speaking || !queue.length) { return; }
     speaking = true;
     var call = queue.shift();
-    showLatest(call);
     var spoken = audioUrl.replace("NUMBER", encodeURIComponent(call.number))
       .replace("COUNTER", encodeURIComponent(call.counter)) + "?lang=" + lang;
     play(chimeUrl, function () {
@@ -81,6 +81,7 @@
     if (seen === null && state.recent.length) { showLatest(state.recent[0]); }
     seen = {};
     state.recent.forEach(function (c) { seen[key(c)] = true; });
+    if (fresh.length) { showLatest(fresh[fresh.length - 1]); }
     fresh.forEach(function (c) { queue.push(c); });
     announce();
   }

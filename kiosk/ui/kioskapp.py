@@ -29,14 +29,17 @@ from ..lobby import open_lobby
 from ..printing import TicketPrinting
 from ..sdnotify import Notifier, WatchdogPinger
 from . import screens  # noqa: F401  (registers the Screen classes with the Factory)
+from .survey import SCREENS as SURVEY_SCREENS
+from .survey import SurveyFlow
 from .worker import Worker
 
 log = logging.getLogger("kiosk.ui")
 HERE = Path(__file__).parent
 KV_DIR = HERE / "screens"
-SCREENS = ("home", "closed", "services", "detail", "priority", "printing", "ticket", "message", "pin", "staff")
+SCREENS = ("home", "closed", "services", "detail", "priority", "printing", "ticket", "message", "pin", "staff",
+           *SURVEY_SCREENS)
 NO_IDLE = ("home", "closed", "printing")
-APPLICANT = ("services", "detail", "priority", "message")  # a lock takes the applicant off these at once
+APPLICANT = ("services", "detail", "priority", "message", *SURVEY_SCREENS)  # a lock takes the applicant off these at once
 WARN_IDLE = APPLICANT  # these warn "Still there?" before going home; the ticket screen counts down
 IDLE_WARNING_S = 15  # the warning shows for the last 15 s of ui.idle_seconds
 FAILED_TICKET_S = 60  # a number that did not print stays up this long: the applicant writes it down
@@ -167,6 +170,7 @@ class KioskApp(App):
         self.shown_at = -1e9
         self._watching = False
         self._pending_catalogue = None
+        self.survey = SurveyFlow(self)
 
     # -- Kivy App plumbing --------------------------------------------------------------------
 
@@ -371,6 +375,7 @@ class KioskApp(App):
 
     def touched(self):
         self.last_touch = self.monotonic()
+        self.survey.touched(self.last_touch)
 
     def tick(self, dt):
         """Twice a second: the clock on the home screen, idle return, the staff gesture, polling."""
