@@ -15,7 +15,7 @@ from functools import wraps
 
 from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
 
-from .. import counter_queue, kiosk_commands, reports, reports_svg, staff
+from .. import counter_queue, ikm, kiosk_commands, reports, reports_svg, staff, survey
 from ..db import CentralDB
 from .i18n import Texts
 
@@ -101,6 +101,32 @@ TEXTS = Texts("staff", {
     "reports.reason": ("Alasan", "Reason"),
     "reports.none": ("Belum ada data.", "No data yet."),
     "reports.ikm": ("Indeks Kepuasan Masyarakat (IKM)", "Public Satisfaction Index (IKM)"),
+    "ikm.respondents": ("Responden", "Respondents"),
+    "ikm.total": ("IKM unit layanan", "Service unit IKM"),
+    "ikm.none": ("Belum ada jawaban survei pada rentang ini.", "No survey responses in this range."),
+    "ikm.element": ("Unsur", "Element"),
+    "ikm.nrr": ("NRR (1-4)", "NRR (1-4)"),
+    "ikm.index": ("Indeks (25-100)", "Index (25-100)"),
+    "ikm.band": ("Mutu", "Grade"),
+    "ikm.chart": ("Indeks per unsur (25-100)", "Index per element (25-100)"),
+    "ikm.chart.by": ("IKM per {by}", "IKM per {by}"),
+    "ikm.per": ("Per", "Per"),
+    "ikm.by.service": ("layanan", "service"),
+    "ikm.by.day": ("hari", "day"),
+    "ikm.by.month": ("bulan", "month"),
+    "ikm.by.quarter": ("triwulan", "quarter"),
+    "ikm.by.year": ("tahun", "year"),
+    "ikm.bands": ("Mutu pelayanan (PermenPAN-RB 14/2017)", "Service quality bands (PermenPAN-RB 14/2017)"),
+    "ikm.from": ("dari {low}", "from {low}"),
+    "ikm.u1": ("Persyaratan", "Requirements"),
+    "ikm.u2": ("Sistem, mekanisme dan prosedur", "Procedure"),
+    "ikm.u3": ("Waktu penyelesaian", "Service time"),
+    "ikm.u4": ("Biaya/tarif", "Cost"),
+    "ikm.u5": ("Produk spesifikasi jenis pelayanan", "Service product"),
+    "ikm.u6": ("Kompetensi pelaksana", "Staff competence"),
+    "ikm.u7": ("Perilaku pelaksana", "Staff behaviour"),
+    "ikm.u8": ("Penanganan pengaduan, saran dan masukan", "Complaint handling"),
+    "ikm.u9": ("Sarana dan prasarana", "Facilities"),
     "reports.audit": ("Catatan perubahan terakhir", "Latest changes"),
     "reports.at": ("Waktu", "At"),
     "reports.who": ("Oleh", "By"),
@@ -276,6 +302,10 @@ def make_blueprint(db: CentralDB) -> Blueprint:
         day_to = reports.parse_day(request.args.get("to"), day_from)
         return (day_from, day_to) if day_from <= day_to else (day_to, day_from)
 
+    def ikm_grouping() -> str:
+        by = request.args.get("by", "day")
+        return by if by in survey.GROUPINGS else "day"
+
     @bp.get("/reports")
     @supervisor_required
     def reports_page():
@@ -295,11 +325,12 @@ def make_blueprint(db: CentralDB) -> Blueprint:
             TEXTS.t("reports.chart.wait"), [r["service"] for r in times],
             [(TEXTS.t("reports.wait"), [r["wait"]["mean_min"] for r in times]),
              (TEXTS.t("reports.svc"), [r["service_time"]["mean_min"] for r in times])]) if times else None
-        ikm = ikm_section(db, office, day_from, day_to)
+        by = ikm_grouping()
+        ikm_figures = ikm_section(db, office, day_from, day_to, by)
         message = request.args.get("m")
         return render_template(
             "staff/reports.html", office=office, day_from=day_from, day_to=day_to, hourly=hourly, times=times,
-            kiosks=kiosks, hourly_svg=hourly_svg, times_svg=times_svg, ikm=ikm,
+            kiosks=kiosks, hourly_svg=hourly_svg, times_svg=times_svg, ikm=ikm_figures,
             audit=staff.audit_rows(db, office, limit=15),
             message=TEXTS.t(f"msg.{message}") if message in MESSAGES else None)
 
@@ -317,8 +348,8 @@ def make_blueprint(db: CentralDB) -> Blueprint:
             text = reports.times_csv(reports.times(db, office, day_from, day_to))
         elif name == "kiosks":
             text = reports.kiosks_csv(reports.kiosk_health(db, office))
-        elif name == "ikm" and ikm_csv is not None:
-            text = ikm_csv(db, office, day_from, day_to)
+        elif name == "ikm":
+            text = ikm_csv(db, office, day_from, day_to, ikm_grouping())
         else:
             abort(404)
         response = Response(text, mimetype="text/csv")
@@ -340,12 +371,32 @@ def make_blueprint(db: CentralDB) -> Blueprint:
     return bp
 
 
-def ikm_section(db: CentralDB, office: str, day_from: str, day_to: str):
-    """The survey's IKM for the range, once central/survey.py is installed; None before."""
-    return None
+def ikm_section(db: CentralDB, office: str, day_from: str, day_to: str, by: str) -> dict:
+    """The survey's IKM over the range (central/survey.py): overall with its band, per element
+    (NRR 1-4, index 25-100 and band), per period or service (`by`), and the regulation's bands."""
+    report = survey.ikm_report(db, office, day_from, day_to, by)
+    result = report.total.result
+    elements = []
+    for i, element in enumerate(ikm.ELEMENTS, 1):
+        elements.append({
+            "code": f"U{i}", "key": element,
+            "nrr": round(float(result.nrr[element]), 3) if result else None,
+            "index": float(result.element_index(element)) if result else None,
+            "band": result.element_band(element) if result else None,
+        })
+    svg = reports_svg.bar_chart(
+        TEXTS.t("ikm.chart"), [e["code"] for e in elements],
+        [(TEXTS.t("ikm.index"), [e["index"] for e in elements])], width=560) if result else None
+    rows_svg = reports_svg.bar_chart(
+        TEXTS.t("ikm.chart.by", by=TEXTS.t(f"ikm.by.{by}")), [g.group or "-" for g in report.rows],
+        [("IKM", [float(g.ikm) if g.ikm is not None else None for g in report.rows])],
+        width=560) if report.rows else None
+    return {"report": report, "elements": elements, "svg": svg, "rows_svg": rows_svg, "by": by,
+            "bands": ikm.BANDS, "groupings": survey.GROUPINGS}
 
 
-ikm_csv = None
+def ikm_csv(db: CentralDB, office: str, day_from: str, day_to: str, by: str) -> str:
+    return survey.csv_text(survey.ikm_report(db, office, day_from, day_to, by))
 
 
 def _home(session: staff.Session) -> str:

@@ -237,3 +237,29 @@ def test_every_staff_page_renders_in_both_languages(app, known_day):
     for lang in ("id", "en"):
         for path in ("/counter", "/reports?from=2026-11-27", "/staff/login"):
             assert client.get(f"{path}{'&' if '?' in path else '?'}lang={lang}").status_code in (200, 302)
+
+
+def test_ikm_per_element_and_period_with_the_regulations_bands(app, db):
+    from central import survey
+    from central.ikm import ELEMENTS
+
+    for day, score in (("2026-11-26", 2), ("2026-11-27", 4), ("2026-11-27", 3)):
+        assert survey.record_response(db, OFFICE, dict.fromkeys(ELEMENTS, score), source="phone", answered_on=day)
+    client = app.test_client()
+    login(client, "ana")
+    # One day: NRR (4 + 3) / 2 = 3.5 per element -> 3.5 x 25 = 87.50, band B (76.61-88.30).
+    page = client.get("/reports?from=2026-11-27&to=2026-11-27&lang=en").text
+    total = re.search(r'id="ikm-total">(.*?)</p>', page, re.S).group(1)
+    assert "<strong>87.50</strong> (B, good)" in total and "Respondents 2" in total
+    elements = re.search(r'id="ikm-elements">(.*?)</table>', page, re.S).group(1)
+    assert elements.count("<td class=\"n\">3.500</td><td class=\"n\">87.50</td><td>B (good)</td>") == 9
+    # Two days by day: 26th all 2s -> 50.00 D; 27th 87.50 B; together NRR 3 -> 75.00 C (65.00-76.60).
+    page = client.get("/reports?from=2026-11-26&to=2026-11-27&by=day&lang=en").text
+    assert "<strong>75.00</strong> (C, fair)" in page
+    rows = re.findall(r"<tr><td>(2026-11-2\d)</td><td class=\"n\">(\d)</td><td class=\"n\">([\d.]+)</td><td>(\w)",
+                      re.search(r'id="ikm-rows">(.*?)</table>', page, re.S).group(1))
+    assert rows == [("2026-11-26", "1", "50.00", "D"), ("2026-11-27", "2", "87.50", "B")]
+    exported = list(csv.reader(io.StringIO(client.get("/reports/ikm.csv?from=2026-11-26&to=2026-11-27&by=day").text)))
+    assert exported[0][0] == "day" and [r[0] for r in exported[1:]] == ["2026-11-26", "2026-11-27", "TOTAL"]
+    assert exported[-1][-3:] == ["75.00", "C", "kurang baik"]
+    assert 'id="ikm-none"' in client.get("/reports?from=2026-11-28").text
