@@ -25,6 +25,7 @@ from .protocol import (
     utc_now_iso,
 )
 from .quarantine import quarantined_kiosks
+from .web import public_form
 from .web import register as register_web
 
 log = logging.getLogger("central.access")
@@ -40,9 +41,12 @@ TENANCY_REASONS = ("not_owner", "office_mismatch")
 def body_gate(db: CentralDB):
     """Whether the server may read a request's body at all: only a valid token's, and not oversize.
 
-    Otherwise the app gets the request without its body and answers 401 or 413 at once.
+    Otherwise the app gets the request without its body and answers 401 or 413 at once. A public
+    page's small form (the phone survey, central/web/phone_survey.py) needs no token.
     """
     def allowed(headers: dict, content_length: int) -> bool:
+        if public_form(headers, content_length):
+            return True
         return content_length <= MAX_BODY_BYTES and authenticate(db, headers.get("AUTHORIZATION")) is not None
     return allowed
 

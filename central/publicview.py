@@ -15,10 +15,11 @@ import tomllib
 from .db import AVG_SERVICE_WINDOW, CentralDB, _seconds_between
 
 RECENT_CALLS = 8
-COLUMNS = "cursor, office, number, service, prefix, priority, service_day, issued_at, called_at, counter, done_at"
+COLUMNS = "cursor, id, office, number, service, prefix, priority, service_day, issued_at, called_at, counter, done_at"
 
 
 def ticket_by_token(db: CentralDB, token: str) -> dict | None:
+    """The ticket's columns the pages need (its id only to link a survey response; never shown)."""
     row = db.conn().execute(
         f"SELECT {COLUMNS} FROM tickets WHERE token = ? ORDER BY cursor LIMIT 1", (token,)
     ).fetchone()

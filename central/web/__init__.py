@@ -12,10 +12,20 @@ from __future__ import annotations
 from flask import Flask
 
 from ..db import CentralDB
-from . import base, display, staff_pages, ticket
+from . import base, display, phone_survey, staff_pages, ticket
 from .headers import add_security_headers
 from .i18n import install as install_i18n
 from .ratelimit import RateLimiter
+
+# A public page's form (the phone survey: nine answers, four choices, 500 characters of complaint)
+# is far below this; the body of any other request without a token is never read (central/app.py).
+PUBLIC_FORM_MAX_BYTES = 8 * 1024
+
+
+def public_form(headers: dict, content_length: int) -> bool:
+    """Whether the server may read a request body without a token: a small urlencoded form."""
+    kind = headers.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
+    return kind == "application/x-www-form-urlencoded" and 0 < content_length <= PUBLIC_FORM_MAX_BYTES
 
 
 def register(app: Flask, db: CentralDB, *, public_rate: float = 2.0, public_burst: int = 60) -> None:
@@ -27,4 +37,5 @@ def register(app: Flask, db: CentralDB, *, public_rate: float = 2.0, public_burs
     app.register_blueprint(base.blueprint)
     app.register_blueprint(ticket.make_blueprint(db, limiter))
     app.register_blueprint(display.make_blueprint(db, limiter))
+    app.register_blueprint(phone_survey.make_blueprint(db, limiter))
     app.register_blueprint(staff_pages.make_blueprint(db))

@@ -9,7 +9,7 @@ and keeps asking, and shows the ticket once it arrives.
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, render_template, url_for
+from flask import Blueprint, jsonify, render_template, url_for
 
 from shared.jsonapi import ApiError
 
@@ -60,14 +60,12 @@ def make_blueprint(db: CentralDB, limiter) -> Blueprint:
 
     def status_of(token: str) -> dict | None:
         status = ticket_status(db, token)
-        if status is not None and status["status"] == "done":
-            status["survey_url"] = survey_url(token)
-        if status is not None:
-            status.pop("office")
+        if status is None:
+            return None
+        status.pop("office")
+        if status["status"] == "done":
+            status["survey_url"] = url_for("phone_survey.form", token=token)
         return status
-
-    def survey_url(token: str) -> str | None:
-        return url_for("ticket.survey", token=token) if "ticket.survey" in current_app.view_functions else None
 
     @bp.get("/t/<token>")
     def page(token: str):

@@ -163,3 +163,47 @@ def test_every_text_has_both_languages(texts):
     for key, pair in {**texts.table, **BASE}.items():
         assert len(pair) == 2 and all(pair), key
         assert re.findall(r"{\w+}", pair[0]) == re.findall(r"{\w+}", pair[1]), key
+
+
+def survey_form(**overrides):
+    form = {"requirements": "4", "procedure": "3", "service_time": "2", "cost": "4", "product": "3",
+            "competence": "4", "behaviour": "4", "complaints": "1", "facilities": "3", "sex": "female",
+            "complaint": "Toilet kotor"}
+    form.update(overrides)
+    return {k: v for k, v in form.items() if v is not None}
+
+
+def test_the_phone_survey_opens_once_served_and_counts_one_response_per_ticket(server, db, kiosk_token,
+                                                                               counter_token):
+    from central import survey
+
+    issue(server, kiosk_token, [1])
+    token = token_of(1)
+    url = f"{server.url}/t/{token}/survey"
+    assert "setelah Anda selesai dilayani" in requests.get(url, timeout=5).text
+    assert requests.post(url, data=survey_form(), timeout=5).status_code == 409
+    call(server, counter_token)
+    assert "survey_url" not in status(server, token).json(), "called, not yet done"
+    call(server, counter_token)  # the counter moves on: A001 is done
+    body = status(server, token).json()
+    assert body["status"] == "done" and body["survey_url"] == f"/t/{token}/survey"
+    form = requests.get(url, timeout=5)
+    assert form.status_code == 200 and form.text.count('type="radio"') == 36
+    assert "Apakah petugas sopan dan ramah?" in form.text and "Sangat sopan dan ramah" in form.text
+    missing = requests.post(url, data=survey_form(cost=None), timeout=5)
+    assert missing.status_code == 400 and "kesembilan" in missing.text
+    assert len(re.findall(r"required\s+checked", missing.text)) == 8, "the eight answers given are kept"
+    bad = requests.post(url, data=survey_form(sex="robot"), timeout=5)
+    assert bad.status_code == 400 and "respondent.sex" in bad.text
+    sent = requests.post(url, data=survey_form(), timeout=5, allow_redirects=False)
+    assert sent.status_code == 303
+    assert "Terima kasih" in requests.get(server.url + sent.headers["Location"], timeout=5).text
+    again = requests.post(url, data=survey_form(requirements="1"), timeout=5)
+    assert again.status_code == 409 and "sudah diisi" in again.text
+    assert "sudah diisi" in requests.get(url, timeout=5).text
+    row = db.conn().execute("SELECT * FROM survey_responses").fetchall()
+    assert len(row) == 1
+    assert (row[0]["source"], row[0]["ticket_id"], row[0]["u1"], row[0]["u8"], row[0]["sex"], row[0]["complaint"]) \
+        == ("phone", "t-K1-A1", 4, 1, "female", "Toilet kotor")
+    report = survey.ikm_report(db, "BLITAR", "2000-01-01", "2100-01-01", None)
+    assert report.count == 1

@@ -76,3 +76,32 @@ def test_a_ticket_not_synced_yet_says_so_then_appears(central, browser):
     assert not browser.find_element(By.ID, "unknown").is_displayed()
     assert text_of(browser, "status") == "Menunggu" and text_of(browser, "ahead") == "0"
     assert time.monotonic() - started < SHOWS_WITHIN_S
+
+
+def test_once_served_the_page_links_the_survey_and_takes_one_response(central, browser):
+    set_viewport(browser, PHONE)
+    mine = central.issue("E001")
+    central.issue("E002")
+    desk = central.counter("7")
+    browser.get(f"{central.url}/t/{mine}")
+    assert not browser.find_element(By.ID, "survey").is_displayed()
+    central.call_next(desk, "E")
+    central.call_next(desk, "E")  # E001 done
+    wait_for("the survey link", lambda: browser.find_element(By.ID, "survey").is_displayed(), SHOWS_WITHIN_S, 0.2)
+    assert text_of(browser, "status") == "Selesai dilayani"
+    browser.find_element(By.ID, "survey-link").click()
+    radios = browser.find_elements(By.CSS_SELECTOR, "input[type=radio]")
+    assert len(radios) == 36
+    shot(browser, "central-survey.png")
+    for element in ("requirements", "procedure", "service_time", "cost", "product", "competence", "behaviour",
+                    "complaints", "facilities"):
+        radio = browser.find_element(By.CSS_SELECTOR, f"input[name={element}][value='3']")
+        browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", radio)
+        radio.click()
+    browser.find_element(By.ID, "send").click()
+    wait_for("the thanks", lambda: "Terima kasih" in text_of(browser, "result"), 10, 0.1)
+    row = central.db.conn().execute("SELECT source, u1, u9 FROM survey_responses").fetchall()
+    assert [tuple(r) for r in row] == [("phone", 3, 3)]
+    browser.back()
+    browser.refresh()
+    assert "sudah diisi" in text_of(browser, "result")
