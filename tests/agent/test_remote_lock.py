@@ -1,8 +1,10 @@
-"""Lock and unlock a kiosk from the central server, end to end: a real `kiosk-central serve`
-process on loopback, a real `kiosk agent` process, the kiosk's real SQLite store, and the
-touchscreen's façade (Lobby.watch, what the UI polls twice a second) seeing the closed screen."""
+"""Lock and unlock a kiosk from the report page, end to end: a supervisor logged in to a real
+`kiosk-central serve` process on loopback presses lock, a real `kiosk agent` process picks the
+command up, the kiosk's real SQLite store holds the lock, the touchscreen's façade (Lobby.watch,
+what the UI polls twice a second) sees the closed screen, and the page shows the confirmation."""
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -80,8 +82,18 @@ def test_supervisor_locks_and_unlocks_a_kiosk_through_its_agent(tmp_path, centra
     try:
         wait_for("the kiosk's first heartbeat", lambda: (db.kiosk(KIOSK) or {}).get("last_heartbeat_at"))
         lobby.watch()
-        command = kiosk_commands.request(db, KIOSK, "lock", "user:ana", "printer jammed", office=OFFICE)
+        page = requests.Session()
+        form = page.get(f"{url}/staff/login", timeout=5).text
+        token = re.search(r'name="form_token" value="([^"]+)"', form).group(1)
+        page.post(f"{url}/staff/login", data={"form_token": token, "username": "ana", "password": PASSWORD}, timeout=10)
+        report = page.get(f"{url}/reports", timeout=5).text
+        csrf = re.search(r'name="csrf" value="([^"]+)"', report).group(1)
+        assert f'id="lock-{KIOSK}"' in report
+        sent = page.post(f"{url}/reports/kiosks/{KIOSK}/lock", data={"csrf": csrf, "reason": "printer jammed"},
+                         timeout=5, allow_redirects=False)
+        assert sent.status_code == 303
         requested = time.monotonic()
+        command = kiosk_commands.latest_per_kiosk(db, OFFICE)[KIOSK]
         snapshot = wait_for("the touchscreen to see the lock", lambda: (lobby.watch() or lobby.snapshot()).locked
                             and lobby.snapshot(), timeout=15, interval=0.5)
         assert snapshot.locked and not snapshot.open
@@ -94,9 +106,14 @@ def test_supervisor_locks_and_unlocks_a_kiosk_through_its_agent(tmp_path, centra
                              kiosk_commands.command(db, command["id"]))
         assert confirmed["fetched_at"] <= confirmed["confirmed_at"] and confirmed["applied_at"]
         assert db.kiosk(KIOSK)["last_heartbeat"]["lock"]["locked"] is True
+        row = re.search(rf'<tr id="kiosk-{KIOSK}">(.*?)</tr>', page.get(f"{url}/reports?lang=en", timeout=5).text,
+                        re.S).group(1)
+        assert "lock confirmed by the kiosk at" in row and ">locked<" in row and f'id="unlock-{KIOSK}"' in row
         # The lock refuses tickets exactly as `kiosk lock` does.
         assert lobby.issuer.check(config.catalogue.services[0]).code == "locked"
-        unlock = kiosk_commands.request(db, KIOSK, "unlock", "user:ana", office=OFFICE)
+        page.post(f"{url}/reports/kiosks/{KIOSK}/unlock", data={"csrf": csrf}, timeout=5)
+        unlock = kiosk_commands.latest_per_kiosk(db, OFFICE)[KIOSK]
+        assert unlock["action"] == "unlock" and unlock["id"] > command["id"]
         wait_for("the touchscreen to reopen", lambda: not lobby.snapshot().locked, timeout=15, interval=0.5)
         wait_for("the unlock's confirmation", lambda: kiosk_commands.command(db, unlock["id"])["confirmed_at"])
         # Confirmed commands are not served again: the agent stays unlocked.
