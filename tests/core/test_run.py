@@ -43,6 +43,15 @@ def test_kiosk_run_issues_prints_and_syncs(tmp_path):
         assert page.status_code == 200 and ticket["number"] in page.text
         listing = subprocess.run([*kiosk, "tickets"], capture_output=True, text=True, timeout=60).stdout
         assert ticket["page_url"] in listing
+        # the staff pages: the demo supervisor logs in with the password from its 0600 file
+        password_file = var / "run" / "staff-demo.password"
+        assert password_file.stat().st_mode & 0o077 == 0
+        staff = requests.Session()
+        form = staff.get(f"http://127.0.0.1:{central_port}/staff/login", timeout=10).text
+        token = form.split('name="form_token" value="')[1].split('"')[0]
+        landed = staff.post(f"http://127.0.0.1:{central_port}/staff/login", timeout=10, data={
+            "form_token": token, "username": "demo", "password": password_file.read_text().strip()})
+        assert landed.url.endswith("/reports") and "demo (supervisor)" in landed.text
         # the touchscreen came up on a virtual display, since this environment has none
         wait_for("the touchscreen", lambda: subprocess.run(["pgrep", "-f", "--", f"--config {config} ui"], capture_output=True).returncode == 0, 30)
     finally:
@@ -51,4 +60,5 @@ def test_kiosk_run_issues_prints_and_syncs(tmp_path):
     assert "started a virtual one (Xvfb" in out
     assert "virtual printer on" in out
     assert f"lobby display (a TV, full screen): http://127.0.0.1:{central_port}/display/" in out
+    assert f"staff pages: http://127.0.0.1:{central_port}/counter" in out
     assert launcher.returncode == 0, out[-2000:]
