@@ -90,6 +90,7 @@ def print_json(obj) -> None:
 def cmd_serve(args) -> int:
     from .app import create_app
     from .server import ServerThread
+    from .web import staff_pages
 
     setup_logging(args.log_level)
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
@@ -102,6 +103,7 @@ def cmd_serve(args) -> int:
     try:
         puller = logpull.Scheduler(db, args.pull_every) if args.pull_every else None
         app = create_app(db, pull_health=puller.health if puller else None)
+        app.config[staff_pages.SECURE_COOKIES] = args.secure_cookies
         server = ServerThread(app, host, port, threads=args.threads, per_client=args.per_client)
     except OSError as err:
         raise CliError(f"cannot listen on {host}:{port}: {err.strerror or err}", EXIT_FAILED) from None
@@ -295,6 +297,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"connections one address may hold open (default {LIMITS['per_client']}; 0 = no cap, "
                         "only behind a reverse proxy that limits them itself)")
     p.add_argument("--log-level", choices=["debug", "info", "warning", "error"], default="info")
+    p.add_argument("--secure-cookies", action="store_true",
+                   help="mark the staff pages' cookies Secure (behind a reverse proxy that serves https; "
+                        "over https directly they are Secure anyway)")
     p.add_argument("--pull-every", type=logpull.every_seconds, metavar="S",
                    help="also pull the kiosks' ticket logs every S seconds (see `kiosk-central pull`)")
     p.set_defaults(func=cmd_serve)

@@ -74,7 +74,7 @@ def confirm_from_heartbeat(db: CentralDB, kiosk_id: str, heartbeat: dict) -> int
     """
     block = heartbeat.get("commands") if isinstance(heartbeat, dict) else None
     applied = block.get("applied") if isinstance(block, dict) else None
-    if not isinstance(applied, list):
+    if not isinstance(applied, list) or not applied:
         return 0
     now = utc_now_iso()
     changed = 0

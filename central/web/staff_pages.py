@@ -13,7 +13,7 @@ import secrets
 from datetime import datetime, timezone
 from functools import wraps
 
-from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, g, redirect, render_template, request, url_for
 
 from .. import counter_queue, ikm, kiosk_commands, reports, reports_svg, staff, survey
 from ..db import CentralDB
@@ -22,6 +22,7 @@ from .i18n import Texts
 COOKIE = "staff_session"
 LOGIN_COOKIE = "staff_login"  # the login form's own CSRF value (there is no session yet)
 NEXT_PAGES = ("/counter", "/reports")
+SECURE_COOKIES = "STAFF_SECURE_COOKIES"  # app.config key: mark the staff cookies Secure over plain http too
 
 TEXTS = Texts("staff", {
     "login.title": ("Masuk petugas", "Staff login"),
@@ -404,8 +405,10 @@ def _home(session: staff.Session) -> str:
 
 
 def _set_cookie(response: Response, name: str, value: str, max_age: int) -> None:
-    response.set_cookie(name, value, max_age=max_age, httponly=True, samesite="Strict", secure=request.is_secure,
-                        path="/")
+    # Behind a reverse proxy that terminates https the request arrives as http: `serve
+    # --secure-cookies` marks them Secure all the same.
+    secure = request.is_secure or bool(current_app.config.get(SECURE_COOKIES))
+    response.set_cookie(name, value, max_age=max_age, httponly=True, samesite="Strict", secure=secure, path="/")
 
 
 def _refused(kind: str, status: int) -> Response:

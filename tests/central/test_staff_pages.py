@@ -74,6 +74,9 @@ def test_login_sets_a_strict_httponly_session_cookie_and_lands_on_the_role_page(
                             data={"form_token": token, "username": "ana", "password": PASSWORD})
     assert reply.headers["Location"] == "/reports"
     assert any(h.startswith("staff_session=") and "Secure" in h for h in reply.headers.getlist("Set-Cookie"))
+    app.config["STAFF_SECURE_COOKIES"] = True  # `serve --secure-cookies`, behind an https proxy
+    reply = login(app.test_client(), "rina")
+    assert any(h.startswith("staff_session=") and "Secure" in h for h in reply.headers.getlist("Set-Cookie"))
 
 
 def test_wrong_password_forged_login_form_and_throttling(app, db):
