@@ -17,6 +17,7 @@ from datetime import datetime
 from .db import AVG_SERVICE_WINDOW, CentralDB
 from .protocol import PREFIX_RE, utc_now_iso
 from .staff import audit
+from .txlock import hold
 
 SERVED, SKIPPED = "served", "skipped"
 QUEUE = "coalesce(t.queue_prefix, t.prefix)"
@@ -79,6 +80,7 @@ def call_next(db: CentralDB, office: str, prefix: str, counter: str, actor: str)
     """
     now = utc_now_iso()
     with db.write() as conn:
+        hold(db, conn, "queue:" + office)  # two counters never call the same ticket
         current = _current(conn, office, counter)
         _finish(conn, office, counter, SERVED, now)
         if current is not None:
@@ -108,6 +110,7 @@ def _by_id(conn, ticket_id: str):
 def _act_on_current(db: CentralDB, office: str, counter: str, actor: str, action: str, change) -> dict:
     now = utc_now_iso()
     with db.write() as conn:
+        hold(db, conn, "queue:" + office)
         row = _current(conn, office, counter)
         if row is None:
             raise NoCurrentTicket(f"counter {counter} is serving no ticket: call one first")

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta, timezone
 
 from .db import CentralDB
 from .protocol import office_problem
+from .txlock import hold
 
 ROLES = ("counter", "supervisor")
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,31}$")
@@ -249,7 +250,8 @@ def _throttled(conn, subject: str, now: datetime) -> int | None:
     return None
 
 
-def _note_failure(conn, subject: str, limit: int, now: datetime) -> None:
+def _note_failure(db: CentralDB, conn, subject: str, limit: int, now: datetime) -> None:
+    hold(db, conn, "login:" + subject)  # parallel guesses each count
     row = conn.execute("SELECT failures, first_at FROM staff_login_failures WHERE subject = ?", (subject,)).fetchone()
     if row is None or datetime.fromisoformat(row["first_at"]) < now - timedelta(minutes=WINDOW_MIN):
         failures, first = 1, iso(now)
@@ -279,7 +281,7 @@ def login(db: CentralDB, username: str, password: str, address: str, now: dateti
     if not ok or row is None or row["disabled_at"]:
         with db.write() as wconn:
             for subject, limit in subjects:
-                _note_failure(wconn, subject, limit, now)
+                _note_failure(db, wconn, subject, limit, now)
             audit(wconn, f"user:{username}" if row else "anonymous", row["office"] if row else None,
                   "login.failed", username[:64], f"from {address}", iso(now))
         raise LoginRefused("wrong user name or password, or the account is disabled")

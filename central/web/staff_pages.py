@@ -250,15 +250,12 @@ def make_blueprint(db: CentralDB) -> Blueprint:
             abort(400)
         return back()
 
-    def seat_or_pick():
-        return g.staff.counter
-
     def known_queue(prefix: str) -> bool:
         return any(q["prefix"] == prefix for q in counter_queue.office_queues(db, g.staff.user.office))
 
     @bp.post("/counter/next")
     def counter_next():
-        seat, prefix = seat_or_pick(), request.form.get("queue", "")
+        seat, prefix = g.staff.counter, request.form.get("queue", "")
         if not seat:
             return back()
         if not known_queue(prefix):
@@ -267,7 +264,7 @@ def make_blueprint(db: CentralDB) -> Blueprint:
         return back() if ticket else back("nobody", q=prefix)
 
     def on_current(action):
-        seat = seat_or_pick()
+        seat = g.staff.counter
         if not seat:
             return back()
         try:
