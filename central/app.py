@@ -51,8 +51,9 @@ def body_gate(db: CentralDB):
     return allowed
 
 
-def create_app(db: CentralDB, max_batch: int = MAX_BATCH, pull_health=None) -> Flask:
-    """`pull_health`: the log-pull scheduler's health() when `serve --pull-every` runs one."""
+def create_app(db: CentralDB, max_batch: int = MAX_BATCH, pull_health=None, public_limit: tuple | None = None) -> Flask:
+    """`pull_health`: the log-pull scheduler's health() when `serve --pull-every` runs one;
+    `public_limit`: (requests per second, burst) per client address on the public pages."""
     app = JsonApi("central", "docs/openapi.yaml")
     app.body_gate = body_gate(db)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
@@ -254,5 +255,5 @@ def create_app(db: CentralDB, max_batch: int = MAX_BATCH, pull_health=None) -> F
             return response
         return jsonify(**report.to_dict(), server_time=utc_now_iso())
 
-    register_web(app, db)
+    register_web(app, db, *(public_limit or ()))
     return app

@@ -28,7 +28,12 @@ def public_form(headers: dict, content_length: int) -> bool:
     return kind == "application/x-www-form-urlencoded" and 0 < content_length <= PUBLIC_FORM_MAX_BYTES
 
 
-def register(app: Flask, db: CentralDB, *, public_rate: float = 2.0, public_burst: int = 60) -> None:
+# Per client address on the public pages: a ticket page polls every 4 s, a display every 1 s.
+PUBLIC_RATE = 2.0
+PUBLIC_BURST = 60
+
+
+def register(app: Flask, db: CentralDB, public_rate: float = PUBLIC_RATE, public_burst: int = PUBLIC_BURST) -> None:
     """`public_rate` requests per second per client address, with bursts up to `public_burst`."""
     limiter = RateLimiter(public_rate, public_burst)
     app.extensions["central.public_limiter"] = limiter

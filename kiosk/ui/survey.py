@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 
 from kivy.app import App
+from kivy.clock import Clock
 from kivy.factory import Factory
 from kivy.graphics import Color, Ellipse, Line
 from kivy.properties import BooleanProperty, DictProperty, NumericProperty, ObjectProperty, StringProperty
@@ -22,15 +23,16 @@ from kivy.uix.widget import Widget
 
 from ..locale import both
 from ..survey import MAX_COMPLAINT, QuestionsError, SurveyGate, SurveySession, load_questions, send
-from .screens import KioskScreen, spawn
+from .screens import KioskScreen
 
 log = logging.getLogger("kiosk.ui.survey")
 SCREENS = ("survey", "surveyabout", "surveytext")
 INK = (0.07, 0.07, 0.07, 1)
 # Red to green, and the mouth says it too (colour is not the only cue).
 FACE_COLOURS = {1: (0.91, 0.36, 0.30, 1), 2: (0.98, 0.70, 0.30, 1), 3: (0.72, 0.86, 0.40, 1), 4: (0.35, 0.78, 0.42, 1)}
-KEY_HEIGHT = 38
-SHOWN_CHARS = 120
+KEY_HEIGHT = 36
+KEY_HEIGHT_PORTRAIT = 56  # a portrait screen has the room
+SHOWN_CHARS = 40  # one line with the count on a 800 px screen
 MOUTH_CURVE = {1: -1.0, 2: -0.4, 3: 0.45, 4: 1.0}  # < 0 frown, > 0 smile
 
 
@@ -240,19 +242,30 @@ class SurveyaboutScreen(KioskScreen):
         a = app()
         box = self.ids.sections
         box.clear_widgets()
+        if not hasattr(self, "_headings"):
+            a.bind(lang=self._retitle)
+        self._headings = []
         services = [(s.key, {"id": s.name_id, "en": s.name_en or s.name_id}) for s in a.kiosk_config.catalogue.services]
         fields = [("service", dict(zip(("id", "en"), both("survey.service"))), services)]
         fields += [(f.key, f.titles, [(code, {lang: f.label(code, lang) for lang in ("id", "en")}) for code in f.choices])
                    for f in a.survey.questions.respondent]
         for key, titles, choices in fields:
-            heading = spawn("SurveyHeading", key=key, titles=titles)
+            heading = Factory.SurveyHeading()
+            heading.titles = titles
+            self._headings.append(heading)
             box.add_widget(heading)
             grid = Factory.ChipGrid(cols=2 if key == "service" else 4)
             for code, texts in choices:
                 grid.add_widget(Factory.ChoiceChip(field=key, code=code, texts=texts))
             box.add_widget(grid)
         self.refresh_chosen()
+        self._retitle()
         return False
+
+    def _retitle(self, *args):
+        lang = app().lang
+        for heading in self._headings:
+            heading.text = heading.titles.get(lang) or heading.titles["id"]
 
     def refresh_chosen(self):
         session = app().survey.session
@@ -272,22 +285,47 @@ class SurveytextScreen(KioskScreen):
         from .keyboard import OnScreenKeyboard
 
         a = app()
-        holder = self.ids.keys
+        holder = self.ids.keyboard_box
         if not holder.children:
             self.keyboard = OnScreenKeyboard(layout="text", max_length=MAX_COMPLAINT)
             self.keyboard.bind(text=lambda kb, value: setattr(self, "typed", value))
             holder.add_widget(self.keyboard)
-        self.keyboard.key_height = a.s * KEY_HEIGHT  # five rows, the text and the buttons on 480 px
+            fit = Clock.create_trigger(self._fit_captions, 0)
+            self.keyboard.bind(size=fit, upper=fit)
+            a.bind(lang=fit, large=fit, s=fit, portrait=fit)
+        self._fit_captions()
         session = a.survey.session
         self.keyboard.text = (session.complaint or "") if session else ""
         return False
+
+    def _fit_captions(self, *args):
+        """The worded keys (Delete, Capitals, Space) at their narrowest on this page: wrapped, and
+        smaller when a word is still wider than its key."""
+        from .keyboard import CAPTION_KEYS
+
+        # five rows, the text and the buttons on 480 px; the keyboard re-lays its rows on a change of
+        # app.s but not of key_height, hence the explicit _sizes()
+        self.keyboard.key_height = app().s * (KEY_HEIGHT_PORTRAIT if app().portrait else KEY_HEIGHT)
+        self.keyboard._sizes()
+        for key, button in self.keyboard.keys.items():
+            if key not in CAPTION_KEYS or button.width <= 1:
+                continue
+            button.text_size = (button.width - 4, None)
+            button.halign = "center"
+            button.texture_update()
+            height = self.keyboard.key_height
+            while button.font_size > 10 and (button.texture_size[0] > button.width - 2
+                                             or button.texture_size[1] > height - 2):
+                button.font_size -= 1
+                button.texture_update()
+            button.height = height  # KeyButton's kv rule grows a key with its text: kept in its row
 
     def shown_text(self, *deps) -> str:
         a = app()
         if not self.typed:
             return a.t("survey.note_hint")
         tail = self.typed if len(self.typed) <= SHOWN_CHARS else "\u2026" + self.typed[-SHOWN_CHARS:]
-        return f"{tail}\n{a.t('survey.note_count', n=len(self.typed), max=MAX_COMPLAINT)}"
+        return f"{tail}   ({a.t('survey.note_count', n=len(self.typed), max=MAX_COMPLAINT)})"
 
     def send(self, with_text: bool):
         app().survey.send(self.typed if with_text else None)

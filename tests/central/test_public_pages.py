@@ -207,3 +207,23 @@ def test_the_phone_survey_opens_once_served_and_counts_one_response_per_ticket(s
         == ("phone", "t-K1-A1", 4, 1, "female", "Toilet kotor")
     report = survey.ikm_report(db, "BLITAR", "2000-01-01", "2100-01-01", None)
     assert report.count == 1
+
+
+def test_every_public_page_and_its_errors_carry_the_security_headers(db):
+    from central.app import create_app
+    from central.server import ServerThread
+
+    app = create_app(db)
+    limiter = app.extensions["central.public_limiter"]
+    with ServerThread(app) as srv:
+        answers = {path: requests.get(srv.url + path, timeout=5) for path in (
+            "/", f"/t/{token_of(1)}", f"/t/{token_of(1)}/survey", "/t/bad", f"/display/{OFFICE}", "/display/a%20b")}
+        limiter.burst, limiter.rate = 0, 0.01
+        answers["429"] = requests.get(f"{srv.url}/display/{OFFICE}", timeout=5)
+    assert [a.status_code for a in answers.values()] == [200, 200, 404, 404, 200, 404, 429]
+    for path, answer in answers.items():
+        assert answer.headers["Content-Type"].startswith("text/html"), path
+        assert "frame-ancestors 'none'" in answer.headers["Content-Security-Policy"], path
+        assert answer.headers["X-Content-Type-Options"] == "nosniff", path
+        assert answer.headers["Referrer-Policy"] == "no-referrer", path
+        assert "<script>" not in answer.text, path

@@ -67,3 +67,31 @@ def test_public_pages_answer_429_with_retry_after_past_the_limit(db):
     assert int(answers[-1].headers["Retry-After"]) >= 1
     assert "Content-Security-Policy" in answers[-1].headers
     assert health.status_code == 200, "the kiosks' API is not behind the public limit"
+
+
+def test_serve_takes_the_public_limit_from_its_options(tmp_path):
+    import subprocess
+    import sys
+
+    from support.waiting import free_port, stop_process, wait_for
+
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "central", "serve", "--db", str(tmp_path / "c.db"),
+                             "--listen", f"127.0.0.1:{port}", "--public-rate", "0.1", "--public-burst", "3"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}/api/v1/public/tickets/" + "x" * 22
+
+        def answer():
+            try:
+                return requests.get(url, timeout=2).status_code
+            except requests.RequestException:
+                return None
+
+        codes = [wait_for("the server", answer, 20, 0.1)] + [requests.get(url, timeout=2).status_code for _ in range(3)]
+    finally:
+        stop_process(proc)
+    assert codes == [404, 404, 404, 429]
+    bad = subprocess.run([sys.executable, "-m", "central", "serve", "--public-rate", "0"], capture_output=True,
+                         text=True, timeout=30)
+    assert bad.returncode == 2 and "--public-rate: 0 is out of range" in bad.stderr
