@@ -22,6 +22,7 @@ from .i18n import Texts
 COOKIE = "staff_session"
 LOGIN_COOKIE = "staff_login"  # the login form's own CSRF value (there is no session yet)
 NEXT_PAGES = ("/counter", "/reports")
+COUNTER_REFRESH_MS = 10_000  # how often the counter page takes in new waiting counts (static/counter.js)
 SECURE_COOKIES = "STAFF_SECURE_COOKIES"  # app.config key: mark the staff cookies Secure over plain http too
 
 TEXTS = Texts("staff", {
@@ -237,6 +238,7 @@ def make_blueprint(db: CentralDB) -> Blueprint:
         return render_template(
             "staff/counter.html", office=office, seat=seat, counters=staff.counters(db, office), current=current,
             queues=counter_queue.office_queues(db, office), recent=counter_queue.recent_calls(db, office, 8),
+            refresh_ms=COUNTER_REFRESH_MS,
             message=TEXTS.t(f"msg.{message}", queue=request.args.get("q", "")) if message in MESSAGES else None)
 
     def back(message: str | None = None, **params):
