@@ -354,6 +354,7 @@ def make_blueprint(db: CentralDB) -> Blueprint:
             abort(404)
         response = Response(text, mimetype="text/csv")
         response.headers["Content-Disposition"] = f'attachment; filename="{office}-{name}-{day_from}-{day_to}.csv"'
+        response.headers["Cache-Control"] = "no-store"
         return response
 
     @bp.post("/reports/kiosks/<kiosk_id>/<action>")

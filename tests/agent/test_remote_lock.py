@@ -109,8 +109,11 @@ def test_supervisor_locks_and_unlocks_a_kiosk_through_its_agent(tmp_path, centra
         row = re.search(rf'<tr id="kiosk-{KIOSK}">(.*?)</tr>', page.get(f"{url}/reports?lang=en", timeout=5).text,
                         re.S).group(1)
         assert "lock confirmed by the kiosk at" in row and ">locked<" in row and f'id="unlock-{KIOSK}"' in row
-        # The lock refuses tickets exactly as `kiosk lock` does.
+        # The lock refuses tickets exactly as `kiosk lock` does, and the technician sees who locked it.
         assert lobby.issuer.check(config.catalogue.services[0]).code == "locked"
+        status = subprocess.run([sys.executable, "-m", "kiosk", "--config", str(config_path), "status"],
+                                capture_output=True, text=True, timeout=30, cwd=REPO)
+        assert "LOCKED by central:user:ana (printer jammed)" in status.stdout, status.stdout + status.stderr
         page.post(f"{url}/reports/kiosks/{KIOSK}/unlock", data={"csrf": csrf}, timeout=5)
         unlock = kiosk_commands.latest_per_kiosk(db, OFFICE)[KIOSK]
         assert unlock["action"] == "unlock" and unlock["id"] > command["id"]
