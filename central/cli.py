@@ -270,9 +270,11 @@ def cmd_quarantine(args) -> int:
 
 def cmd_ikm(args) -> int:
     first, today = survey.default_range()
+    date_from, date_to = args.date_from or first.isoformat(), args.date_to or today.isoformat()
+    if date_from > date_to:
+        raise CliError(f"--from {date_from} is after --to {date_to}")
     try:
-        report = survey.ikm_report(open_db(args.db), check_office(args.office),
-                                   args.date_from or first, args.date_to or today, args.by)
+        report = survey.ikm_report(open_db(args.db), check_office(args.office), date_from, date_to, args.by)
     except survey.SurveyInputError as err:
         raise CliError(str(err)) from None
     if args.csv:

@@ -108,8 +108,9 @@ def response_problem(body) -> str | None:
     if service is not None and not (isinstance(service, str) and SERVICE_RE.match(service)):
         return "service must be a service key (a-z, 0-9, '-', '_', at most 64) or null"
     ticket_id = body.get("ticket_id")
-    if ticket_id is not None and not (isinstance(ticket_id, str) and 0 < len(ticket_id) <= MAX_ID):
-        return f"ticket_id must be a string of 1-{MAX_ID} characters or null"
+    if ticket_id is not None and not (isinstance(ticket_id, str) and 0 < len(ticket_id) <= MAX_ID
+                                      and ticket_id.isprintable()):
+        return f"ticket_id must be 1-{MAX_ID} printable characters or null"
     lang = body.get("lang")
     if lang is not None and not (isinstance(lang, str) and LANG_RE.match(lang)):
         return "lang must be a language code (2-3 letters a-z) or null"

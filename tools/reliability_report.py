@@ -31,6 +31,10 @@ CAMPAIGNS = [
                    "delivered) and visible in `kiosk status`, the stored heartbeat and the server's list; after "
                    "`kiosk sync quarantine retry --all` the server holds every event once and every ticket in its "
                    "newest state"),
+    ("survey-sync", "survey responses (SKM) queued between tickets, pushed by the real agent through dropped, reset, "
+                    "cut and malformed replies, 503s and half-applied batches: every response held and counted "
+                    "exactly once, malformed ones refused for good and quarantined, and the IKM the server reports "
+                    "equals the IKM of the kiosk's own answers"),
     ("printer", "every fake-printer fault (paper out/near end, cover open, offline, silent, stall, garbage, "
                 "unplug, unplug or paper out mid-ticket) over a day: each ticket printed or print_failed, staff "
                 "reprint puts every number on paper, no call past its timeouts"),
@@ -50,6 +54,10 @@ CAMPAIGNS = [
     ("print-any-script-58mm", "emoji, right-to-left, control characters, long words on 58 mm paper: plain ASCII"),
     ("print-any-script-80mm", "the same on 80 mm paper"),
     ("ui-any-script", "the touchscreen (Kivy under Xvfb) shows a catalogue in any script"),
+    ("voice", "whole applicant sessions by voice taps (touch to hear, touch again to choose) on the touchscreen "
+              "under Xvfb while espeak-ng works, is slow (1.5 s), hangs, has no sound card or is not installed, in "
+              "turn: every session prints its ticket and ends with voice mode off, and no voice touch waits for "
+              "speech; the working engine's tap-to-first-audio is measured"),
     ("hostile-input", "hypothesis: integers past 64 bits, JSON nested past 32 levels, lone surrogates in any "
                       "field, log API numbers in Unicode digits: a 4xx with a reason from both servers, never a 5xx, "
                       "nothing stored"),

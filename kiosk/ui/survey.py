@@ -130,12 +130,13 @@ class SurveyFlow:
                    buttons=[("common.ok", a.go_home)])
             return
         try:
-            self.questions
+            questions = self.questions  # the file is read once, at the first start
         except QuestionsError as err:
             log.error("the survey cannot start: %s", err)
             a.show("message", title_key="error.title", body_key="error.body", buttons=[("common.ok", a.go_home)])
             return
         self.session = SurveySession()
+        log.info("survey started (%d elements)", len(questions.elements))
         self.show_element(0)
 
     def show_element(self, index: int):
@@ -193,7 +194,6 @@ class SurveyFlow:
             return
         session.set_complaint(complaint)
         session.sent = True
-        self.gate.answered(a.monotonic())
         lang = a.lang
 
         def job(lobby):
@@ -204,6 +204,7 @@ class SurveyFlow:
 
     def _sent(self, event_id):
         log.info("survey response queued as event %s", event_id)
+        self.gate.answered(self.app.monotonic())  # only a stored response closes the session's survey
         self.session = None
         self.app.show("message", title_key="survey.thanks_title", body_key="survey.thanks_body",
                       buttons=[("common.done", self.app.go_home)])
