@@ -12,7 +12,7 @@ from flask import Flask, Response, g, jsonify, request
 
 from shared.jsonapi import ApiError, JsonApi
 
-from . import API_PREFIX, __version__, bookings, survey
+from . import API_PREFIX, __version__, bookings, counter_api, counter_queue, kiosk_commands, survey
 from .auth import Principal, authenticate
 from .db import CentralDB
 from .protocol import (
@@ -184,6 +184,7 @@ def create_app(db: CentralDB, max_batch: int = MAX_BATCH, pull_health=None, publ
         body = json_object()
         office = kiosk_office(principal, body)
         db.record_heartbeat(principal.subject, office, body)
+        kiosk_commands.confirm_from_heartbeat(db, principal.subject, body)
         return jsonify(ok=True, server_time=utc_now_iso())
 
     @app.get(f"{API_PREFIX}/offices/<office>/catalogue")
@@ -209,7 +210,7 @@ def create_app(db: CentralDB, max_batch: int = MAX_BATCH, pull_health=None, publ
         day = request.args.get("service_day") or None
         if day is not None and not SERVICE_DAY_RE.match(day):
             raise ApiError(400, "malformed", "service_day must be YYYY-MM-DD")
-        stats = db.queue_stats(office, day)
+        stats = counter_queue.queue_stats(db, office, day)
         return jsonify(**stats, booked=bookings.booked_counts(db, office, stats["service_day"]), server_time=utc_now_iso())
 
     @app.get(f"{API_PREFIX}/offices/<office>/bookings")
@@ -257,10 +258,12 @@ def create_app(db: CentralDB, max_batch: int = MAX_BATCH, pull_health=None, publ
         check_office_access(principal, office)
         if not PREFIX_RE.match(prefix):
             raise ApiError(404, "not_found", "prefix must be 1-8 letters A-Z")
-        ticket = bookings.call_next(db, office, prefix, principal.subject)
+        ticket = counter_queue.call_next(db, office, prefix, principal.subject, f"token:{principal.subject}")
         if ticket is None:
             return Response(status=204)
         return jsonify(ticket=ticket, counter=principal.subject, server_time=utc_now_iso())
+
+    counter_api.register(app, db, require, check_office_access, json_object)
 
     @app.get(f"{API_PREFIX}/offices/<office>/ikm")
     def get_ikm(office: str):

@@ -160,6 +160,88 @@ MIGRATIONS = [
     CREATE INDEX booking_checkins_office_day ON booking_checkins(office, day, code);
     CREATE INDEX booking_checkins_ticket ON booking_checkins(ticket_id);
     """,
+    # 7: staff who log in to the counter and report pages (central/staff.py): users with a
+    # scrypt password hash, server-side sessions (the cookie holds a secret, the row its hash),
+    # login failures for throttling, the audit of every state change, the counters per office.
+    """
+    CREATE TABLE staff_users(
+        username TEXT PRIMARY KEY,
+        role TEXT NOT NULL CHECK (role IN ('counter', 'supervisor')),
+        office TEXT NOT NULL,
+        password_hash TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        password_changed_at TEXT NOT NULL,
+        disabled_at TEXT
+    );
+    CREATE TABLE staff_sessions(
+        session_hash TEXT PRIMARY KEY,
+        username TEXT NOT NULL,
+        csrf TEXT NOT NULL,
+        counter TEXT,
+        created_at TEXT NOT NULL,
+        last_seen_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+    );
+    CREATE INDEX staff_sessions_user ON staff_sessions(username);
+    CREATE TABLE staff_login_failures(
+        subject TEXT PRIMARY KEY,
+        failures INTEGER NOT NULL,
+        first_at TEXT NOT NULL,
+        locked_until TEXT
+    );
+    CREATE TABLE staff_audit(
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        office TEXT,
+        action TEXT NOT NULL,
+        target TEXT,
+        detail TEXT
+    );
+    CREATE INDEX staff_audit_office ON staff_audit(office, at);
+    CREATE TABLE office_counters(
+        office TEXT NOT NULL,
+        name TEXT NOT NULL,
+        PRIMARY KEY (office, name)
+    );
+    """,
+    # 8: the counter actions beyond call-next (central/counter_queue.py): the service queue a
+    # transferred ticket waits in now, its first call (waiting time), how it ended (served or
+    # skipped), and every call and recall in order (what a lobby display announces).
+    """
+    ALTER TABLE tickets ADD COLUMN queue_prefix TEXT;
+    ALTER TABLE tickets ADD COLUMN first_called_at TEXT;
+    ALTER TABLE tickets ADD COLUMN outcome TEXT;
+    ALTER TABLE tickets ADD COLUMN recalls INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE counter_calls(
+        id INTEGER PRIMARY KEY,
+        office TEXT NOT NULL,
+        counter TEXT NOT NULL,
+        ticket_id TEXT NOT NULL,
+        number TEXT NOT NULL,
+        action TEXT NOT NULL,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL
+    );
+    CREATE INDEX counter_calls_office ON counter_calls(office, id);
+    """,
+    # 9: commands for a kiosk (central/kiosk_commands.py): lock or unlock, picked up by the
+    # kiosk's agent on its next pull and confirmed by its next heartbeat.
+    """
+    CREATE TABLE kiosk_commands(
+        id INTEGER PRIMARY KEY,
+        kiosk_id TEXT NOT NULL,
+        office TEXT,
+        action TEXT NOT NULL CHECK (action IN ('lock', 'unlock')),
+        reason TEXT NOT NULL DEFAULT '',
+        requested_by TEXT NOT NULL,
+        requested_at TEXT NOT NULL,
+        fetched_at TEXT,
+        applied_at TEXT,
+        confirmed_at TEXT
+    );
+    CREATE INDEX kiosk_commands_kiosk ON kiosk_commands(kiosk_id, id);
+    """,
 ]
 
 # The ticket as its latest event carried it, with the server's own columns.

@@ -98,7 +98,24 @@ class Launcher:
         token_file.write_text(token + "\n")
         token_file.chmod(0o600)
         self.say(f"central server on {url} (database {db})")
+        self.add_demo_staff(central, db, office)
         return url
+
+    def add_demo_staff(self, central: list[str], db: Path, office: str) -> None:
+        """Counters 1-3 and a supervisor `demo` for /counter and /reports; its password in a 0600 file."""
+        def cli(*argv, stdin=None):
+            return subprocess.run([*central, *argv, "--db", str(db)], input=stdin, capture_output=True, text=True,
+                                  timeout=30)
+
+        cli("counters", office, "1", "2", "3")
+        password_file = self.run_dir / "staff-demo.password"
+        if '"username": "demo"' not in cli("users", "list", "--json").stdout:
+            password = secrets.token_urlsafe(12)
+            password_file.write_text(password + "\n")
+            password_file.chmod(0o600)
+            cli("users", "add", "demo", "--role", "supervisor", "--office", office, "--password-stdin",
+                stdin=password + "\n")
+        self.staff_password_file = password_file
 
     def start_printer(self) -> Path:
         link = self.var / "printer.tty"
@@ -236,6 +253,8 @@ class Launcher:
         self.say(f"each ticket's page is in its QR; the URLs: .venv/bin/kiosk --config {config} tickets")
         self.say(f"call the next number: .venv/bin/kiosk-central call-next {office} A --counter 1 "
                  f"--db {self.var / 'central.db'}")
+        self.say(f"staff pages: {url}/counter and {url}/reports (user demo, password: "
+                 f"cat {getattr(self, 'staff_password_file', 'var/run/staff-demo.password')})")
 
     def supervise(self, main: subprocess.Popen | None) -> int:
         stop = {"now": False}
