@@ -78,6 +78,9 @@ class OnScreenKeyboard(BoxLayout):
                 box.add_widget(Widget(size_hint_x=margin))
             for key, width in row:
                 button = Factory.KeyButton(size_hint_x=width)
+                # as tall as its row, whatever KeyButton's kv rule makes of a caption's texture: a key
+                # taller than its row would overlap the row above and take its taps
+                button.size_hint_y = 1
                 button.kb_key = key
                 button.bind(on_release=lambda b: self.press(b.kb_key))
                 if key in CAPTION_KEYS:
@@ -101,7 +104,6 @@ class OnScreenKeyboard(BoxLayout):
             for button in box.children:
                 if not hasattr(button, "kb_key"):
                     continue
-                button.height = height
                 button.font_size = a.f * (18 if button.kb_key in CAPTION_KEYS else 28 if self.layout == "code" else 22)
         self.size_hint_y = None
         self.height = len(self.children) * height + max(0, len(self.children) - 1) * gap

