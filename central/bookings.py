@@ -21,8 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from .db import TICKETS, CentralDB
-from .db import _ticket_dict as ticket_dict
+from .db import CentralDB
 from .protocol import OFFICE_RE, utc_now_iso
 
 log = logging.getLogger("central.bookings")
@@ -429,33 +428,6 @@ def booked_counts(db: CentralDB, office: str, day: str | None) -> dict[str, dict
         "JOIN tickets t ON t.id = b.ticket_id WHERE t.office = ? AND t.service_day = ? GROUP BY t.prefix "
         "ORDER BY t.prefix", (office, day))
     return {r["prefix"]: {"checked_in": r["checked_in"], "waiting": r["checked_in"] - r["called"]} for r in rows}
-
-
-def call_next(db: CentralDB, office: str, prefix: str, counter: str) -> dict | None:
-    """`CentralDB.call_next`, except that a waiting booked number the kiosk checked in with "ahead"
-    (kiosk.toml bookings.ahead_of_walk_ins) is called before the walk-ins of its series, earliest
-    slot first. The called ticket's `central.booking` marks a booked arrival ({slot, unverified})."""
-    now = utc_now_iso()
-    with db.write() as conn:
-        row = conn.execute(
-            "SELECT t.id FROM booking_checkins b JOIN tickets t ON t.id = b.ticket_id "
-            "WHERE t.office = ? AND t.prefix = ? AND t.called_at IS NULL AND b.ahead = 1 "
-            "AND t.service_day = (SELECT max(service_day) FROM tickets WHERE office = ?) "
-            "ORDER BY t.priority DESC, b.slot, t.cursor LIMIT 1",
-            (office, prefix, office),
-        ).fetchone()
-        if row is not None:
-            conn.execute("UPDATE tickets SET done_at = ? WHERE office = ? AND counter = ? AND done_at IS NULL",
-                         (now, office, counter))
-            conn.execute("UPDATE tickets SET called_at = ?, counter = ? WHERE id = ?", (now, counter, row["id"]))
-    if row is None:
-        ticket = db.call_next(office, prefix, counter)
-    else:
-        found = db.conn().execute(f"{TICKETS} WHERE t.id = ?", (row["id"],)).fetchone()
-        ticket = ticket_dict(found)
-    if ticket is not None:
-        ticket["central"]["booking"] = booked_marks(db, [ticket["id"]]).get(ticket["id"])
-    return ticket
 
 
 def demo_rows(office: str, services: list[str], now: datetime, count: int) -> list[Row]:

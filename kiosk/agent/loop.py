@@ -26,6 +26,7 @@ from . import state
 from .backlog import backlog_level
 from .backoff import Backoff
 from .client import UNREACHABLE, CentralClient, CentralError, DateSample
+from .commands import pull_commands
 from .heartbeat import heartbeat_body
 from .pull import pull_bookings, pull_catalogue, pull_queue, record_clock
 from .push import DrainResult, drain
@@ -172,8 +173,11 @@ class Agent:
         return result
 
     def pull(self) -> dict:
-        """Catalogue, then queue statistics; the server's Date is recorded whatever happens."""
+        """Catalogue, queue statistics, then commands (lock, unlock); the server's Date is recorded
+        whatever happens. Commands are asked for after a failed pull too, unless the server is
+        unreachable (one timeout per turn is enough)."""
         outcome = {}
+        unreachable = False
         try:
             outcome["catalogue"], catalogue = pull_catalogue(self.store, self.client, self.config, self.clock)
             if catalogue is not None:
@@ -184,8 +188,19 @@ class Agent:
             self._error("pull", err)
             log.warning("pull failed (%s): %s", err.kind, err)
             outcome["pull_error"] = str(err)
+            unreachable = err.kind in UNREACHABLE
         finally:
             self._record_clock()
+        if unreachable:
+            return outcome
+        try:
+            applied = pull_commands(self.store, self.client, self.config.kiosk.id, self.clock)
+            if applied:
+                outcome["commands"] = applied
+                self.next_heartbeat = 0.0  # confirm now, not at the next scheduled heartbeat
+        except CentralError as err:
+            self._error("pull", err)
+            log.warning("command pull failed (%s): %s", err.kind, err)
         return outcome
 
     def pull_bookings(self) -> str:

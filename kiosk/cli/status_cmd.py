@@ -66,7 +66,10 @@ def status(ctx: Context, args) -> int:
     out = info["outbox"]
     print(f"Kiosk        {info['kiosk_id']} ({info['office_code']}), version {info['version']}")
     print(f"Config       {info['config']}")
-    print(f"Service day  {info['service_day']}{'  LOCKED by staff' if info['locked'] else ''}")
+    lock = info["lock"] if isinstance(info["lock"], dict) else {}
+    # "central:user:NAME" when a supervisor locked it from the report page (docs/central.md).
+    locked = f"  LOCKED by {lock.get('by') or 'staff'}" + (f" ({lock['reason']})" if lock.get("reason") else "")
+    print(f"Service day  {info['service_day']}{locked if info['locked'] else ''}")
     print(f"Clock        {clock['now']}  {'trusted' if clock['trusted'] else 'NOT trusted (no NTP sync, no recent server check)'}")
     printer = info["printer"] or {}
     print(f"Printer      {printer.get('state', 'unknown')}  {printer.get('detail', '')}".rstrip())

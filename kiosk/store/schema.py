@@ -89,7 +89,11 @@ MIGRATIONS: list[str] = [
     CREATE INDEX outbox_pending ON outbox (seq) WHERE delivered_at IS NULL;
     CREATE INDEX outbox_quarantined ON outbox (seq) WHERE quarantined_at IS NOT NULL AND delivered_at IS NULL;
     """,
-    # 4: M-Paspor check-in (kiosk/checkin). `bookings` is the office's pulled list, only what
+    # 4: each ticket's unguessable token, the key of its page on the central server (docs/central.md).
+    """
+    ALTER TABLE tickets ADD COLUMN token TEXT;
+    """,
+    # 5: M-Paspor check-in (kiosk/checkin). `bookings` is the office's pulled list, only what
     # check-in needs (no full name, no document numbers), replaced on each pull and purged after
     # its day. `checkins` holds this kiosk's check-ins (local = 1, at most one per booking and day:
     # the index is the last guard against a second number) and the other kiosks' pulled from the
