@@ -85,7 +85,10 @@ def mounted_image(root: Path, usr_local: Path):
             (root / sub).mkdir()
             run(["mount", "--bind", f"/{sub}", root / sub], timeout=30)
             mounts.append(root / sub)
-        run(["mount", "-o", "remount,bind,ro", root / "usr"], timeout=30)
+        # Both read-only: a cleanup that removed the image while they were still mounted (a killed
+        # test) must not reach the host's /usr or /dev. Device nodes still work on a read-only mount.
+        for sub in ("usr", "dev"):
+            run(["mount", "-o", "remount,bind,ro", root / sub], timeout=30)
         usr_local.mkdir(parents=True, exist_ok=True)
         run(["mount", "--bind", usr_local, root / "usr/local"], timeout=30)
         mounts.append(root / "usr/local")
