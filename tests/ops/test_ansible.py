@@ -25,6 +25,8 @@ from installkit import REPO, can_chroot, clean_env, host_wheelhouse, kiosk_wheel
 from support import sshd
 from support.waiting import free_port, stop_process, wait_for
 
+from kiosk.admin_pin import verify_pin
+
 PLAYBOOK_DIR = REPO / "deploy" / "ansible"
 BIN = Path(sys.executable).parent
 OFFICES = {"BLITAR": "Kantor Imigrasi Kelas II Non TPI Blitar", "MALANG": "Kantor Imigrasi Kelas I TPI Malang"}
@@ -39,6 +41,7 @@ KIOSKS = {
 NOT_ATTACHED = ["display", "touch", "printer", "printer access"]
 RECAP = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
 VAULT_PASSWORD = "test vault password"
+PINS = {"BLITAR": "246810"}  # MALANG leaves the PIN to its technician
 
 
 def central(*args: str, timeout: float = 30) -> subprocess.CompletedProcess:
@@ -88,6 +91,7 @@ class Fleet:
             write_yaml(group / "main.yml", {
                 "kiosk_office": office, "kiosk_office_name": name, "kiosk_central_url": self.central_url,
                 "kiosk_central_token": "{{ vault_kiosk_central_tokens[kiosk_id] }}",
+                **({"kiosk_admin_pin": "{{ vault_kiosk_admin_pin }}"} if office in PINS else {}),
             })
             (group / "vault.yml").write_text(self.vault(office))
         return folder
@@ -98,7 +102,8 @@ class Fleet:
         if plain.exists():
             return plain.read_text()
         write_yaml(plain, {"vault_kiosk_central_tokens": {
-            kiosk: self.tokens[kiosk] for kiosk, spec in KIOSKS.items() if spec["office"] == office}})
+            kiosk: self.tokens[kiosk] for kiosk, spec in KIOSKS.items() if spec["office"] == office},
+            **({"vault_kiosk_admin_pin": PINS[office]} if office in PINS else {})})
         ansible("ansible-vault", "encrypt", "--vault-password-file", self.password_file, plain, env=self.env())
         text = plain.read_text()
         assert text.startswith("$ANSIBLE_VAULT;") and self.tokens[f"{office.lower()}-1"] not in text
@@ -189,8 +194,8 @@ def test_three_kiosks_installed_provisioned_and_registered(fleet):
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
     assert set(recap) == set(KIOSKS)
     assert all(recap[k]["changed"] > 0 and recap[k]["failed"] == 0 for k in KIOSKS), recap
-    for token in fleet.tokens.values():
-        assert token.split(".")[1] not in proc.stdout + proc.stderr  # no_log: the secret never shows
+    for secret in [*(t.split(".")[1] for t in fleet.tokens.values()), *PINS.values()]:
+        assert secret not in proc.stdout + proc.stderr  # no_log and stdin: a secret never shows
 
     wheel = kiosk_wheel(host_wheelhouse())
     for kiosk, spec in KIOSKS.items():
@@ -203,6 +208,10 @@ def test_three_kiosks_installed_provisioned_and_registered(fleet):
         assert cfg["printer"]["device"] == spec["printer"] and cfg["ui"]["rotation"] == spec["rotation"]
         assert cfg["central"] == {"url": fleet.central_url, "token_file": "central.token"}
         assert cfg["store"]["path"] == "/var/lib/kiosk/kiosk.db"
+        if spec["office"] in PINS:
+            assert verify_pin(PINS[spec["office"]], cfg["admin"]["pin_hash"]), kiosk
+        else:
+            assert "admin" not in cfg, kiosk
         for secret in ("kiosk.toml", "central.token", "log.token"):
             st = (etc / secret).stat()
             assert (stat.S_IMODE(st.st_mode), st.st_uid) == (0o600, 0), f"{kiosk}: {secret}"
