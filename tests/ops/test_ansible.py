@@ -8,6 +8,7 @@ a doctor FAIL stops the play, and an overlapping number block stops it before an
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import json
 import os
 import re
@@ -276,3 +277,26 @@ def test_ansible_lint_is_clean(tmp_path):
                           timeout=300, env=env, cwd=PLAYBOOK_DIR)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
     assert "Profile 'production' was required, and it passed" in proc.stdout + proc.stderr
+
+
+def test_the_block_check_names_every_problem_and_allows_other_offices_the_same_numbers():
+    spec = importlib.util.spec_from_file_location("kiosk_blocks", PLAYBOOK_DIR / "filter_plugins" / "kiosk_blocks.py")
+    blocks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(blocks)
+    hostvars = {
+        "a1": {"kiosk_office": "A", "kiosk_number_block": "1-499"},
+        "a2": {"kiosk_office": "A", "kiosk_number_block": "500-999"},  # adjacent: fine
+        "a3": {"kiosk_office": "A", "kiosk_number_block": "999-1200"},  # shares 999 with a2
+        "b1": {"kiosk_office": "B", "kiosk_number_block": "1-999"},  # another office: fine
+        "b2": {"kiosk_office": "B", "kiosk_number_block": "900-100"},
+        "b3": {"kiosk_office": "B", "kiosk_number_block": "1 to 9"},
+        "c1": {"kiosk_number_block": "1-9"},
+    }
+    assert blocks.kiosk_block_problems(hostvars, list(hostvars)) == [
+        "a2 (500-999) and a3 (999-1200) overlap in office A: two applicants would hold the same number; "
+        "give them separate blocks",
+        "b2: kiosk_number_block '900-100' must be FROM-TO with FROM <= TO, e.g. 1-499",
+        "b3: kiosk_number_block '1 to 9' must be FROM-TO with FROM <= TO, e.g. 1-499",
+        "c1: kiosk_office not set in the inventory",
+    ]
+    assert blocks.kiosk_block_problems(hostvars, ["a1", "a2", "b1"]) == []
