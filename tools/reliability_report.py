@@ -25,12 +25,20 @@ CAMPAIGNS = [
     ("network", "a simulated office day through the fault proxy (refuse, reset, black hole, delay, dropped or "
                 "cut or malformed replies, 5xx/429, part of a batch), the link flapping every few minutes: "
                 "nothing lost or duplicated, issue latency unchanged, agent memory flat"),
+    ("checkin", "M-Paspor scans over an office day at two kiosks with real agents whose links flap independently: "
+                "no second number for a booking whose check-in the kiosk held, none from one kiosk, every check-in "
+                "on the server exactly once, and the server's duplicate report names exactly the bookings two "
+                "kiosks checked in while they could not see each other"),
     ("quarantine", "a simulated office day with a real `kiosk agent` process and a central server that refuses 1 "
                    "event in 200 for good (a `retry: false` verdict or a 422 for the whole request): every other "
                    "event delivered exactly once and in order, the refused ones quarantined (none lost, none "
                    "delivered) and visible in `kiosk status`, the stored heartbeat and the server's list; after "
                    "`kiosk sync quarantine retry --all` the server holds every event once and every ticket in its "
                    "newest state"),
+    ("survey-sync", "survey responses (SKM) queued between tickets, pushed by the real agent through dropped, reset, "
+                    "cut and malformed replies, 503s and half-applied batches: every response held and counted "
+                    "exactly once, malformed ones refused for good and quarantined, and the IKM the server reports "
+                    "equals the IKM of the kiosk's own answers"),
     ("printer", "every fake-printer fault (paper out/near end, cover open, offline, silent, stall, garbage, "
                 "unplug, unplug or paper out mid-ticket) over a day: each ticket printed or print_failed, staff "
                 "reprint puts every number on paper, no call past its timeouts"),
