@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import sqlite3
 import time
 
 from flask import Flask, Response, g, jsonify, request
@@ -15,6 +14,7 @@ from shared.jsonapi import ApiError, JsonApi
 from . import API_PREFIX, __version__
 from .auth import Principal, authenticate
 from .db import CentralDB
+from .dialect import Busy
 from .protocol import (
     PREFIX_RE,
     json_depth_problem,
@@ -65,9 +65,10 @@ def create_app(db: CentralDB, max_batch: int = MAX_BATCH, pull_health=None) -> F
         log.info("%s %s %s %s %.1fms %s", request.method, request.path, response.status_code, who, ms, g.get("note", ""))
         return response
 
-    @app.errorhandler(sqlite3.OperationalError)
-    def _db_busy(err: sqlite3.OperationalError):
-        # A locked database is load, not a fault: tell the kiosk when to come back.
+    @app.errorhandler(Busy)
+    def _db_busy(err: Busy):
+        # A locked database, a lost race or a lost connection is load, not a fault: tell the kiosk
+        # when to come back (its batch was not applied; the retry is safe).
         logging.getLogger("central").warning("database busy: %s", err)
         response = jsonify(error="busy", message="the server is busy; retry later")
         response.status_code = 503

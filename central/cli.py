@@ -13,7 +13,6 @@ import logging
 import os
 import re
 import signal
-import sqlite3
 import sys
 import threading
 import tomllib
@@ -24,6 +23,7 @@ from shared.logsetup import setup_logging
 from . import __version__, logpull
 from .auth import ROLES, issue_token
 from .db import CentralDB
+from .dialect import DatabaseError, is_postgres_url, redacted, sqlite_path
 from .protocol import PREFIX_RE, office_problem
 from .quarantine import declared, quarantined_kiosks
 from .server import LIMITS
@@ -55,16 +55,21 @@ def parse_listen(text: str) -> tuple[str, int]:
     return host, port
 
 
-def open_db(path: str) -> CentralDB:
+def open_db(url: str) -> CentralDB:
+    """`url`: a SQLite file (a path or sqlite:///path) or a postgresql:// URL."""
+    postgres = is_postgres_url(url)
     try:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        db = CentralDB(path)
-    except (OSError, sqlite3.Error, RuntimeError) as err:
-        raise CliError(f"cannot open database {path}: {err} (check the path exists and is writable)", EXIT_FAILED) from None
+        if not postgres:
+            Path(sqlite_path(url)).parent.mkdir(parents=True, exist_ok=True)
+        db = CentralDB(url)
+    except (OSError, ValueError, DatabaseError, RuntimeError) as err:
+        hint = ("check the server is running, the URL (host, port or ?host=/socket/dir, database, user) and that "
+                "the user may connect" if postgres else "check the path exists and is writable")
+        raise CliError(f"cannot open database {redacted(url)}: {str(err).strip()} ({hint})", EXIT_FAILED) from None
     loose = db.readable_by_others()
     if loose:
         print(f"kiosk-central: warning: {loose}: others can read the token hashes and the kiosks' log tokens; "
-              f"fix: chmod 600 {path}*", file=sys.stderr)
+              f"fix: chmod 600 {url}*", file=sys.stderr)
     return db
 
 
@@ -111,7 +116,7 @@ def cmd_serve(args) -> int:
     server.start()
     if puller:
         puller.start()
-    lifecycle.info("kiosk-central %s listening on %s (db %s)", __version__, server.url, args.db)
+    lifecycle.info("kiosk-central %s listening on %s (db %s)", __version__, server.url, redacted(args.db))
     while not stop.wait(1.0):
         if puller:
             puller.supervise()
@@ -253,8 +258,9 @@ def cmd_quarantine(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--db", default=default_db(), metavar="PATH",
-                        help="SQLite database (default: $KIOSK_CENTRAL_DB or ./central.db)")
+    common.add_argument("--db", default=default_db(), metavar="URL",
+                        help="the database: a SQLite file (PATH or sqlite:///PATH) or postgresql://USER@HOST/DB "
+                             "(default: $KIOSK_CENTRAL_DB or ./central.db)")
 
     parser = argparse.ArgumentParser(
         prog="kiosk-central",

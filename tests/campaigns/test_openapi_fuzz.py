@@ -63,8 +63,9 @@ def publish(name: str, title: str, scale: str, figures: dict) -> None:
                     "failures": [f[:300] for f in figures["failures"]]})
 
 
-def test_reference_server_matches_openapi_yaml(tmp_path, scale):
-    db = CentralDB(tmp_path / "central.db")
+def test_reference_server_matches_openapi_yaml(central_db_url, scale):
+    """The same OpenAPI on both backends (the figures published are SQLite's)."""
+    db = CentralDB(central_db_url)
     kiosk = issue_token(db, "kiosk", "test-kiosk", office="TEST") if "office" in issue_token.__code__.co_varnames \
         else issue_token(db, "kiosk", "test-kiosk")
     counter = issue_token(db, "counter", "loket-1")
@@ -77,7 +78,8 @@ def test_reference_server_matches_openapi_yaml(tmp_path, scale):
     with ServerThread(create_app(db)) as srv:
         figures = fuzz_operations("openapi.yaml", srv.url, headers_for, scale, 40, 400)
     db.close()
-    publish("openapi-central", "OpenAPI: reference central server", scale, figures)
+    if db.engine.name == "sqlite":
+        publish("openapi-central", "OpenAPI: reference central server", scale, figures)
     assert not figures["failures"], "\n\n".join(figures["failures"])
 
 
