@@ -288,10 +288,13 @@ def build_parser() -> argparse.ArgumentParser:
         dest="tokens_command", required=True, metavar="ACTION")
     p = tokens.add_parser("add", parents=[common], help="create a token and print it (only the token, on stdout)",
                           description="Create a token for a kiosk (or a counter) and print it once.")
-    p.add_argument("subject", metavar="KIOSK_ID", help="kiosk id (or counter name with --role counter)")
-    p.add_argument("--role", choices=ROLES, default="kiosk", help="kiosk (default) or counter")
+    p.add_argument("subject", metavar="KIOSK_ID", help="kiosk id (or counter name with --role counter, the "
+                                                       "reader's name with --role log)")
+    p.add_argument("--role", choices=ROLES, default="kiosk",
+                   help="kiosk (default), counter, or log (reads this server's ticket log, GET /api/v1/tickets: "
+                        "give it to the national server that pulls this office)")
     p.add_argument("--office", help="bind the token to this office (a kiosk files tickets there, a counter calls "
-                                    "only there); otherwise a kiosk keeps the first office it reports and a "
+                                    "only there, a log token reads only its tickets); otherwise a kiosk keeps the first office it reports and a "
                                     "counter may call in any office")
     p.set_defaults(func=cmd_tokens_add)
     p = tokens.add_parser("list", parents=[common], help="list tokens (never the secrets)")

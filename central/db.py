@@ -353,7 +353,7 @@ class CentralDB:
         new_events: list[tuple] = []
         new_tickets: list[tuple] = []
         now = utc_now_iso()
-        ids = [e["event_id"] for e in events if isinstance(e, dict) and isinstance(e.get("event_id"), str)]
+        ids = [e["event_id"] for e in events if isinstance(e, dict) and _storable(e.get("event_id"))]
         with self.write() as conn:
             # One kiosk's batches one at a time, whichever server process they reach: a retry
             # racing its first attempt finds the events the first one stored (PostgreSQL; SQLite's
@@ -363,7 +363,7 @@ class CentralDB:
             held = self._kiosk_of(conn, "events", "event_id", ids)  # which kiosk already holds each event
             owners = self._kiosk_of(conn, "tickets", "id", [  # which kiosk created each ticket
                 e["ticket"]["id"] for e in events
-                if isinstance(e, dict) and isinstance(e.get("ticket"), dict) and isinstance(e["ticket"].get("id"), str)
+                if isinstance(e, dict) and isinstance(e.get("ticket"), dict) and _storable(e["ticket"].get("id"))
             ])
             blocked = False
             for index, event in enumerate(events):
@@ -480,6 +480,20 @@ class CentralDB:
                 yield _ticket_dict(row)
             after = rows[-1]["cursor"]
 
+    def ticket_log(self, after: int, limit: int, office: str | None = None) -> list[dict]:
+        """One page of the ticket log after a cursor (GET /api/v1/tickets): the export's records,
+        `cursor` this server's (the kiosk's own is kept as `central.kiosk_cursor`)."""
+        clause, args = (" AND t.office = ?", (office,)) if office else ("", ())
+        rows = self.conn().execute(f"{TICKETS} WHERE t.cursor > ?{clause} ORDER BY t.cursor LIMIT ?",
+                                   (after, *args, limit)).fetchall()
+        out = []
+        for row in rows:
+            record = _ticket_dict(row)
+            record["central"]["kiosk_cursor"] = record.get("cursor")
+            record["cursor"] = row["cursor"]
+            out.append(record)
+        return out
+
     # queue
 
     def current_service_day(self, office: str) -> str | None:
@@ -558,6 +572,11 @@ class CentralDB:
     def catalogue(self, office: str) -> Catalogue | None:
         row = self.conn().execute("SELECT * FROM catalogues WHERE office = ?", (office,)).fetchone()
         return Catalogue(row["office"], bytes(row["body"]), row["etag"], row["updated_at"]) if row else None
+
+
+def _storable(value) -> bool:
+    """A string both engines can look up (PostgreSQL's text holds no NUL; protocol refuses it too)."""
+    return isinstance(value, str) and "\x00" not in value
 
 
 def _rejection(event_id: str | None, reason: str, retry: bool, detail: str) -> dict:

@@ -69,10 +69,12 @@ def test_reference_server_matches_openapi_yaml(central_db_url, scale):
     kiosk = issue_token(db, "kiosk", "test-kiosk", office="TEST") if "office" in issue_token.__code__.co_varnames \
         else issue_token(db, "kiosk", "test-kiosk")
     counter = issue_token(db, "counter", "loket-1")
+    reader = issue_token(db, "log", "national")
     db.set_catalogue("TEST", CATALOGUE)
 
     def headers_for(case):
-        token = counter if case.path.endswith(("/next", "/quarantine")) else kiosk
+        token = counter if case.path.endswith(("/next", "/quarantine")) else reader if case.path.endswith("/tickets") \
+            else kiosk
         return {"Authorization": f"Bearer {token}"}
 
     with ServerThread(create_app(db)) as srv:
