@@ -56,6 +56,12 @@ def test_unwritable_database_is_a_failure_not_a_traceback(tmp_path, capsys):
     assert code == 1 and "cannot open database" in err
 
 
+def test_an_unreachable_postgresql_is_a_failure_and_its_password_is_never_shown(tmp_path, capsys):
+    code, _, err = run(capsys, "tokens", "list", "--db", f"postgresql://kiosk:s3cret@/central?host={tmp_path}")
+    assert code == 1 and "cannot open database postgresql://kiosk:***@/central" in err
+    assert "s3cret" not in err and "Traceback" not in err and "check the server is running" in err
+
+
 def test_catalogue_set_then_show_round_trips(tmp_path, capsys, central_db_url):
     db = central_db_url
     cat = tmp_path / "services.toml"

@@ -5,7 +5,7 @@ import json
 import pytest
 
 import central.db as cdb
-from central.dialect import IntegrityError, Row, sqlite_path, to_postgres
+from central.dialect import Busy, IntegrityError, Row, sqlite_path, to_postgres
 
 
 def test_a_version_1_database_is_migrated_and_its_tickets_stay_readable(central_db_url, monkeypatch):
@@ -70,3 +70,13 @@ def test_placeholders_are_translated_outside_literals_only():
     assert sqlite_path("sqlite:///var/c.db") == "var/c.db" and sqlite_path("sqlite:////srv/c.db") == "/srv/c.db"
     row = Row({"a": 0}, ("A",), (1,))
     assert row["a"] == row[0] == 1 and list(row) == [1]
+
+
+def test_a_lost_postgresql_connection_is_busy_once_then_replaced(postgres_cluster):
+    db = cdb.CentralDB(postgres_cluster.url(postgres_cluster.new_schema("lost")))
+    pid = db.conn().execute("SELECT pg_backend_pid()").fetchone()[0]
+    postgres_cluster.admin(f"SELECT pg_terminate_backend({pid})")
+    with pytest.raises(Busy):  # the API answers 503 + Retry-After: the kiosk comes back
+        db.kiosks()
+    assert db.kiosks() == []
+    db.close()
