@@ -69,7 +69,7 @@ def open_db(url: str) -> CentralDB:
     loose = db.readable_by_others()
     if loose:
         print(f"kiosk-central: warning: {loose}: others can read the token hashes and the kiosks' log tokens; "
-              f"fix: chmod 600 {url}*", file=sys.stderr)
+              f"fix: chmod 600 {db.sqlite_file}*", file=sys.stderr)
     return db
 
 
