@@ -3,7 +3,8 @@
 Real processes: two servers on one database, kiosks spreading their pushes over both, each push
 racing an overlapping retry of itself on the other server, and a server SIGKILLed mid-load (and
 started again) more than once. The database's constraints and transactions are what keeps every
-event once and each kiosk's events in its order: the servers share no memory.
+event once and each kiosk's events in its order, and a counter call to one ticket only: the
+servers share no memory.
 """
 
 from __future__ import annotations
@@ -139,4 +140,28 @@ def test_two_servers_one_postgresql_every_event_once_in_kiosk_order(postgres_clu
     total = db.conn().execute("SELECT count(*), count(DISTINCT event_id) FROM events").fetchone()
     assert tuple(total) == (KIOSKS * EVENTS_PER_KIOSK,) * 2
     assert failures["connection"] > 0, "no push was cut off by a killed server: the test did not test that"
+    db.close()
+
+
+def test_counters_on_different_processes_never_call_the_same_ticket(postgres_cluster, make_event):
+    url = postgres_cluster.url(postgres_cluster.new_schema("calls"))
+    db = CentralDB(url)
+    issue_token(db, "kiosk", "K1", office=OFFICE)
+    db.ingest("K1", OFFICE, [make_event(n) for n in range(1, 41)])
+    called: list[str] = []
+    start = threading.Barrier(4)
+
+    def counter(name: str) -> None:
+        own = CentralDB(url)  # its own connection, as another server process has
+        start.wait()
+        while (ticket := own.call_next(OFFICE, "A", name)) is not None:
+            called.append(ticket["id"])
+        own.close()
+
+    threads = [threading.Thread(target=counter, args=(f"desk-{i}",)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(called) == sorted(t["id"] for t in db.iter_tickets()), "a ticket called twice or never"
     db.close()
