@@ -167,10 +167,12 @@ def pull_one(db, source: Source, *, page: int = PAGE, max_pages: int = MAX_PAGES
                         [(source.kiosk_id, r["cursor"], r["id"], json.dumps(r, separators=(",", ":"), ensure_ascii=False), now)
                          for r in records],
                     )
+                    # A stored page is a good pull so far: its cursor and "no error" are one state
+                    # (a reader never sees the new cursor beside the last round's error).
                     conn.execute(
                         "UPDATE log_sources SET cursor = CASE WHEN cursor < ? THEN ? ELSE cursor END, "
-                        "records = records + ? WHERE kiosk_id = ?",
-                        (records[-1]["cursor"], records[-1]["cursor"], stored.rowcount, source.kiosk_id))
+                        "records = records + ?, last_pull_at = ?, last_ok_at = ?, last_error = NULL WHERE kiosk_id = ?",
+                        (records[-1]["cursor"], records[-1]["cursor"], stored.rowcount, now, now, source.kiosk_id))
                 cursor, count = records[-1]["cursor"], count + len(records)
             if len(records) < page:
                 break
