@@ -37,8 +37,12 @@ SCALE_PARAMS = [pytest.param("default", id="default"), pytest.param("full", id="
 @pytest.fixture
 def central_db(central_db_url):
     """The sync campaigns' central server keeps its data on each backend in turn."""
+    import figures
+
     db = CentralDB(central_db_url)
+    figures.BACKEND = "" if db.engine.name == "sqlite" else db.engine.name
     yield db
+    figures.BACKEND = ""
     db.close()
 
 
