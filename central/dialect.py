@@ -22,6 +22,7 @@ no JSON SQL functions. This module runs that style on both engines:
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import sqlite3
 from functools import lru_cache
@@ -283,8 +284,9 @@ class PostgresEngine(Engine):
     def connect(self) -> Connection:
         psycopg = self.psycopg
         try:
+            # pg_stat_activity names the process each connection belongs to
             raw = psycopg.connect(self.url, autocommit=True, row_factory=_row_factory, connect_timeout=5,
-                                  application_name="kiosk-central")
+                                  application_name=f"kiosk-central/{os.getpid()}")
             raw.adapters.register_loader("numeric", _numeric_loader(psycopg))
             for statement in self.SESSION:
                 raw.execute(statement)

@@ -77,7 +77,7 @@ def test_two_servers_one_postgresql_every_event_once_in_kiosk_order(postgres_clu
     outboxes = {k: day_of_events(make_event, k) for k in kiosks}
     servers = [Server(url, tmp_path / "a.log"), Server(url, tmp_path / "b.log")]
     lock = threading.Lock()
-    failures = {"connection": 0, "busy": 0}
+    failures = {"connection": 0, "busy": 0, "killed_in_transaction": 0}
     stop_killing = threading.Event()
     rng = random.Random(15)
 
@@ -112,12 +112,21 @@ def test_two_servers_one_postgresql_every_event_once_in_kiosk_order(postgres_clu
                 while head < len(outbox) and outbox[head]["event_id"] in held:
                     head += 1
 
+    def in_transaction(pid: int) -> bool:
+        return db.conn().execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = ? "
+                                 "AND xact_start IS NOT NULL", (f"kiosk-central/{pid}",)).fetchone()[0] > 0
+
     def killer() -> None:
         for _ in range(3):
-            if stop_killing.wait(rng.uniform(0.4, 1.2)):
+            if stop_killing.wait(rng.uniform(0.3, 0.8)):
                 return
             victim = rng.randrange(len(servers))
-            servers[victim].kill()  # mid-load: batches in flight on it are cut off
+            # Mid-batch: the moment the database shows one of its transactions open.
+            deadline, seen = time.monotonic() + 3, False
+            while not seen and time.monotonic() < deadline:
+                seen = in_transaction(servers[victim].proc.pid)
+            servers[victim].kill()
+            failures["killed_in_transaction"] += seen
             servers[victim] = Server(url, tmp_path / f"restart-{victim}-{time.monotonic_ns()}.log")
 
     chaos = threading.Thread(target=killer)
@@ -140,6 +149,7 @@ def test_two_servers_one_postgresql_every_event_once_in_kiosk_order(postgres_clu
     total = db.conn().execute("SELECT count(*), count(DISTINCT event_id) FROM events").fetchone()
     assert tuple(total) == (KIOSKS * EVENTS_PER_KIOSK,) * 2
     assert failures["connection"] > 0, "no push was cut off by a killed server: the test did not test that"
+    assert failures["killed_in_transaction"] > 0, "no server was killed inside a transaction"
     db.close()
 
 
