@@ -238,12 +238,12 @@ class CentralDB:
             yield conn
         except BaseException:
             try:
-                conn.execute("ROLLBACK")
+                self.engine.rollback(conn)
             except dialect.DatabaseError:  # the connection is gone, and the transaction with it
                 self._forget(conn)
             raise
         try:
-            conn.execute("COMMIT")
+            self.engine.commit(conn)
         except dialect.DatabaseError:
             if self.engine.broken(conn):
                 self._forget(conn)

@@ -121,6 +121,12 @@ class Engine:
     def begin(self, conn: Connection) -> None:
         raise NotImplementedError
 
+    def commit(self, conn: Connection) -> None:
+        conn.execute("COMMIT")
+
+    def rollback(self, conn: Connection) -> None:
+        conn.execute("ROLLBACK")
+
     def lock(self, conn: Connection, key: str) -> None:
         """Serialise the transactions that take the same `key` until the current one ends."""
 
