@@ -50,6 +50,10 @@ CAMPAIGNS = [
     ("print-any-script-58mm", "emoji, right-to-left, control characters, long words on 58 mm paper: plain ASCII"),
     ("print-any-script-80mm", "the same on 80 mm paper"),
     ("ui-any-script", "the touchscreen (Kivy under Xvfb) shows a catalogue in any script"),
+    ("voice", "whole applicant sessions by voice taps (touch to hear, touch again to choose) on the touchscreen "
+              "under Xvfb while espeak-ng works, is slow (1.5 s), hangs, has no sound card or is not installed, in "
+              "turn: every session prints its ticket and ends with voice mode off, and no voice touch waits for "
+              "speech; the working engine's tap-to-first-audio is measured"),
     ("hostile-input", "hypothesis: integers past 64 bits, JSON nested past 32 levels, lone surrogates in any "
                       "field, log API numbers in Unicode digits: a 4xx with a reason from both servers, never a 5xx, "
                       "nothing stored"),

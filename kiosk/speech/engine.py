@@ -69,18 +69,26 @@ class Sink:
     def started(self, n: int) -> None:
         """espeak-ng is running (a sink that handed out a pipe's write end closes its copy here)."""
 
+    def begin(self, n: int, text: str, lang: str) -> None:
+        """Utterance n is about to start (a recorder notes what was said)."""
+
 
 class PlaybackSink(Sink):
     """espeak-ng plays on the default sound card itself."""
 
 
 class WavSink(Sink):
-    """espeak-ng writes utterance n to `folder`/utterance-NNNN.wav; `paths` lists them in order."""
+    """espeak-ng writes utterance n to `folder`/utterance-NNNN.wav; `paths` lists them in order and
+    `said` what each one said, as (n, lang, text) (the recorder the UI tests listen to)."""
 
     def __init__(self, folder: str | os.PathLike):
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         self.paths: list[Path] = []
+        self.said: list[tuple[int, str, str]] = []
+
+    def begin(self, n: int, text: str, lang: str) -> None:
+        self.said.append((n, lang, text))
 
     def command(self, argv: list[str], n: int) -> list[str]:
         path = self.folder / f"utterance-{n:04d}.wav"
@@ -121,7 +129,7 @@ class Speaker:
         self.status_file = Path(status_file) if status_file else None
         self.env = {**os.environ, **env} if env else None  # extra variables, e.g. ALSA's, for espeak-ng
         self._cond = threading.Condition()
-        self._pending: tuple[str, str] | None = None
+        self._pending: list[tuple[str, str]] | None = None  # (text, lang) parts, said one after another
         self._proc: subprocess.Popen | None = None
         self._cut: set[int] = set()  # pids terminated on purpose: their exit is not a device problem
         self._asked = 0  # utterances asked for
@@ -135,11 +143,19 @@ class Speaker:
 
     def speak(self, text: str, lang: str = "id") -> None:
         """Say `text` in `lang` ("id" or "en"), cutting whatever is being said. Returns at once."""
+        self.speak_parts([(text, lang)])
+
+    def speak_parts(self, parts) -> None:
+        """Say each (text, lang) in turn (one espeak-ng each: a sentence in each language), cutting
+        whatever is being said; a later speak() cuts the rest. Returns at once."""
         if not self.settings.enabled or self._closed:
             return
-        text = " ".join(str(text).split())[:MAX_TEXT_CHARS]
+        said = [(" ".join(str(text).split())[:MAX_TEXT_CHARS], lang if lang in LANG_VOICE else "id") for text, lang in parts]
+        said = [(text, lang) for text, lang in said if text]
+        if not said:
+            return
         with self._cond:
-            self._pending = (text, lang if lang in LANG_VOICE else "id")
+            self._pending = said
             self._asked += 1
             self._terminate_current()
             self._cond.notify()
@@ -148,6 +164,7 @@ class Speaker:
         """Silence now (the applicant's session ended)."""
         with self._cond:
             self._pending = None
+            self._asked += 1  # the parts still to say belong to an older generation: dropped
             self._done = self._asked if self._proc is None else self._done
             self._terminate_current()
             self._cond.notify_all()
@@ -194,21 +211,26 @@ class Speaker:
                     self._done = self._asked
                     self._cond.notify_all()
                     return
-                text, lang = self._pending
+                parts = self._pending
                 self._pending = None
                 generation = self._asked
-                n += 1
-            try:
-                self._say(n, text, lang)
-            except Exception as e:  # a broken sink must not end speech for the rest of the day
-                log.exception("speech: utterance %d failed", n)
-                self._set_status(False, f"utterance failed: {e}")
+            for text, lang in parts:
+                with self._cond:
+                    if self._pending is not None or self._closed or self._asked != generation:
+                        break  # cut by a newer utterance or by stop()
+                    n += 1
+                try:
+                    self._say(n, text, lang)
+                except Exception as e:  # a broken sink must not end speech for the rest of the day
+                    log.exception("speech: utterance %d failed", n)
+                    self._set_status(False, f"utterance failed: {e}")
             with self._cond:
                 # With nothing pending, every utterance asked for is over (said, cut or dropped by stop()).
                 self._done = self._asked if self._pending is None else generation
                 self._cond.notify_all()
 
     def _say(self, n: int, text: str, lang: str) -> None:
+        self.sink.begin(n, text, lang)
         argv = self.sink.command(self.argv(text, lang), n)
         try:
             with self._cond:

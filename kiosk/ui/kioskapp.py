@@ -28,7 +28,10 @@ from ..config import KioskConfig
 from ..lobby import open_lobby
 from ..printing import TicketPrinting
 from ..sdnotify import Notifier, WatchdogPinger
+from ..speech import Speaker, status_path
 from . import screens  # noqa: F401  (registers the Screen classes with the Factory)
+from .voice import TICKET_S as VOICE_TICKET_S
+from .voice import Voice
 from .worker import Worker
 
 log = logging.getLogger("kiosk.ui")
@@ -115,10 +118,12 @@ class KioskRoot(FloatLayout):
             return True
         self._active.add(touch.uid)
         App.get_running_app().touched()
+        if App.get_running_app().voice.touch_down(touch):
+            return True
         return super().on_touch_down(touch)
 
     def on_touch_move(self, touch):
-        if touch.ud.get("kiosk_dropped"):
+        if touch.ud.get("kiosk_dropped") or App.get_running_app().voice.touch_move(touch):
             return True
         return super().on_touch_move(touch)
 
@@ -127,6 +132,8 @@ class KioskRoot(FloatLayout):
             return True
         self._active.discard(touch.uid)
         App.get_running_app().touched()
+        if App.get_running_app().voice.touch_up(touch):
+            return True
         return super().on_touch_up(touch)
 
 
@@ -141,11 +148,12 @@ class KioskApp(App):
     idle_left = NumericProperty(0)  # seconds before the ticket screen goes home
     office = StringProperty("")
     now_text = StringProperty("")
+    voice_on = BooleanProperty(False)  # voice mode (kiosk/ui/voice.py), for this applicant only
     use_kivy_settings = False
     title = "Kiosk"
 
     def __init__(self, kiosk_config: KioskConfig, *, clock: KioskClock | None = None, printing: TicketPrinting | None = None,
-                 monotonic=None, **kwargs):
+                 monotonic=None, speaker: Speaker | None = None, **kwargs):
         super().__init__(**kwargs)
         self.kiosk_config = kiosk_config
         self.kclock = clock or KioskClock()
@@ -167,6 +175,9 @@ class KioskApp(App):
         self.shown_at = -1e9
         self._watching = False
         self._pending_catalogue = None
+        # One speech engine for the whole app; its status file is what `kiosk doctor` reads.
+        self.speaker = speaker or Speaker(kiosk_config.speech, status_file=status_path(kiosk_config.data_dir))
+        self.voice = Voice(self)
 
     # -- Kivy App plumbing --------------------------------------------------------------------
 
@@ -195,6 +206,7 @@ class KioskApp(App):
         root.add_widget(self.still_there)
         self.corner = StaffCorner(size_hint=(None, None))
         root.add_widget(self.corner)
+        root.add_widget(self.voice.focus)
         root.bind(size=self._layout_changed)
         Window.bind(on_request_close=self.on_request_close)
         self.bind(large=self._layout_changed)
@@ -246,6 +258,7 @@ class KioskApp(App):
         self._prewarm = []
         Clock.unschedule(self._prewarm_next)
         self._refresh_trigger.cancel()
+        self.voice.close()
         Window.unbind(on_request_close=self.on_request_close)
         if self.worker is not None:
             self.worker.stop()
@@ -334,6 +347,7 @@ class KioskApp(App):
         self.sm.current = name
         self.last_touch = self.shown_at = self.monotonic()
         self.warn_left = 0
+        self.voice.shown(scr)
         return scr
 
     @property
@@ -342,7 +356,8 @@ class KioskApp(App):
 
     def end_session(self):
         """The applicant is done (ticket taken, gave up, walked away): the next one starts in the
-        default language and normal text size."""
+        default language and normal text size, with voice mode off."""
+        self.voice.end()
         self.lang = self.languages[0]
         self.large = False
 
@@ -397,7 +412,7 @@ class KioskApp(App):
             self.warn_left = left if current in WARN_IDLE and left <= IDLE_WARNING_S else 0
             self.idle_left = left if current == "ticket" else 0
         elif current in ("home", "closed"):
-            if idle >= self.kiosk_config.ui.idle_seconds and (self.lang != self.languages[0] or self.large):
+            if idle >= self.kiosk_config.ui.idle_seconds and (self.lang != self.languages[0] or self.large or self.voice_on):
                 self.end_session()  # a language left on the start screen is not the next applicant's
             if now - self._last_poll >= self.kiosk_config.ui.status_poll_seconds:
                 self._last_poll = now
@@ -408,7 +423,8 @@ class KioskApp(App):
         if current != "ticket":
             return ui.idle_seconds
         result = getattr(self.sm.get_screen("ticket"), "result", None)
-        return ui.ticket_seconds if result is None or result.printed else max(ui.ticket_seconds, FAILED_TICKET_S)
+        limit = ui.ticket_seconds if result is None or result.printed else max(ui.ticket_seconds, FAILED_TICKET_S)
+        return max(limit, VOICE_TICKET_S) if self.voice_on else limit
 
     def format_now(self, local) -> str:
         months = locale.t(self.lang, "date.months").split(",")

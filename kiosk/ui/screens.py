@@ -16,6 +16,7 @@ from kivy.uix.widget import Widget
 from ..lobby import PRINTER_STATES, PrintReport
 from ..numbering import format_number
 from ..printing import rupiah
+from ..speech import ticket_number_sentence
 
 
 def app():
@@ -88,6 +89,16 @@ class HomeScreen(KioskScreen):
             app().start()
             return True
         return super().on_touch_up(touch)
+
+    # voice mode (kiosk/ui/voice.py): the screen itself is the button that starts
+    def spoken_title(self) -> str:
+        return app().office
+
+    def spoken_purpose(self) -> str:
+        return app().t("home.touch")
+
+    def spoken_touch(self) -> str:
+        return app().t("home.touch")
 
 
 class ClosedScreen(KioskScreen):
@@ -303,6 +314,17 @@ class TicketScreen(KioskScreen):
         if r.wait_minutes is not None:
             parts.append(a.t("ticket.wait", m=r.wait_minutes))
         return "\n".join(parts)
+
+    def spoken_purpose(self) -> str:
+        """Voice mode: the number digit by digit, the service, people ahead, where to wait."""
+        r, a = self.result, app()
+        if r is None or not r.number:
+            return ""
+        parts = [ticket_number_sentence(r.number, a.lang), a.t("voice.ticket_service", service=a.pick(self.service, "name"))]
+        if self.group is not None:
+            parts.append(a.t("ticket.priority", group=a.pick(self.group, "")))
+        parts += [self.wait_text(), a.t("ticket.take" if r.printed else "ticket.print_failed"), a.t("voice.ticket_where")]
+        return "\n".join(p for p in parts if p)
 
 
 class MessageScreen(KioskScreen):

@@ -27,6 +27,29 @@ def open_moment(config: KioskConfig) -> datetime:
     return day.astimezone(timezone.utc)
 
 
+def _voice_home(app):
+    app.show("home")
+    app.voice_on = True
+
+
+def _voice_services(app):
+    """Voice mode with the first tile touched once: the focus frame round it (what it says is heard)."""
+    from kivy.base import EventLoop
+
+    app.voice_on = True
+    scr = app.show("services")
+    if app.worker is not None:
+        app.worker.wait_idle()  # the snapshot asked for before: its list of tiles is the one shown
+    for _ in range(3):
+        EventLoop.idle()
+    tiles = list(reversed(scr.ids.grid.children))
+    if tiles:
+        app.voice._arm(tiles[0])
+
+
+VOICE_STATES = [("home-voice", _voice_home), ("services-voice", _voice_services)]
+
+
 def main(config: KioskConfig, out: str, sizes=None) -> list[str]:
     from .xvfb import start_xvfb, stop_xvfb
 
@@ -58,7 +81,11 @@ def _render(config: KioskConfig, out: Path, sizes, tmp: Path) -> list[str]:
     from .shots import SIZES, STATES, overflow_problems
 
     out.mkdir(parents=True, exist_ok=True)
-    app = KioskApp(config, clock=ManualClock(open_moment(config)))
+    from ..speech import Speaker
+
+    # Pictures only: voice mode is shown (VOICE_STATES), not spoken.
+    app = KioskApp(config, clock=ManualClock(open_moment(config)),
+                   speaker=Speaker(dataclasses.replace(config.speech, enabled=False)))
     app._run_prepare()
 
     def settle():
@@ -75,14 +102,16 @@ def _render(config: KioskConfig, out: Path, sizes, tmp: Path) -> list[str]:
     problems: list[str] = []
     count = 0
     sizes = sizes or SIZES
-    steps, step = len(sizes) * 2 * len(app.languages) * len(STATES), 0
+    states = STATES + VOICE_STATES
+    steps, step = len(sizes) * 2 * len(app.languages) * len(states), 0
     try:
         for w, h in sizes:
             Window.size = (w, h)
             settle()
             for large in (False, True):
                 for lang in app.languages:
-                    for name, setup in STATES:
+                    for name, setup in states:
+                        app.voice.end()
                         app.lang = lang
                         app.large = large
                         app._request_snapshot()  # undo what the previous state changed

@@ -214,3 +214,36 @@ def test_a_failing_sink_costs_one_utterance_not_the_worker(speakers, tmp_path):
     speaker.speak("dua", "id")
     assert speaker.wait_idle(20)
     assert speaker.status.ok and listen(sink.paths[0]).rms > RMS_FLOOR
+
+
+def test_parts_are_said_in_turn_each_in_its_voice(speakers, tmp_path):
+    sink = WavSink(tmp_path)
+    speaker = speakers(SPEECH, sink)
+    speaker.speak_parts([("Mode suara aktif.", "id"), ("", "en"), ("Voice mode on.", "en")])
+    assert speaker.wait_idle(20)
+    assert [(lang, text) for _, lang, text in sink.said] == [("id", "Mode suara aktif."), ("en", "Voice mode on.")]
+    assert all(listen(p).rms > RMS_FLOOR for p in sink.paths)
+
+
+def test_a_new_utterance_or_stop_drops_the_parts_not_yet_said(speakers, tmp_path):
+    sink = WavSink(tmp_path / "wav")
+    # each part waits before speaking (30 s the first, 2 s the others), so the cuts land mid-part
+    speaker = speakers(SPEECH, sink, espeak=str(slow_espeak(tmp_path, 30.0, 2.0)))
+    pids = tmp_path / "pids.txt"
+
+    def started(count: int) -> None:  # that many espeak-ng runs have begun
+        deadline = time.monotonic() + 10
+        while (len(pids.read_text().split()) if pids.exists() else 0) < count:
+            assert time.monotonic() < deadline, "espeak-ng did not start"
+            time.sleep(0.02)
+
+    speaker.speak_parts([("satu", "id"), ("dua", "id"), ("tiga", "id")])
+    started(1)
+    speaker.speak("empat", "id")
+    assert speaker.wait_idle(20)
+    assert [text for _, _, text in sink.said] == ["satu", "empat"]
+    speaker.speak_parts([("lima", "id"), ("enam", "id")])
+    started(3)
+    speaker.stop()
+    assert speaker.wait_idle(20)
+    assert [text for _, _, text in sink.said] == ["satu", "empat", "lima"]
