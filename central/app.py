@@ -11,7 +11,7 @@ from flask import Flask, Response, g, jsonify, request
 
 from shared.jsonapi import ApiError, JsonApi
 
-from . import API_PREFIX, __version__
+from . import API_PREFIX, __version__, survey
 from .auth import Principal, authenticate
 from .db import CentralDB
 from .dialect import Busy
@@ -25,6 +25,8 @@ from .protocol import (
     utc_now_iso,
 )
 from .quarantine import quarantined_kiosks
+from .web import public_form
+from .web import register as register_web
 
 log = logging.getLogger("central.access")
 
@@ -41,15 +43,19 @@ TENANCY_REASONS = ("not_owner", "office_mismatch")
 def body_gate(db: CentralDB):
     """Whether the server may read a request's body at all: only a valid token's, and not oversize.
 
-    Otherwise the app gets the request without its body and answers 401 or 413 at once.
+    Otherwise the app gets the request without its body and answers 401 or 413 at once. A public
+    page's small form (the phone survey, central/web/phone_survey.py) needs no token.
     """
     def allowed(headers: dict, content_length: int) -> bool:
+        if public_form(headers, content_length):
+            return True
         return content_length <= MAX_BODY_BYTES and authenticate(db, headers.get("AUTHORIZATION")) is not None
     return allowed
 
 
-def create_app(db: CentralDB, max_batch: int = MAX_BATCH, pull_health=None) -> Flask:
-    """`pull_health`: the log-pull scheduler's health() when `serve --pull-every` runs one."""
+def create_app(db: CentralDB, max_batch: int = MAX_BATCH, pull_health=None, public_limit: tuple | None = None) -> Flask:
+    """`pull_health`: the log-pull scheduler's health() when `serve --pull-every` runs one;
+    `public_limit`: (requests per second, burst) per client address on the public pages."""
     app = JsonApi("central", "docs/openapi.yaml")
     app.body_gate = body_gate(db)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
@@ -157,6 +163,7 @@ def create_app(db: CentralDB, max_batch: int = MAX_BATCH, pull_health=None) -> F
             raise ApiError(400, "malformed", "events must be a list")
         to_apply, over = events[:max_batch], events[max_batch:]
         accepted, rejected = db.ingest(principal.subject, office, to_apply, texts)
+        survey.record_events(db, principal.subject, office, to_apply, accepted)
         refused = [r for r in rejected if r["reason"] in TENANCY_REASONS]
         if refused:
             db.count_refused(principal.token_id, len(refused))
@@ -246,6 +253,30 @@ def create_app(db: CentralDB, max_batch: int = MAX_BATCH, pull_health=None) -> F
             return Response(status=204)
         return jsonify(ticket=ticket, counter=principal.subject, server_time=utc_now_iso())
 
+    @app.get(f"{API_PREFIX}/offices/<office>/ikm")
+    def get_ikm(office: str):
+        """The survey index over a date range (docs/openapi.yaml); ?format=csv for a spreadsheet."""
+        principal = require("counter")
+        check_office_access(principal, office)
+        args = request.args
+        fmt = args.get("format", "json")
+        if fmt not in ("json", "csv"):
+            raise ApiError(400, "malformed", "format must be json or csv")
+        first, today = survey.default_range()
+        try:
+            report = survey.ikm_report(db, office, args.get("from") or first, args.get("to") or today,
+                                       args.get("by") or None)
+        except survey.SurveyInputError as err:
+            raise ApiError(400, "malformed", str(err)) from None
+        g.note = f"respondents={report.count}"
+        if fmt == "csv":
+            response = Response(survey.csv_text(report), content_type="text/csv; charset=utf-8")
+            response.headers["Content-Disposition"] = (
+                f'attachment; filename="ikm-{office}-{report.date_from}-{report.date_to}.csv"')
+            return response
+        return jsonify(**report.to_dict(), server_time=utc_now_iso())
+
+    register_web(app, db, *(public_limit or ()))
     return app
 
 

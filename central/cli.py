@@ -20,13 +20,14 @@ from pathlib import Path
 
 from shared.logsetup import setup_logging
 
-from . import __version__, logpull
+from . import __version__, logpull, survey
 from .auth import ROLES, issue_token
 from .db import CentralDB
 from .dialect import DatabaseError, is_postgres_url, redacted, sqlite_path
 from .protocol import PREFIX_RE, office_problem
 from .quarantine import declared, quarantined_kiosks
 from .server import LIMITS
+from .web import PUBLIC_BURST, PUBLIC_RATE
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NOTHING = 0, 1, 2, 3
 DEFAULT_LISTEN = "127.0.0.1:8471"
@@ -53,6 +54,18 @@ def parse_listen(text: str) -> tuple[str, int]:
     if port > 65535:
         raise argparse.ArgumentTypeError(f"port {port} is out of range 0-65535")
     return host, port
+
+
+def public_number(low, high, kind=float):
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text} is out of range {low:g}-{high:g}")
+        return value
+    return parse
 
 
 def open_db(url: str) -> CentralDB:
@@ -106,7 +119,8 @@ def cmd_serve(args) -> int:
     host, port = args.listen
     try:
         puller = logpull.Scheduler(db, args.pull_every) if args.pull_every else None
-        app = create_app(db, pull_health=puller.health if puller else None)
+        app = create_app(db, pull_health=puller.health if puller else None,
+                         public_limit=(args.public_rate, args.public_burst))
         server = ServerThread(app, host, port, threads=args.threads, per_client=args.per_client)
     except OSError as err:
         raise CliError(f"cannot listen on {host}:{port}: {err.strerror or err}", EXIT_FAILED) from None
@@ -256,6 +270,28 @@ def cmd_quarantine(args) -> int:
     return EXIT_OK
 
 
+def cmd_ikm(args) -> int:
+    first, today = survey.default_range()
+    date_from, date_to = args.date_from or first.isoformat(), args.date_to or today.isoformat()
+    if date_from > date_to:
+        raise CliError(f"--from {date_from} is after --to {date_to}")
+    try:
+        report = survey.ikm_report(open_db(args.db), check_office(args.office), date_from, date_to, args.by)
+    except survey.SurveyInputError as err:
+        raise CliError(str(err)) from None
+    if args.csv:
+        sys.stdout.write(survey.csv_text(report))
+    elif args.json:
+        print_json(report.to_dict())
+    else:
+        print(f"office {report.office}  {report.date_from} .. {report.date_to}  respondents {report.count}")
+        for g in [*report.rows, report.total]:
+            label = "TOTAL" if g is report.total else g.group
+            ikm = f"IKM {g.ikm}  mutu {g.band.grade} ({g.band.quality_id})" if g.result else "no responses"
+            print(f"  {label:<24} {g.count:>6}  {ikm}")
+    return EXIT_OK if report.count else EXIT_NOTHING
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--db", default=default_db(), metavar="URL",
@@ -279,6 +315,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--per-client", type=int, choices=range(0, 1025), default=LIMITS["per_client"], metavar="N",
                    help=f"connections one address may hold open (default {LIMITS['per_client']}; 0 = no cap, "
                         "only behind a reverse proxy that limits them itself)")
+    p.add_argument("--public-rate", type=public_number(0.1, 1000.0), default=PUBLIC_RATE, metavar="R",
+                   help=f"requests per second one address may make to the public pages after its burst "
+                        f"(default {PUBLIC_RATE:g}; docs/central.md)")
+    p.add_argument("--public-burst", type=public_number(1, 100_000, int), default=PUBLIC_BURST, metavar="N",
+                   help=f"requests one address may make at once to the public pages (default {PUBLIC_BURST})")
     p.add_argument("--log-level", choices=["debug", "info", "warning", "error"], default="info")
     p.add_argument("--pull-every", type=logpull.every_seconds, metavar="S",
                    help="also pull the kiosks' ticket logs every S seconds (see `kiosk-central pull`)")
@@ -347,6 +388,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--office", help="only this office's kiosks")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_quarantine)
+
+    p = sub.add_parser("ikm", parents=[common], help="the survey index (IKM, PermenPAN-RB 14/2017) of an office",
+                       description="The IKM of OFFICE's survey responses answered FROM..TO (both included), "
+                                   "overall and per group; exit 3 when there are no responses in the range.")
+    p.add_argument("office", metavar="OFFICE")
+    p.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD", help="first day (default: 1 January this year)")
+    p.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help="last day (default: today)")
+    p.add_argument("--by", choices=survey.GROUPINGS, help="one row per service, day, month, quarter or year")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--csv", action="store_true", help="CSV for a spreadsheet: NRR per element, IKM, band")
+    out.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_ikm)
     logpull.register(sub, common, CliError, open_db)
     return parser
 

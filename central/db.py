@@ -23,7 +23,7 @@ from shared.migrations import SchemaTooNew
 
 from . import dialect
 from .dialect import Busy, Connection
-from .protocol import event_problem, utc_now_iso
+from .protocol import event_problem, ticket_token, utc_now_iso
 
 AVG_SERVICE_WINDOW = 20
 # Built once: json.dumps with non-default arguments builds a new encoder on every call.
@@ -104,7 +104,37 @@ MIGRATIONS = [
     ALTER TABLE tokens ADD COLUMN refused INTEGER NOT NULL DEFAULT 0;
     UPDATE tokens SET office = (SELECT office_fixed FROM kiosks WHERE kiosk_id = tokens.subject) WHERE role = 'kiosk';
     """,
-    # 4: the pulled ticket logs (central/logpull.py; created by that module until now) live in the
+    # 4: each ticket's page token as the kiosk made it (central/web/ticket.py looks tickets up by it).
+    """
+    ALTER TABLE tickets ADD COLUMN token TEXT;
+    CREATE INDEX tickets_token ON tickets(token);
+    """,
+    # survey: Survei Kepuasan Masyarakat responses (central/survey.py); the nine scores u1-u9 in
+    # the regulation's order, one response per ticket and per kiosk event.
+    """
+    CREATE TABLE survey_responses(
+        id INTEGER PRIMARY KEY,
+        office TEXT NOT NULL,
+        source TEXT NOT NULL,
+        event_id TEXT UNIQUE,
+        kiosk_id TEXT,
+        ticket_id TEXT UNIQUE,
+        service TEXT,
+        answered_on TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        u1 INTEGER NOT NULL, u2 INTEGER NOT NULL, u3 INTEGER NOT NULL,
+        u4 INTEGER NOT NULL, u5 INTEGER NOT NULL, u6 INTEGER NOT NULL,
+        u7 INTEGER NOT NULL, u8 INTEGER NOT NULL, u9 INTEGER NOT NULL,
+        age_band TEXT,
+        sex TEXT,
+        education TEXT,
+        occupation TEXT,
+        lang TEXT,
+        complaint TEXT
+    );
+    CREATE INDEX survey_office_day ON survey_responses(office, answered_on);
+    """,
+    # 6: the pulled ticket logs (central/logpull.py; created by that module until now) live in the
     # schema like every other table, and a `log` token may read this server's ticket log
     # (GET /api/v1/tickets: the national server pulls the office servers' logs).
     """
@@ -404,7 +434,7 @@ class CentralDB:
             # quarantined event released later (docs/sync.md) must not roll a ticket back.
             conn.executemany(
                 "INSERT INTO tickets(id, kiosk_id, office, number, service, prefix, seq, priority, service_day, "
-                "issued_at, print_state, event_id, received_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) "
+                "issued_at, print_state, event_id, received_at, token) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
                 "ON CONFLICT(id) DO UPDATE SET print_state = excluded.print_state, event_id = excluded.event_id "
                 "WHERE tickets.kiosk_id = excluded.kiosk_id AND NOT coalesce("
                 "(SELECT seq FROM events WHERE event_id = excluded.event_id) "
@@ -451,7 +481,7 @@ class CentralDB:
                 ticket["id"], kiosk_id, office, ticket["number"], ticket.get("service"),
                 ticket["prefix"], ticket.get("seq"), int(bool(ticket.get("priority"))), ticket["service_day"],
                 ticket.get("issued_at"), ticket.get("print_state"),
-                event["event_id"], now,
+                event["event_id"], now, ticket_token(ticket),
             ))
 
     def events(self, kiosk_id: str | None = None) -> list[dict]:

@@ -12,7 +12,7 @@ pulls every office's log. Exactly once with several pullers at once (two `serve 
 processes on one database): a page is inserted with ON CONFLICT DO NOTHING, the stored cursor
 only moves forward, and `records` counts the rows really inserted.
 
-The tables are this module's own (central/db.py's migration 4 creates them).
+The tables are this module's own (a migration in central/db.py creates them).
 """
 
 from __future__ import annotations

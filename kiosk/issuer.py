@@ -7,6 +7,7 @@ not issued at all. No network, no printer: printing comes after COMMIT (kiosk.pr
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -41,6 +42,11 @@ class Refused(Exception):
     def __init__(self, refusal: Refusal):
         self.refusal = refusal
         super().__init__(str(refusal))
+
+
+def new_ticket_token() -> str:
+    """The key of a ticket's page on the central server: 128 random bits, nothing to guess from."""
+    return secrets.token_urlsafe(16)
 
 
 class Issuer:
@@ -130,6 +136,7 @@ class Issuer:
                     mono_ns=self.clock.monotonic_ns(),
                     boot_id=self.clock.boot_id(),
                     clock_trusted=trusted,
+                    token=new_ticket_token(),
                 )
             )
             self.store.set_last_seq(day, series, seq)

@@ -133,7 +133,8 @@ class TicketPrinting:
         if qr == "none":
             return None
         if qr == "ticket-id":
-            return ticket.id
+            public = self.config.central.public_url.rstrip("/")
+            return f"{public}/t/{ticket.token}" if public and ticket.token else ticket.id
         return qr.format(id=ticket.id, number=ticket.number, kiosk=ticket.kiosk_id, day=ticket.service_day)
 
     def estimate(self, ticket: Ticket, stats: dict | None) -> tuple[int | None, int | None, bool]:

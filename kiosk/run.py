@@ -123,6 +123,7 @@ class Launcher:
         text = _set(text, "printer", "device", f'"serial:{printer_link}@115200"')
         text = _set(text, "printer", "preview_dir", '""')
         text = _set(text, "central", "url", f'"{url}"')
+        text = _set(text, "central", "public_url", f'"{url}"')
         text = _set(text, "central", "token_file", f'"{self.run_dir / "central.token"}"')
         text = _set(text, "agent", "log_token_file", f'"{log_token}"')
         text = _set(text, "agent", "listen", f'"{self.log_api_listen}"')
@@ -155,6 +156,7 @@ class Launcher:
             kiosk = [sys.executable, "-m", "kiosk", "--config", str(config)]
             self.spawn("sync agent", [*kiosk, "agent"])
             self.say(f"kiosk configuration: {config}  (try: .venv/bin/kiosk --config {config} status)")
+            self.say_pages(url, base.kiosk.office_code, config)
             if self.headless:
                 self.say("headless: no touchscreen. Issue with: "
                          f".venv/bin/kiosk --config {config} issue A")
@@ -167,6 +169,12 @@ class Launcher:
             return 1
         finally:
             self.stop_all()
+
+    def say_pages(self, url: str, office: str, config: Path) -> None:
+        self.say(f"lobby display (a TV, full screen): {url}/display/{office}")
+        self.say(f"each ticket's page is in its QR; the URLs: .venv/bin/kiosk --config {config} tickets")
+        self.say(f"call the next number: .venv/bin/kiosk-central call-next {office} A --counter 1 "
+                 f"--db {self.var / 'central.db'}")
 
     def supervise(self, main: subprocess.Popen | None) -> int:
         stop = {"now": False}

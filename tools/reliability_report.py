@@ -31,6 +31,10 @@ CAMPAIGNS = [
                    "delivered) and visible in `kiosk status`, the stored heartbeat and the server's list; after "
                    "`kiosk sync quarantine retry --all` the server holds every event once and every ticket in its "
                    "newest state"),
+    ("survey-sync", "survey responses (SKM) queued between tickets, pushed by the real agent through dropped, reset, "
+                    "cut and malformed replies, 503s and half-applied batches: every response held and counted "
+                    "exactly once, malformed ones refused for good and quarantined, and the IKM the server reports "
+                    "equals the IKM of the kiosk's own answers"),
     ("printer", "every fake-printer fault (paper out/near end, cover open, offline, silent, stall, garbage, "
                 "unplug, unplug or paper out mid-ticket) over a day: each ticket printed or print_failed, staff "
                 "reprint puts every number on paper, no call past its timeouts"),

@@ -51,9 +51,11 @@ def tickets(ctx: Context, args) -> int:
         emit_json([t.to_dict() for t in rows])
         return 0
     print(f"Service day {day}: {len(rows)} tickets")
+    public = ctx.config.central.public_url.rstrip("/")
     for t in rows:
         time = t.issued_at[11:16]
-        print(f"  {t.number:<7} {time}  {t.service:<24} {t.priority or '-':<12} {t.print_state}")
+        page = f"  {public}/t/{t.token}" if public and t.token else ""
+        print(f"  {t.number:<7} {time}  {t.service:<24} {t.priority or '-':<12} {t.print_state}{page}")
     return 0
 
 

@@ -98,6 +98,9 @@ SERVER_MAX_BATCH = 500
 @dataclass(frozen=True)
 class CentralSection:
     url: str = option("", http_url(max_len=512))
+    # The address applicants' phones reach the central server's pages at (often not `url`, which
+    # may be an office-LAN name): the ticket's QR becomes <public_url>/t/<token>.
+    public_url: str = option("", http_url(max_len=512))
     token_file: str = option("", text(max_len=4096))
     ca_bundle: str = option("", text(max_len=4096))
     connect_timeout: float = option(3.05, number(0.1, 60.0))

@@ -28,6 +28,9 @@ class Ticket:
     print_error: str | None = None
     printed_at: str | None = None
     reprints: int = 0
+    # The ticket page's key (`<central.public_url>/t/<token>`): random, never derived from the
+    # number; None on tickets issued before schema step 4.
+    token: str | None = None
     cursor: int | None = None
 
     @classmethod

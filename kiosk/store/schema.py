@@ -89,6 +89,10 @@ MIGRATIONS: list[str] = [
     CREATE INDEX outbox_pending ON outbox (seq) WHERE delivered_at IS NULL;
     CREATE INDEX outbox_quarantined ON outbox (seq) WHERE quarantined_at IS NOT NULL AND delivered_at IS NULL;
     """,
+    # 4: each ticket's unguessable token, the key of its page on the central server (docs/central.md).
+    """
+    ALTER TABLE tickets ADD COLUMN token TEXT;
+    """,
 ]
 
 # The schema version that added the quarantine's columns.

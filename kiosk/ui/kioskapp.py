@@ -30,6 +30,8 @@ from ..printing import TicketPrinting
 from ..sdnotify import Notifier, WatchdogPinger
 from ..speech import Speaker, status_path
 from . import screens  # noqa: F401  (registers the Screen classes with the Factory)
+from .survey import SCREENS as SURVEY_SCREENS
+from .survey import SurveyFlow
 from .voice import TICKET_S as VOICE_TICKET_S
 from .voice import Voice
 from .worker import Worker
@@ -37,9 +39,10 @@ from .worker import Worker
 log = logging.getLogger("kiosk.ui")
 HERE = Path(__file__).parent
 KV_DIR = HERE / "screens"
-SCREENS = ("home", "closed", "services", "detail", "priority", "printing", "ticket", "message", "pin", "staff")
+SCREENS = ("home", "closed", "services", "detail", "priority", "printing", "ticket", "message", "pin", "staff",
+           *SURVEY_SCREENS)
 NO_IDLE = ("home", "closed", "printing")
-APPLICANT = ("services", "detail", "priority", "message")  # a lock takes the applicant off these at once
+APPLICANT = ("services", "detail", "priority", "message", *SURVEY_SCREENS)  # a lock takes the applicant off these at once
 WARN_IDLE = APPLICANT  # these warn "Still there?" before going home; the ticket screen counts down
 IDLE_WARNING_S = 15  # the warning shows for the last 15 s of ui.idle_seconds
 FAILED_TICKET_S = 60  # a number that did not print stays up this long: the applicant writes it down
@@ -175,6 +178,7 @@ class KioskApp(App):
         self.shown_at = -1e9
         self._watching = False
         self._pending_catalogue = None
+        self.survey = SurveyFlow(self)
         # One speech engine for the whole app; its status file is what `kiosk doctor` reads.
         self.speaker = speaker or Speaker(kiosk_config.speech, status_file=status_path(kiosk_config.data_dir))
         self.voice = Voice(self)
@@ -386,6 +390,7 @@ class KioskApp(App):
 
     def touched(self):
         self.last_touch = self.monotonic()
+        self.survey.touched(self.last_touch)
 
     def tick(self, dt):
         """Twice a second: the clock on the home screen, idle return, the staff gesture, polling."""

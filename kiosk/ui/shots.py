@@ -10,6 +10,7 @@ from ..issuer import Refusal
 from ..lobby import IssueResult
 from ..locale import both
 from ..store import PRINT_FAILED, PRINTED
+from .survey_shots import STATES as SURVEY_STATES
 
 
 def _services(app):
@@ -118,6 +119,7 @@ STATES = [
     ("still-there", _still_there),
     ("pin", _pin),
     ("staff", _staff),
+    *SURVEY_STATES,
 ]
 SIZES = [(800, 480), (1920, 1080), (480, 800), (1080, 1920), (1024, 600)]
 

@@ -1,7 +1,8 @@
 """Child process for test_ui_any_script: the real touchscreen under Xvfb (tests/ui's own Xvfb
 start-up and Driver) with a catalogue whose names are emoji, right-to-left script, control
-characters and long words. Taps home -> services -> detail -> take a ticket, screenshots each
-screen, and prints one JSON line with what it saw. Kivy is imported only in this process.
+characters and long words. Taps home -> services -> detail, then the survey (a service in
+right-to-left script chosen, a complaint typed on the keyboard), screenshots each screen, and
+prints one JSON line with what it saw and what the outbox holds. Kivy is imported only in this process.
 
     python tests/campaigns/ui_any_script.py OUT_DIR
 """
@@ -37,6 +38,33 @@ def catalogue_text() -> str:
     week = ["00:00-24:00"]
     return document_toml({"hours": {d: week for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")},
                           "services": services})
+
+
+def survey(driver, shot, seen) -> None:
+    """The survey with the same catalogue: its services (any script) as choices, then a complaint typed
+    on the kiosk's keyboard; records what the outbox holds."""
+    from kiosk.store import Store
+    from kiosk.ui.keyboard import SHIFT, SPACE
+
+    driver.app.go_home()
+    driver.settle()
+    driver.tap_text("Sudah dilayani? Beri penilaian")
+    shot("survey")
+    for _ in range(9):
+        driver.tap(next(w for w in driver.widgets() if type(w).__name__ == "FaceButton" and w.score == 4))
+    shot("surveyabout")
+    rtl = driver.app.snapshot.service("svc-1")
+    driver.tap(driver.find(rtl.name_id, exact=True))
+    driver.tap_text("Lanjut", exact=True)
+    kb = driver.current().keyboard
+    for key in [SHIFT, "a", SHIFT, "n", "t", "r", "e", "'", "!", SPACE, "?", "-", ",", "."]:
+        driver.tap(kb.keys[key])
+    shot("surveytext")
+    driver.tap_text("Kirim", exact=True)
+    driver.settle()
+    with Store(driver.config.store.path) as store:
+        bodies = [e.payload["response"] for e in store.pending_events(100) if e.kind == "survey.response"]
+    seen["survey"] = [{"service": b["service"], "complaint": b["complaint"]} for b in bodies]
 
 
 def main(out: Path) -> int:
@@ -84,6 +112,7 @@ def main(out: Path) -> int:
             first = driver.app.snapshot.service("svc-0")
             driver.tap(driver.find(first.name_id, exact=True))
             shot("detail")
+            survey(driver, shot, seen)
         finally:
             driver.close()
             fake.stop()

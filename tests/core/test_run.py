@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 
+import requests
 from support.waiting import free_port, wait_for
 
 
@@ -36,6 +37,12 @@ def test_kiosk_run_issues_prints_and_syncs(tmp_path):
 
         held = wait_for("the central server to hold the ticket", on_central, 30)
         assert [t["number"] for t in held] == [ticket["number"]]
+        # its page, at the address its QR carries (central.public_url is the local server here)
+        assert ticket["page_url"].startswith(f"http://127.0.0.1:{central_port}/t/")
+        page = requests.get(ticket["page_url"], timeout=10)
+        assert page.status_code == 200 and ticket["number"] in page.text
+        listing = subprocess.run([*kiosk, "tickets"], capture_output=True, text=True, timeout=60).stdout
+        assert ticket["page_url"] in listing
         # the touchscreen came up on a virtual display, since this environment has none
         wait_for("the touchscreen", lambda: subprocess.run(["pgrep", "-f", "--", f"--config {config} ui"], capture_output=True).returncode == 0, 30)
     finally:
@@ -43,4 +50,5 @@ def test_kiosk_run_issues_prints_and_syncs(tmp_path):
         out, _ = launcher.communicate(timeout=30)
     assert "started a virtual one (Xvfb" in out
     assert "virtual printer on" in out
+    assert f"lobby display (a TV, full screen): http://127.0.0.1:{central_port}/display/" in out
     assert launcher.returncode == 0, out[-2000:]

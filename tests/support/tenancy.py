@@ -35,9 +35,15 @@ MATRIX = {
     # a `log` token's route (the national pull): tests/central/test_national.py covers that role
     ("GET", "/api/v1/tickets"): dict(anonymous=401, revoked=401, kiosk_home=403, kiosk_away=403, kiosk_unbound=403,
                                      counter_home=403, counter_away=403, counter_unbound=403),
+    ("GET", "/api/v1/offices/<office>/ikm"): dict(anonymous=401, revoked=401, kiosk_home=403, kiosk_away=403,
+                                                  kiosk_unbound=403, counter_home=200, counter_away=403,
+                                                  counter_unbound=200),
     ("POST", "/api/v1/offices/<office>/services/<prefix>/next"): dict(
         anonymous=401, revoked=401, kiosk_home=403, kiosk_away=403, kiosk_unbound=403, counter_home=200,
         counter_away=403, counter_unbound=200),
+    # Public (central/web/): no token needed, none changes the answer; an unknown ticket token is 404.
+    ("GET", "/api/v1/offices/<office>/display"): dict.fromkeys(ROLES, 200),
+    ("GET", "/api/v1/public/tickets/<token>"): dict.fromkeys(ROLES, 404),
 }
 
 
@@ -65,7 +71,7 @@ def run_matrix(base_url: str, principals: dict) -> dict:
     """{(method, rule, role): (got, expected)} for every cell; error answers must be JSON."""
     cells = {}
     for (method, rule), expected in sorted(MATRIX.items()):
-        path = rule.replace("<office>", HOME).replace("<prefix>", "A")
+        path = rule.replace("<office>", HOME).replace("<prefix>", "A").replace("<token>", "x" * 22)
         for role in ROLES:
             token, subject = principals[role]
             body = {"kiosk_id": subject, "office": HOME, "events": []} if method == "POST" else None
