@@ -11,7 +11,7 @@ from flask import Flask, Response, g, jsonify, request
 
 from shared.jsonapi import ApiError, JsonApi
 
-from . import API_PREFIX, __version__, survey
+from . import API_PREFIX, __version__, bookings, counter_api, counter_queue, kiosk_commands, survey
 from .auth import Principal, authenticate
 from .db import CentralDB
 from .dialect import Busy
@@ -164,6 +164,7 @@ def create_app(db: CentralDB, max_batch: int = MAX_BATCH, pull_health=None, publ
         to_apply, over = events[:max_batch], events[max_batch:]
         accepted, rejected = db.ingest(principal.subject, office, to_apply, texts)
         survey.record_events(db, principal.subject, office, to_apply, accepted)
+        bookings.record_checkins(db, principal.subject, office, to_apply, accepted)
         refused = [r for r in rejected if r["reason"] in TENANCY_REASONS]
         if refused:
             db.count_refused(principal.token_id, len(refused))
@@ -186,6 +187,7 @@ def create_app(db: CentralDB, max_batch: int = MAX_BATCH, pull_health=None, publ
         body = json_object()
         office = kiosk_office(principal, body)
         db.record_heartbeat(principal.subject, office, body)
+        kiosk_commands.confirm_from_heartbeat(db, principal.subject, body)
         return jsonify(ok=True, server_time=utc_now_iso())
 
     @app.get(f"{API_PREFIX}/offices/<office>/catalogue")
@@ -211,7 +213,39 @@ def create_app(db: CentralDB, max_batch: int = MAX_BATCH, pull_health=None, publ
         day = request.args.get("service_day") or None
         if day is not None and not SERVICE_DAY_RE.match(day):
             raise ApiError(400, "malformed", "service_day must be YYYY-MM-DD")
-        return jsonify(**db.queue_stats(office, day), server_time=utc_now_iso())
+        stats = counter_queue.queue_stats(db, office, day)
+        return jsonify(**stats, booked=bookings.booked_counts(db, office, stats["service_day"]), server_time=utc_now_iso())
+
+    @app.get(f"{API_PREFIX}/offices/<office>/bookings")
+    def get_bookings(office: str):
+        principal = require("kiosk", "counter")
+        check_office_access(principal, office)
+        day = request.args.get("day") or db.current_service_day(office) or utc_now_iso()[:10]
+        if not SERVICE_DAY_RE.match(day):
+            raise ApiError(400, "malformed", "day (the kiosk's service day) must be YYYY-MM-DD")
+        try:
+            body, etag = bookings.office_list(db, office, day)
+        except (ValueError, OverflowError):
+            raise ApiError(400, "malformed", "day must be a real date YYYY-MM-DD (before 9999-12-31)") from None
+        if request.if_none_match.contains_weak(etag.strip('"')):
+            response = Response(status=304)
+            g.note = "not_modified"
+        else:
+            response = Response(body, status=200, content_type="application/json")
+        response.headers["ETag"] = etag
+        response.headers["Cache-Control"] = "no-cache, private"
+        return response
+
+    @app.get(f"{API_PREFIX}/offices/<office>/bookings/duplicates")
+    def get_booking_duplicates(office: str):
+        principal = require("counter")
+        check_office_access(principal, office)
+        day = request.args.get("day") or None
+        if day is not None and not SERVICE_DAY_RE.match(day):
+            raise ApiError(400, "malformed", "day must be YYYY-MM-DD")
+        found = bookings.duplicates(db, office, day)
+        g.note = f"duplicates={len(found)}"
+        return jsonify(office=office, day=day, duplicates=found, server_time=utc_now_iso())
 
     @app.get(f"{API_PREFIX}/offices/<office>/quarantine")
     def get_quarantine(office: str):
@@ -248,10 +282,12 @@ def create_app(db: CentralDB, max_batch: int = MAX_BATCH, pull_health=None, publ
         check_office_access(principal, office)
         if not PREFIX_RE.match(prefix):
             raise ApiError(404, "not_found", "prefix must be 1-8 letters A-Z")
-        ticket = db.call_next(office, prefix, principal.subject)
+        ticket = counter_queue.call_next(db, office, prefix, principal.subject, f"token:{principal.subject}")
         if ticket is None:
             return Response(status=204)
         return jsonify(ticket=ticket, counter=principal.subject, server_time=utc_now_iso())
+
+    counter_api.register(app, db, require, check_office_access, json_object)
 
     @app.get(f"{API_PREFIX}/offices/<office>/ikm")
     def get_ikm(office: str):

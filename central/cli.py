@@ -20,7 +20,7 @@ from pathlib import Path
 
 from shared.logsetup import setup_logging
 
-from . import __version__, logpull, survey
+from . import __version__, bookings_cli, counter_queue, logpull, staff_cli, survey
 from .auth import ROLES, issue_token
 from .db import CentralDB
 from .dialect import DatabaseError, is_postgres_url, redacted, sqlite_path
@@ -108,6 +108,7 @@ def print_json(obj) -> None:
 def cmd_serve(args) -> int:
     from .app import create_app
     from .server import ServerThread
+    from .web import staff_pages
 
     setup_logging(args.log_level)
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
@@ -121,6 +122,7 @@ def cmd_serve(args) -> int:
         puller = logpull.Scheduler(db, args.pull_every) if args.pull_every else None
         app = create_app(db, pull_health=puller.health if puller else None,
                          public_limit=(args.public_rate, args.public_burst))
+        app.config[staff_pages.SECURE_COOKIES] = args.secure_cookies
         server = ServerThread(app, host, port, threads=args.threads, per_client=args.per_client)
     except OSError as err:
         raise CliError(f"cannot listen on {host}:{port}: {err.strerror or err}", EXIT_FAILED) from None
@@ -211,14 +213,16 @@ def cmd_call_next(args) -> int:
     office = check_office(args.office)
     if not PREFIX_RE.match(args.prefix):
         raise CliError(f"prefix {args.prefix!r} must be 1-8 letters A-Z")
-    ticket = open_db(args.db).call_next(office, args.prefix, check_id(args.counter, "counter"))
+    counter = check_id(args.counter, "counter")
+    ticket = counter_queue.call_next(open_db(args.db), office, args.prefix, counter, staff_cli.cli_actor())
     if ticket is None:
         print(f"no one is waiting for {args.prefix} at {office}", file=sys.stderr)
         return EXIT_NOTHING
     if args.json:
         print_json(ticket)
     else:
-        print(ticket["number"])
+        booked = ticket["central"].get("booking")
+        print(ticket["number"] + (f"  M-Paspor {booked['slot'] or 'UNVERIFIED'}" if booked else ""))
     return EXIT_OK
 
 
@@ -321,6 +325,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--public-burst", type=public_number(1, 100_000, int), default=PUBLIC_BURST, metavar="N",
                    help=f"requests one address may make at once to the public pages (default {PUBLIC_BURST})")
     p.add_argument("--log-level", choices=["debug", "info", "warning", "error"], default="info")
+    p.add_argument("--secure-cookies", action="store_true",
+                   help="mark the staff pages' cookies Secure (behind a reverse proxy that serves https; "
+                        "over https directly they are Secure anyway)")
     p.add_argument("--pull-every", type=logpull.every_seconds, metavar="S",
                    help="also pull the kiosks' ticket logs every S seconds (see `kiosk-central pull`)")
     p.set_defaults(func=cmd_serve)
@@ -401,6 +408,8 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_ikm)
     logpull.register(sub, common, CliError, open_db)
+    bookings_cli.register(sub, common, CliError, open_db)
+    staff_cli.register(sub, common, CliError, open_db)
     return parser
 
 

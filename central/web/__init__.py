@@ -12,7 +12,7 @@ from __future__ import annotations
 from flask import Flask
 
 from ..db import CentralDB
-from . import base, display, phone_survey, ticket
+from . import base, display, phone_survey, staff_pages, ticket
 from .headers import add_security_headers
 from .i18n import install as install_i18n
 from .ratelimit import RateLimiter
@@ -43,3 +43,4 @@ def register(app: Flask, db: CentralDB, public_rate: float = PUBLIC_RATE, public
     app.register_blueprint(ticket.make_blueprint(db, limiter))
     app.register_blueprint(display.make_blueprint(db, limiter))
     app.register_blueprint(phone_survey.make_blueprint(db, limiter))
+    app.register_blueprint(staff_pages.make_blueprint(db))

@@ -73,8 +73,8 @@ def test_reference_server_matches_openapi_yaml(central_db_url, scale):
     db.set_catalogue("TEST", CATALOGUE)
 
     def headers_for(case):
-        token = counter if case.path.endswith(("/next", "/quarantine", "/ikm")) else reader \
-            if case.path.endswith("/tickets") else kiosk
+        token = counter if case.path.endswith(("/next", "/quarantine", "/ikm")) or "/counter" in case.path else \
+            reader if case.path.endswith("/tickets") else kiosk
         return {"Authorization": f"Bearer {token}"}
 
     with ServerThread(create_app(db)) as srv:

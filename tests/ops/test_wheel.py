@@ -35,7 +35,7 @@ def test_the_wheel_carries_every_file_the_program_reads():
     wanted |= {f"kiosk/ui/screens/{name}" for name in SCREENS}
     # the central server's pages (docs/central.md) and the survey questions both sides ask
     wanted |= {f"central/{p.relative_to(REPO / 'central')}" for folder in ("templates", "static")
-               for p in (REPO / "central" / folder).iterdir()}
+               for p in (REPO / "central" / folder).rglob("*") if p.is_file()}
     wanted |= {"shared/survey_questions.toml"}
     assert len(SCREENS) >= 10
     assert wanted - names == set()
