@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import sqlite3
 import time
 
 from flask import Flask, Response, g, jsonify, request
@@ -15,6 +14,7 @@ from shared.jsonapi import ApiError, JsonApi
 from . import API_PREFIX, __version__, bookings, counter_api, counter_queue, kiosk_commands, survey
 from .auth import Principal, authenticate
 from .db import CentralDB
+from .dialect import Busy
 from .protocol import (
     PREFIX_RE,
     json_depth_problem,
@@ -34,6 +34,8 @@ SERVICE_DAY_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 MAX_BATCH = 500
 MAX_BODY_BYTES = 4 * 1024 * 1024
 BUSY_RETRY_AFTER_S = 1
+LOG_PAGE_MAX = 1000
+MAX_CURSOR = 2**63 - 1
 # Per-event refusals that say a kiosk reached for another kiosk's ticket or office: logged, counted.
 TENANCY_REASONS = ("not_owner", "office_mismatch")
 
@@ -71,9 +73,10 @@ def create_app(db: CentralDB, max_batch: int = MAX_BATCH, pull_health=None, publ
         log.info("%s %s %s %s %.1fms %s", request.method, request.path, response.status_code, who, ms, g.get("note", ""))
         return response
 
-    @app.errorhandler(sqlite3.OperationalError)
-    def _db_busy(err: sqlite3.OperationalError):
-        # A locked database is load, not a fault: tell the kiosk when to come back.
+    @app.errorhandler(Busy)
+    def _db_busy(err: Busy):
+        # A locked database, a lost race or a lost connection is load, not a fault: tell the kiosk
+        # when to come back (its batch was not applied; the retry is safe).
         logging.getLogger("central").warning("database busy: %s", err)
         response = jsonify(error="busy", message="the server is busy; retry later")
         response.status_code = 503
@@ -252,6 +255,27 @@ def create_app(db: CentralDB, max_batch: int = MAX_BATCH, pull_health=None, publ
         g.note = f"kiosks={len(kiosks)}"
         return jsonify(office=office, kiosks=kiosks, server_time=utc_now_iso())
 
+    @app.get(f"{API_PREFIX}/tickets")
+    def get_tickets():
+        """This server's ticket log by cursor: the kiosk log API's protocol (docs/openapi-kiosk.yaml),
+        so a national server pulls office servers as it pulls kiosks (central/logpull.py)."""
+        principal = require("log")
+        unknown = sorted(set(request.args) - {"after", "limit"})
+        if unknown:
+            raise ApiError(400, "bad_parameter", f"unknown parameter {unknown[0][:40]!r} (known: after, limit)")
+        if any(len(request.args.getlist(k)) > 1 for k in request.args):
+            raise ApiError(400, "bad_parameter", "give each parameter once")
+        after = whole_number("after", request.args.get("after", "0"), 0, MAX_CURSOR)
+        limit = whole_number("limit", request.args.get("limit", str(LOG_PAGE_MAX)), 1, 10**9)
+        if limit > LOG_PAGE_MAX:
+            raise ApiError(400, "limit_too_large", f"limit must be at most {LOG_PAGE_MAX}; "
+                                                   "page with the last record's cursor as after=")
+        lines = [json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n"
+                 for r in db.ticket_log(after, limit, principal.office)]
+        g.note = f"records={len(lines)}"
+        return Response("".join(lines), content_type="application/x-ndjson; charset=utf-8",
+                        headers={"Cache-Control": "no-store"})
+
     @app.post(f"{API_PREFIX}/offices/<office>/services/<prefix>/next")
     def post_next(office: str, prefix: str):
         principal = require("counter")
@@ -290,3 +314,10 @@ def create_app(db: CentralDB, max_batch: int = MAX_BATCH, pull_health=None, publ
 
     register_web(app, db, *(public_limit or ()))
     return app
+
+
+def whole_number(name: str, text: str, low: int, high: int) -> int:
+    """A query parameter of ASCII digits within [low, high] (int() would take '²' or '١')."""
+    if not (text.isascii() and text.isdigit() and len(text) <= 19) or not low <= int(text) <= high:
+        raise ApiError(400, "bad_parameter", f"{name} must be a whole number from {low} to {high}")
+    return int(text)

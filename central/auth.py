@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from .db import CentralDB
 
-ROLES = ("kiosk", "counter")
+# `log`: reads this server's ticket log (GET /api/v1/tickets), e.g. a national server pulling it.
+ROLES = ("kiosk", "counter", "log")
 _UNKNOWN_HASH = hashlib.sha256(b"no such token").hexdigest()
 
 
@@ -47,7 +48,7 @@ def authenticate(db: CentralDB, authorization: str | None) -> Principal | None:
     if scheme.lower() != "bearer":
         return None
     token_id, dot, secret = token.strip().partition(".")
-    if not dot or not token_id or not secret:
+    if not dot or not token_id or not secret or "\x00" in token_id:  # PostgreSQL's text holds no NUL
         return None
     row = db.token(token_id)
     expected = row.secret_hash if row is not None else _UNKNOWN_HASH

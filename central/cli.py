@@ -13,7 +13,6 @@ import logging
 import os
 import re
 import signal
-import sqlite3
 import sys
 import threading
 import tomllib
@@ -24,6 +23,7 @@ from shared.logsetup import setup_logging
 from . import __version__, bookings_cli, counter_queue, logpull, staff_cli, survey
 from .auth import ROLES, issue_token
 from .db import CentralDB
+from .dialect import DatabaseError, is_postgres_url, redacted, sqlite_path
 from .protocol import PREFIX_RE, office_problem
 from .quarantine import declared, quarantined_kiosks
 from .server import LIMITS
@@ -68,16 +68,21 @@ def public_number(low, high, kind=float):
     return parse
 
 
-def open_db(path: str) -> CentralDB:
+def open_db(url: str) -> CentralDB:
+    """`url`: a SQLite file (a path or sqlite:///path) or a postgresql:// URL."""
+    postgres = is_postgres_url(url)
     try:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        db = CentralDB(path)
-    except (OSError, sqlite3.Error, RuntimeError) as err:
-        raise CliError(f"cannot open database {path}: {err} (check the path exists and is writable)", EXIT_FAILED) from None
+        if not postgres:
+            Path(sqlite_path(url)).parent.mkdir(parents=True, exist_ok=True)
+        db = CentralDB(url)
+    except (OSError, ValueError, DatabaseError, RuntimeError) as err:
+        hint = ("check the server is running, the URL (host, port or ?host=/socket/dir, database, user) and that "
+                "the user may connect" if postgres else "check the path exists and is writable")
+        raise CliError(f"cannot open database {redacted(url)}: {str(err).strip()} ({hint})", EXIT_FAILED) from None
     loose = db.readable_by_others()
     if loose:
         print(f"kiosk-central: warning: {loose}: others can read the token hashes and the kiosks' log tokens; "
-              f"fix: chmod 600 {path}*", file=sys.stderr)
+              f"fix: chmod 600 {db.sqlite_file}*", file=sys.stderr)
     return db
 
 
@@ -127,7 +132,7 @@ def cmd_serve(args) -> int:
     server.start()
     if puller:
         puller.start()
-    lifecycle.info("kiosk-central %s listening on %s (db %s)", __version__, server.url, args.db)
+    lifecycle.info("kiosk-central %s listening on %s (db %s)", __version__, server.url, redacted(args.db))
     while not stop.wait(1.0):
         if puller:
             puller.supervise()
@@ -293,8 +298,9 @@ def cmd_ikm(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--db", default=default_db(), metavar="PATH",
-                        help="SQLite database (default: $KIOSK_CENTRAL_DB or ./central.db)")
+    common.add_argument("--db", default=default_db(), metavar="URL",
+                        help="the database: a SQLite file (PATH or sqlite:///PATH) or postgresql://USER@HOST/DB "
+                             "(default: $KIOSK_CENTRAL_DB or ./central.db)")
 
     parser = argparse.ArgumentParser(
         prog="kiosk-central",
@@ -330,10 +336,13 @@ def build_parser() -> argparse.ArgumentParser:
         dest="tokens_command", required=True, metavar="ACTION")
     p = tokens.add_parser("add", parents=[common], help="create a token and print it (only the token, on stdout)",
                           description="Create a token for a kiosk (or a counter) and print it once.")
-    p.add_argument("subject", metavar="KIOSK_ID", help="kiosk id (or counter name with --role counter)")
-    p.add_argument("--role", choices=ROLES, default="kiosk", help="kiosk (default) or counter")
+    p.add_argument("subject", metavar="KIOSK_ID", help="kiosk id (or counter name with --role counter, the "
+                                                       "reader's name with --role log)")
+    p.add_argument("--role", choices=ROLES, default="kiosk",
+                   help="kiosk (default), counter, or log (reads this server's ticket log, GET /api/v1/tickets: "
+                        "give it to the national server that pulls this office)")
     p.add_argument("--office", help="bind the token to this office (a kiosk files tickets there, a counter calls "
-                                    "only there); otherwise a kiosk keeps the first office it reports and a "
+                                    "only there, a log token reads only its tickets); otherwise a kiosk keeps the first office it reports and a "
                                     "counter may call in any office")
     p.set_defaults(func=cmd_tokens_add)
     p = tokens.add_parser("list", parents=[common], help="list tokens (never the secrets)")

@@ -1,7 +1,10 @@
-"""Central SQLite storage: kiosks and tokens, events (each stored once), tickets, catalogues.
+"""Central storage: kiosks and tokens, events (each stored once), tickets, catalogues.
 
-One connection per thread (waitress serves requests from a small thread pool). Writes run in
-`BEGIN IMMEDIATE` so concurrent batches serialise on the write lock instead of failing on upgrade.
+On SQLite (one file, the embedded default) or PostgreSQL (several server processes), chosen by
+the `--db` URL; central/dialect.py runs the same SQL on both (docs/architecture.md). One
+connection per thread (waitress serves requests from a small thread pool). `write()` is one
+transaction: on SQLite it holds the one write lock from the start; on PostgreSQL it runs at READ
+COMMITTED and what must not interleave takes an advisory lock (`lock`), e.g. a kiosk's batches.
 """
 
 from __future__ import annotations
@@ -9,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import sqlite3
 import stat
 import threading
 from contextlib import contextmanager
@@ -17,8 +19,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from shared.migrations import SchemaTooNew, migrate
+from shared.migrations import SchemaTooNew
 
+from . import dialect
+from .dialect import Busy, Connection
 from .protocol import event_problem, ticket_token, utc_now_iso
 
 AVG_SERVICE_WINDOW = 20
@@ -242,10 +246,47 @@ MIGRATIONS = [
     );
     CREATE INDEX kiosk_commands_kiosk ON kiosk_commands(kiosk_id, id);
     """,
+    # 10: the pulled ticket logs (central/logpull.py; created by that module until now) live in the
+    # schema like every other table, and a `log` token may read this server's ticket log
+    # (GET /api/v1/tickets: the national server pulls the office servers' logs).
+    """
+    CREATE TABLE IF NOT EXISTS log_sources(
+        kiosk_id TEXT PRIMARY KEY,
+        url TEXT NOT NULL,
+        token TEXT NOT NULL,
+        cursor INTEGER NOT NULL DEFAULT 0,
+        records INTEGER NOT NULL DEFAULT 0,
+        last_pull_at TEXT,
+        last_ok_at TEXT,
+        last_error TEXT
+    );
+    CREATE TABLE IF NOT EXISTS kiosk_log(
+        kiosk_id TEXT NOT NULL,
+        cursor INTEGER NOT NULL,
+        ticket_id TEXT NOT NULL,
+        record TEXT NOT NULL,
+        pulled_at TEXT NOT NULL,
+        PRIMARY KEY (kiosk_id, cursor)
+    );
+    CREATE TABLE tokens_v4(
+        token_id TEXT PRIMARY KEY,
+        role TEXT NOT NULL CHECK (role IN ('kiosk', 'counter', 'log')),
+        subject TEXT NOT NULL,
+        secret_hash TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        revoked_at TEXT,
+        office TEXT,
+        refused INTEGER NOT NULL DEFAULT 0
+    );
+    INSERT INTO tokens_v4(token_id, role, subject, secret_hash, created_at, revoked_at, office, refused)
+        SELECT token_id, role, subject, secret_hash, created_at, revoked_at, office, refused FROM tokens;
+    DROP TABLE tokens;
+    ALTER TABLE tokens_v4 RENAME TO tokens;
+    """,
 ]
 
-# The ticket as its latest event carried it, with the server's own columns.
-TICKETS = "SELECT t.*, json_extract(e.payload, '$.ticket') AS record FROM tickets t JOIN events e ON e.event_id = t.event_id"
+# The ticket as its latest event carried it (`payload`, decoded by _ticket_dict), with the server's own columns.
+TICKETS = "SELECT t.*, e.payload FROM tickets t JOIN events e ON e.event_id = t.event_id"
 
 
 @dataclass(frozen=True)
@@ -269,40 +310,59 @@ class Catalogue:
 
 
 class CentralDB:
-    def __init__(self, path: str | Path):
-        self.path = str(path)
-        if self.path != ":memory:" and not os.path.exists(self.path):
+    """`url`: a SQLite path (or sqlite:///path) or a postgresql:// URL (central/dialect.py)."""
+
+    def __init__(self, url: str | Path):
+        self.url = str(url)
+        self.engine = dialect.open_engine(self.url)
+        self.path = self.engine.describe()  # for messages: the file, or the URL without its password
+        self.sqlite_file = self.engine.path if self.engine.name == "sqlite" else None
+        if self.sqlite_file not in (None, ":memory:") and not os.path.exists(self.sqlite_file):
             # It holds every token hash and the kiosks' log tokens in plain text: 0600 from the
             # first byte, whatever the umask (SQLite gives -wal and -shm the same mode).
-            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
+            os.close(os.open(self.sqlite_file, os.O_WRONLY | os.O_CREAT, 0o600))
         self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
+        self._all: list[Connection] = []
         self._lock = threading.Lock()
         self._migrate(self.conn())
 
     def readable_by_others(self) -> str | None:
-        """The database's (or its WAL's) mode if group or others may read it, else None."""
+        """The database's (or its WAL's) mode if group or others may read it, else None.
+
+        On PostgreSQL the server's own access rules apply (pg_hba.conf, roles): nothing to check."""
+        if self.sqlite_file is None:
+            return None
         for suffix in ("", "-wal", "-shm"):
             try:
-                mode = stat.S_IMODE(os.stat(self.path + suffix).st_mode)
+                mode = stat.S_IMODE(os.stat(self.sqlite_file + suffix).st_mode)
             except OSError:
                 continue
             if mode & 0o077:
-                return f"{self.path + suffix} is mode {mode:04o}"
+                return f"{self.sqlite_file + suffix} is mode {mode:04o}"
         return None
 
-    def conn(self) -> sqlite3.Connection:
+    def conn(self) -> Connection:
+        """This thread's connection (a lost PostgreSQL connection is replaced on the next call)."""
         conn = getattr(self._local, "conn", None)
+        if conn is not None and self.engine.broken(conn):
+            self._forget(conn)
+            conn = None
         if conn is None:
-            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=5.0)
-            conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=FULL")
-            conn.execute("PRAGMA busy_timeout=5000")
+            conn = self.engine.connect()
             self._local.conn = conn
             with self._lock:
                 self._all.append(conn)
         return conn
+
+    def _forget(self, conn: Connection) -> None:
+        with self._lock:
+            if conn in self._all:
+                self._all.remove(conn)
+        try:
+            conn.close()
+        except Exception:  # noqa: BLE001 - a broken connection may refuse even to close
+            pass
+        self._local.conn = None
 
     def close(self) -> None:
         with self._lock:
@@ -313,18 +373,34 @@ class CentralDB:
 
     @contextmanager
     def write(self):
+        """One transaction: committed when the block ends, rolled back if it raises."""
         conn = self.conn()
-        conn.execute("BEGIN IMMEDIATE")
+        self.engine.begin(conn)
         try:
             yield conn
         except BaseException:
-            conn.execute("ROLLBACK")
+            try:
+                self.engine.rollback(conn)
+            except dialect.DatabaseError:  # the connection is gone, and the transaction with it
+                self._forget(conn)
             raise
-        conn.execute("COMMIT")
-
-    def _migrate(self, conn: sqlite3.Connection) -> None:
         try:
-            migrate(conn, MIGRATIONS)
+            self.engine.commit(conn)
+        except dialect.DatabaseError:
+            if self.engine.broken(conn):
+                self._forget(conn)
+            raise
+
+    def lock(self, conn: Connection, key: str) -> None:
+        """Inside `write()`: transactions taking the same key run one after the other."""
+        self.engine.lock(conn, key)
+
+    def schema_version(self) -> int:
+        return self.engine.schema_version(self.conn())
+
+    def _migrate(self, conn: Connection) -> None:
+        try:
+            self.engine.migrate(conn, MIGRATIONS)
         except SchemaTooNew as e:
             raise RuntimeError(f"{self.path}: database schema version {e.found} is newer than this "
                                f"kiosk-central ({e.known}); upgrade kiosk-central") from None
@@ -342,8 +418,8 @@ class CentralDB:
                 conn.execute(
                     "INSERT INTO kiosks(kiosk_id, office_fixed, office, created_at) VALUES (?,?,?,?) "
                     "ON CONFLICT(kiosk_id) DO UPDATE SET "
-                    "office_fixed = coalesce(excluded.office_fixed, office_fixed), "
-                    "office = coalesce(excluded.office_fixed, office)",
+                    "office_fixed = coalesce(excluded.office_fixed, kiosks.office_fixed), "
+                    "office = coalesce(excluded.office_fixed, kiosks.office)",
                     (subject, office, office, now),
                 )
 
@@ -419,13 +495,17 @@ class CentralDB:
         new_events: list[tuple] = []
         new_tickets: list[tuple] = []
         now = utc_now_iso()
-        ids = [e["event_id"] for e in events if isinstance(e, dict) and isinstance(e.get("event_id"), str)]
+        ids = [e["event_id"] for e in events if isinstance(e, dict) and _storable(e.get("event_id"))]
         with self.write() as conn:
+            # One kiosk's batches one at a time, whichever server process they reach: a retry
+            # racing its first attempt finds the events the first one stored (PostgreSQL; SQLite's
+            # write lock already does this).
+            self.lock(conn, "kiosk:" + kiosk_id)
             office = self._touch_kiosk(conn, kiosk_id, office, now)
             held = self._kiosk_of(conn, "events", "event_id", ids)  # which kiosk already holds each event
             owners = self._kiosk_of(conn, "tickets", "id", [  # which kiosk created each ticket
                 e["ticket"]["id"] for e in events
-                if isinstance(e, dict) and isinstance(e.get("ticket"), dict) and isinstance(e["ticket"].get("id"), str)
+                if isinstance(e, dict) and isinstance(e.get("ticket"), dict) and _storable(e["ticket"].get("id"))
             ])
             blocked = False
             for index, event in enumerate(events):
@@ -453,11 +533,15 @@ class CentralDB:
                 text = texts[index] if texts is not None else _compact(event)
                 self._rows(kiosk_id, office, event, text, now, new_events, new_tickets)
                 accepted.append(event_id)
-            conn.executemany(
+            stored = conn.executemany(
                 "INSERT INTO events(event_id, kiosk_id, seq, kind, ticket_id, created_at, received_at, payload) "
-                "VALUES (?,?,?,?,?,?,?,?)",
+                "VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (event_id) DO NOTHING",
                 new_events,
             )
+            if stored is not None and stored.rowcount != len(new_events):
+                # Another kiosk stored one of these event ids since we looked (their locks differ):
+                # nothing of this batch is kept, and the retry sees who holds it.
+                raise Busy("an event id of this batch was stored by another kiosk meanwhile; retry")
             # A ticket shows its kiosk's newest event by outbox seq, not the last to arrive: a
             # quarantined event released later (docs/sync.md) must not roll a ticket back.
             conn.executemany(
@@ -466,7 +550,7 @@ class CentralDB:
                 "ON CONFLICT(id) DO UPDATE SET print_state = excluded.print_state, event_id = excluded.event_id "
                 "WHERE tickets.kiosk_id = excluded.kiosk_id AND NOT coalesce("
                 "(SELECT seq FROM events WHERE event_id = excluded.event_id) "
-                "< (SELECT seq FROM events WHERE event_id = tickets.event_id), 0)",
+                "< (SELECT seq FROM events WHERE event_id = tickets.event_id), FALSE)",
                 new_tickets,
             )
         return accepted, rejected
@@ -538,6 +622,20 @@ class CentralDB:
                 yield _ticket_dict(row)
             after = rows[-1]["cursor"]
 
+    def ticket_log(self, after: int, limit: int, office: str | None = None) -> list[dict]:
+        """One page of the ticket log after a cursor (GET /api/v1/tickets): the export's records,
+        `cursor` this server's (the kiosk's own is kept as `central.kiosk_cursor`)."""
+        clause, args = (" AND t.office = ?", (office,)) if office else ("", ())
+        rows = self.conn().execute(f"{TICKETS} WHERE t.cursor > ?{clause} ORDER BY t.cursor LIMIT ?",
+                                   (after, *args, limit)).fetchall()
+        out = []
+        for row in rows:
+            record = _ticket_dict(row)
+            record["central"]["kiosk_cursor"] = record.get("cursor")
+            record["cursor"] = row["cursor"]
+            out.append(record)
+        return out
+
     # queue
 
     def current_service_day(self, office: str) -> str | None:
@@ -580,6 +678,7 @@ class CentralDB:
         """
         now = utc_now_iso()
         with self.write() as conn:
+            self.lock(conn, "queue:" + office)  # two counters never call the same ticket
             conn.execute(
                 "UPDATE tickets SET done_at = ? WHERE office = ? AND counter = ? AND done_at IS NULL",
                 (now, office, counter),
@@ -617,6 +716,11 @@ class CentralDB:
         return Catalogue(row["office"], bytes(row["body"]), row["etag"], row["updated_at"]) if row else None
 
 
+def _storable(value) -> bool:
+    """A string both engines can look up (PostgreSQL's text holds no NUL; protocol refuses it too)."""
+    return isinstance(value, str) and "\x00" not in value
+
+
 def _rejection(event_id: str | None, reason: str, retry: bool, detail: str) -> dict:
     return {"event_id": event_id, "reason": reason, "retry": retry, "detail": detail}
 
@@ -625,8 +729,8 @@ def _seconds_between(start: str, end: str) -> float:
     return (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()
 
 
-def _ticket_dict(row: sqlite3.Row) -> dict:
-    record = json.loads(row["record"])
+def _ticket_dict(row) -> dict:
+    record = json.loads(row["payload"])["ticket"]
     record["central"] = {
         "kiosk_id": row["kiosk_id"],
         "office": row["office"],
@@ -638,7 +742,7 @@ def _ticket_dict(row: sqlite3.Row) -> dict:
     return record
 
 
-def _kiosk_dict(row: sqlite3.Row) -> dict:
+def _kiosk_dict(row) -> dict:
     out = dict(row)
     out["last_heartbeat"] = json.loads(out["last_heartbeat"]) if out["last_heartbeat"] else None
     return out

@@ -6,7 +6,13 @@ transaction, so a crash or a dead network mid-pull repeats at most one page, whi
 key (kiosk, cursor) absorbs. This copy of the log is what an office audits against the events
 the sync protocol delivered: a ticket in the log that never arrived as an event is a sync gap.
 
-The tables live beside the sync protocol's, created here if missing (they are this module's own).
+A source is a kiosk's agent or another kiosk-central (an office server serves its own tickets by
+the same protocol, GET /api/v1/tickets with a `log` token): one national server on PostgreSQL
+pulls every office's log. Exactly once with several pullers at once (two `serve --pull-every`
+processes on one database): a page is inserted with ON CONFLICT DO NOTHING, the stored cursor
+only moves forward, and `records` counts the rows really inserted.
+
+The tables are this module's own (a migration in central/db.py creates them).
 """
 
 from __future__ import annotations
@@ -27,26 +33,6 @@ from .protocol import MAX_INT, json_depth_problem, unencodable_path, utc_now_iso
 
 log = logging.getLogger("central.logpull")
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS log_sources(
-    kiosk_id TEXT PRIMARY KEY,
-    url TEXT NOT NULL,
-    token TEXT NOT NULL,
-    cursor INTEGER NOT NULL DEFAULT 0,
-    records INTEGER NOT NULL DEFAULT 0,
-    last_pull_at TEXT,
-    last_ok_at TEXT,
-    last_error TEXT
-);
-CREATE TABLE IF NOT EXISTS kiosk_log(
-    kiosk_id TEXT NOT NULL,
-    cursor INTEGER NOT NULL,
-    ticket_id TEXT NOT NULL,
-    record TEXT NOT NULL,
-    pulled_at TEXT NOT NULL,
-    PRIMARY KEY (kiosk_id, cursor)
-)
-"""
 PAGE = 1000
 MAX_PAGES_PER_PULL = 1000
 MAX_LINE_BYTES = 64 * 1024
@@ -83,15 +69,8 @@ class PullResult:
     error: str | None = None
 
 
-def ensure_schema(db) -> None:
-    with db.write() as conn:
-        for statement in filter(str.strip, SCHEMA.split(";")):
-            conn.execute(statement)
-
-
 def add_source(db, kiosk_id: str, url: str, token: str) -> None:
     """Register (or update) where a kiosk's log is and its log token; the cursor is kept."""
-    ensure_schema(db)
     with db.write() as conn:
         conn.execute(
             "INSERT INTO log_sources(kiosk_id, url, token) VALUES (?,?,?) "
@@ -101,19 +80,16 @@ def add_source(db, kiosk_id: str, url: str, token: str) -> None:
 
 
 def remove_source(db, kiosk_id: str) -> bool:
-    ensure_schema(db)
     with db.write() as conn:
         return conn.execute("DELETE FROM log_sources WHERE kiosk_id = ?", (kiosk_id,)).rowcount == 1
 
 
 def sources(db) -> list[Source]:
-    ensure_schema(db)
     return [Source(**dict(r)) for r in db.conn().execute("SELECT * FROM log_sources ORDER BY kiosk_id")]
 
 
 def pulled(db, kiosk_id: str, after: int = 0):
     """The pulled log of one kiosk, in its issue order."""
-    ensure_schema(db)
     while True:
         rows = db.conn().execute(
             "SELECT cursor, record FROM kiosk_log WHERE kiosk_id = ? AND cursor > ? ORDER BY cursor LIMIT 500",
@@ -185,13 +161,18 @@ def pull_one(db, source: Source, *, page: int = PAGE, max_pages: int = MAX_PAGES
             if records:
                 now = utc_now_iso()
                 with db.write() as conn:
-                    conn.executemany(
-                        "INSERT OR IGNORE INTO kiosk_log(kiosk_id, cursor, ticket_id, record, pulled_at) VALUES (?,?,?,?,?)",
+                    stored = conn.executemany(
+                        "INSERT INTO kiosk_log(kiosk_id, cursor, ticket_id, record, pulled_at) VALUES (?,?,?,?,?) "
+                        "ON CONFLICT (kiosk_id, cursor) DO NOTHING",
                         [(source.kiosk_id, r["cursor"], r["id"], json.dumps(r, separators=(",", ":"), ensure_ascii=False), now)
                          for r in records],
                     )
-                    conn.execute("UPDATE log_sources SET cursor = ?, records = records + ? WHERE kiosk_id = ?",
-                                 (records[-1]["cursor"], len(records), source.kiosk_id))
+                    # A stored page is a good pull so far: its cursor and "no error" are one state
+                    # (a reader never sees the new cursor beside the last round's error).
+                    conn.execute(
+                        "UPDATE log_sources SET cursor = CASE WHEN cursor < ? THEN ? ELSE cursor END, "
+                        "records = records + ?, last_pull_at = ?, last_ok_at = ?, last_error = NULL WHERE kiosk_id = ?",
+                        (records[-1]["cursor"], records[-1]["cursor"], stored.rowcount, now, now, source.kiosk_id))
                 cursor, count = records[-1]["cursor"], count + len(records)
             if len(records) < page:
                 break
@@ -209,11 +190,12 @@ def pull_one(db, source: Source, *, page: int = PAGE, max_pages: int = MAX_PAGES
 def _mark(db, kiosk_id: str, error: str | None) -> None:
     now = utc_now_iso()
     with db.write() as conn:
-        conn.execute(
-            "UPDATE log_sources SET last_pull_at = ?, last_error = ?, last_ok_at = CASE WHEN ? IS NULL THEN ? ELSE last_ok_at END "
-            "WHERE kiosk_id = ?",
-            (now, error, error, now, kiosk_id),
-        )
+        if error is None:
+            conn.execute("UPDATE log_sources SET last_pull_at = ?, last_error = NULL, last_ok_at = ? WHERE kiosk_id = ?",
+                         (now, now, kiosk_id))
+        else:
+            conn.execute("UPDATE log_sources SET last_pull_at = ?, last_error = ? WHERE kiosk_id = ?",
+                         (now, error, kiosk_id))
 
 
 def pull_all(db, kiosk_id: str | None = None, **kwargs) -> list[PullResult]:
@@ -254,7 +236,6 @@ class Scheduler:
         self.failing = 0
 
     def start(self) -> "Scheduler":
-        ensure_schema(self.db)
         self._thread = threading.Thread(target=self._run, name="logpull", daemon=True)
         self._thread.start()
         return self

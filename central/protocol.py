@@ -35,7 +35,8 @@ def utc_now_iso() -> str:
 
 
 def _is_short_str(value, max_len: int = MAX_ID_LEN) -> bool:
-    return isinstance(value, str) and 0 < len(value) <= max_len
+    # No NUL: PostgreSQL's text cannot hold one, and no id or timestamp needs it (same on SQLite).
+    return isinstance(value, str) and 0 < len(value) <= max_len and "\x00" not in value
 
 
 def _is_int(value) -> bool:
@@ -188,7 +189,7 @@ def event_problem(event, kiosk_id: str) -> str | None:
     if not isinstance(event, dict):
         return "event must be a JSON object"
     if not _is_short_str(event.get("event_id")):
-        return f"event_id must be a string of 1-{MAX_ID_LEN} characters"
+        return f"event_id must be a string of 1-{MAX_ID_LEN} characters (no NUL)"
     if not _is_short_str(event.get("kind"), 64):
         return "kind must be a string of 1-64 characters"
     if event.get("kiosk_id") != kiosk_id:
@@ -210,7 +211,7 @@ def ticket_problem(ticket) -> str | None:
         return "ticket must be a JSON object"
     for key in ("id", "number", "service_day"):
         if not _is_short_str(ticket.get(key)):
-            return f"ticket.{key} must be a non-empty string"
+            return f"ticket.{key} must be a non-empty string (no NUL)"
     if not (isinstance(ticket.get("prefix"), str) and PREFIX_RE.match(ticket["prefix"])):
         return "ticket.prefix must be 1-8 letters A-Z"
     if "seq" in ticket and not _is_int(ticket["seq"]):
@@ -219,7 +220,7 @@ def ticket_problem(ticket) -> str | None:
         return "ticket.priority must be a priority group name, true/false or null"
     for key in ("issued_at", "service", "print_state", "office"):
         if ticket.get(key) is not None and not _is_short_str(ticket[key], 256):
-            return f"ticket.{key} must be a string"
+            return f"ticket.{key} must be a string (no NUL)"
     return None
 
 

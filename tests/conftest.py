@@ -2,6 +2,7 @@ import pytest
 
 # setup.cfg [tool:pytest] pythonpath puts the repo and tests/ on the path (`support`, `kiosk`).
 from support.kiosk_env import make_clock, make_config
+from support.postgres import central_db_url, postgres_cluster  # noqa: F401  (the central server on both backends)
 
 from kiosk.store import Store
 

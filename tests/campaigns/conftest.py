@@ -4,7 +4,9 @@ Every campaign runs at two sizes: "default" (in `make test`) and "full" (`@pytes
 run by `make reliability`); KIOSK_CAMPAIGN_SCALE multiplies both. Each records its figures with
 `figures.record`, and tools/reliability_report.py renders docs/reliability.md from them.
 
-The central server, fault proxy and kiosk rig are the agent tests' own fixtures (tests/agent).
+The central server, fault proxy and kiosk rig are the agent tests' own fixtures (tests/agent);
+the sync campaigns' central database runs once on SQLite and once on PostgreSQL (`central_db`
+below, tests/support/postgres.py).
 """
 
 from __future__ import annotations
@@ -23,12 +25,25 @@ from agent.conftest import (  # noqa: F401  (fixtures re-exported for the campai
     OFFICE,
     KioskRig,
     central,
-    central_db,
     kiosk_token,
     proxy,
 )
 
+from central.db import CentralDB
+
 SCALE_PARAMS = [pytest.param("default", id="default"), pytest.param("full", id="full", marks=pytest.mark.slow)]
+
+
+@pytest.fixture
+def central_db(central_db_url):
+    """The sync campaigns' central server keeps its data on each backend in turn."""
+    import figures
+
+    db = CentralDB(central_db_url)
+    figures.BACKEND = "" if db.engine.name == "sqlite" else db.engine.name
+    yield db
+    figures.BACKEND = ""
+    db.close()
 
 
 @pytest.fixture(params=SCALE_PARAMS)

@@ -42,10 +42,17 @@ def sized(default: int, full: int, scale: str, minimum: int = 1) -> int:
     return max(minimum, int(round(base * multiplier())))
 
 
+# Set by the campaigns' `central_db` fixture while a campaign runs on PostgreSQL: its row is kept
+# beside the SQLite one ("network-postgresql"), not in its place.
+BACKEND = ""
+
+
 def record(campaign: str, *, scale: str, runs: int, faults: int, tickets: int, lost: int, duplicated: int,
            longest_stall_s: float | None, stall_means: str, passed: bool, details: dict | None = None,
            title: str | None = None) -> dict:
     """Store one campaign row (replacing an earlier row of the same campaign and scale)."""
+    if BACKEND:
+        campaign, title = f"{campaign}-{BACKEND}", f"{title or campaign} (central on {BACKEND})"
     row = {
         "campaign": campaign,
         "title": title or campaign,

@@ -12,10 +12,16 @@ OFFICE = "BLITAR"
 
 
 @pytest.fixture
-def db(tmp_path):
-    database = CentralDB(tmp_path / "central.db")
+def db(central_db_url):
+    """The central database, once on SQLite and once on PostgreSQL (tests/support/postgres.py)."""
+    database = CentralDB(central_db_url)
     yield database
     database.close()
+
+
+@pytest.fixture
+def central_db(db):
+    return db
 
 
 @pytest.fixture

@@ -23,8 +23,8 @@ def run(capsys, *argv):
     return code, out, err
 
 
-def test_tokens_add_prints_only_the_token(tmp_path, capsys):
-    db = str(tmp_path / "c.db")
+def test_tokens_add_prints_only_the_token(central_db_url, capsys):
+    db = central_db_url
     code, out, err = run(capsys, "tokens", "add", "K1", "--db", db)
     assert code == 0 and err == ""
     assert re.fullmatch(r"[0-9a-f]{12}\.[A-Za-z0-9_-]{43}\n", out)
@@ -35,8 +35,8 @@ def test_tokens_add_prints_only_the_token(tmp_path, capsys):
     assert code == 3 and "no active token" in err
 
 
-def test_bad_ids_and_files_are_usage_errors(tmp_path, capsys):
-    db = str(tmp_path / "c.db")
+def test_bad_ids_and_files_are_usage_errors(tmp_path, capsys, central_db_url):
+    db = central_db_url
     code, _, err = run(capsys, "tokens", "add", "bad id", "--db", db)
     assert code == 2 and "must be" in err
     bad = tmp_path / "bad.toml"
@@ -56,8 +56,14 @@ def test_unwritable_database_is_a_failure_not_a_traceback(tmp_path, capsys):
     assert code == 1 and "cannot open database" in err
 
 
-def test_catalogue_set_then_show_round_trips(tmp_path, capsys):
-    db = str(tmp_path / "c.db")
+def test_an_unreachable_postgresql_is_a_failure_and_its_password_is_never_shown(tmp_path, capsys):
+    code, _, err = run(capsys, "tokens", "list", "--db", f"postgresql://kiosk:s3cret@/central?host={tmp_path}")
+    assert code == 1 and "cannot open database postgresql://kiosk:***@/central" in err
+    assert "s3cret" not in err and "Traceback" not in err and "check the server is running" in err
+
+
+def test_catalogue_set_then_show_round_trips(tmp_path, capsys, central_db_url):
+    db = central_db_url
     cat = tmp_path / "services.toml"
     cat.write_text('[[services]]\nkey = "a"\n')
     code, out, _ = run(capsys, "catalogue", "set", "BLITAR", str(cat), "--db", db)
@@ -71,7 +77,7 @@ def test_export_call_next_and_queue(tmp_path, capsys, db, make_event):
 
     issue_token(db, "kiosk", "K1", office="BLITAR")
     db.ingest("K1", None, [make_event(1), make_event(2), make_event(1, kind="ticket.printed")])
-    path = db.path
+    path = db.url
     code, out, _ = run(capsys, "export", "--db", path)
     lines = [json.loads(line) for line in out.splitlines()]
     assert code == 0 and [t["number"] for t in lines] == ["A001", "A002"]
@@ -101,9 +107,9 @@ def test_bad_listen_address_is_a_usage_error(tmp_path):
     assert proc.returncode == 2 and "HOST:PORT" in proc.stderr
 
 
-def test_serve_answers_and_stops_on_sigterm(tmp_path):
+def test_serve_answers_and_stops_on_sigterm(central_db_url):
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.Popen([sys.executable, "-m", "central", "serve", "--db", str(tmp_path / "c.db"),
+    proc = subprocess.Popen([sys.executable, "-m", "central", "serve", "--db", central_db_url,
                              "--listen", "127.0.0.1:0", "--log-level", "warning"], stderr=subprocess.PIPE, text=True, env=env, cwd=REPO)
     try:
         url = None

@@ -114,7 +114,7 @@ def test_cli_lists_them_and_marks_them_in_kiosks(db, server, kiosk_token):
                                                         "number": "A009", "reason": "invalid: x"}]})
 
     def cli(*argv):
-        return subprocess.run([sys.executable, "-m", "central", *argv, "--db", db.path], capture_output=True,
+        return subprocess.run([sys.executable, "-m", "central", *argv, "--db", db.url], capture_output=True,
                               text=True, timeout=30)
 
     proc = cli("quarantine")

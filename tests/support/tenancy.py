@@ -32,6 +32,9 @@ MATRIX = {
     ("GET", "/api/v1/offices/<office>/quarantine"): dict(anonymous=401, revoked=401, kiosk_home=403, kiosk_away=403,
                                                          kiosk_unbound=403, counter_home=200, counter_away=403,
                                                          counter_unbound=200),
+    # a `log` token's route (the national pull): tests/central/test_national.py covers that role
+    ("GET", "/api/v1/tickets"): dict(anonymous=401, revoked=401, kiosk_home=403, kiosk_away=403, kiosk_unbound=403,
+                                     counter_home=403, counter_away=403, counter_unbound=403),
     ("GET", "/api/v1/offices/<office>/ikm"): dict(anonymous=401, revoked=401, kiosk_home=403, kiosk_away=403,
                                                   kiosk_unbound=403, counter_home=200, counter_away=403,
                                                   counter_unbound=200),
