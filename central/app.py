@@ -12,7 +12,7 @@ from flask import Flask, Response, g, jsonify, request
 
 from shared.jsonapi import ApiError, JsonApi
 
-from . import API_PREFIX, __version__, survey
+from . import API_PREFIX, __version__, bookings, counter_api, counter_queue, kiosk_commands, survey
 from .auth import Principal, authenticate
 from .db import CentralDB
 from .protocol import (
@@ -25,6 +25,8 @@ from .protocol import (
     utc_now_iso,
 )
 from .quarantine import quarantined_kiosks
+from .web import public_form
+from .web import register as register_web
 
 log = logging.getLogger("central.access")
 
@@ -39,15 +41,19 @@ TENANCY_REASONS = ("not_owner", "office_mismatch")
 def body_gate(db: CentralDB):
     """Whether the server may read a request's body at all: only a valid token's, and not oversize.
 
-    Otherwise the app gets the request without its body and answers 401 or 413 at once.
+    Otherwise the app gets the request without its body and answers 401 or 413 at once. A public
+    page's small form (the phone survey, central/web/phone_survey.py) needs no token.
     """
     def allowed(headers: dict, content_length: int) -> bool:
+        if public_form(headers, content_length):
+            return True
         return content_length <= MAX_BODY_BYTES and authenticate(db, headers.get("AUTHORIZATION")) is not None
     return allowed
 
 
-def create_app(db: CentralDB, max_batch: int = MAX_BATCH, pull_health=None) -> Flask:
-    """`pull_health`: the log-pull scheduler's health() when `serve --pull-every` runs one."""
+def create_app(db: CentralDB, max_batch: int = MAX_BATCH, pull_health=None, public_limit: tuple | None = None) -> Flask:
+    """`pull_health`: the log-pull scheduler's health() when `serve --pull-every` runs one;
+    `public_limit`: (requests per second, burst) per client address on the public pages."""
     app = JsonApi("central", "docs/openapi.yaml")
     app.body_gate = body_gate(db)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
@@ -155,6 +161,7 @@ def create_app(db: CentralDB, max_batch: int = MAX_BATCH, pull_health=None) -> F
         to_apply, over = events[:max_batch], events[max_batch:]
         accepted, rejected = db.ingest(principal.subject, office, to_apply, texts)
         survey.record_events(db, principal.subject, office, to_apply, accepted)
+        bookings.record_checkins(db, principal.subject, office, to_apply, accepted)
         refused = [r for r in rejected if r["reason"] in TENANCY_REASONS]
         if refused:
             db.count_refused(principal.token_id, len(refused))
@@ -177,6 +184,7 @@ def create_app(db: CentralDB, max_batch: int = MAX_BATCH, pull_health=None) -> F
         body = json_object()
         office = kiosk_office(principal, body)
         db.record_heartbeat(principal.subject, office, body)
+        kiosk_commands.confirm_from_heartbeat(db, principal.subject, body)
         return jsonify(ok=True, server_time=utc_now_iso())
 
     @app.get(f"{API_PREFIX}/offices/<office>/catalogue")
@@ -202,7 +210,39 @@ def create_app(db: CentralDB, max_batch: int = MAX_BATCH, pull_health=None) -> F
         day = request.args.get("service_day") or None
         if day is not None and not SERVICE_DAY_RE.match(day):
             raise ApiError(400, "malformed", "service_day must be YYYY-MM-DD")
-        return jsonify(**db.queue_stats(office, day), server_time=utc_now_iso())
+        stats = counter_queue.queue_stats(db, office, day)
+        return jsonify(**stats, booked=bookings.booked_counts(db, office, stats["service_day"]), server_time=utc_now_iso())
+
+    @app.get(f"{API_PREFIX}/offices/<office>/bookings")
+    def get_bookings(office: str):
+        principal = require("kiosk", "counter")
+        check_office_access(principal, office)
+        day = request.args.get("day") or db.current_service_day(office) or utc_now_iso()[:10]
+        if not SERVICE_DAY_RE.match(day):
+            raise ApiError(400, "malformed", "day (the kiosk's service day) must be YYYY-MM-DD")
+        try:
+            body, etag = bookings.office_list(db, office, day)
+        except (ValueError, OverflowError):
+            raise ApiError(400, "malformed", "day must be a real date YYYY-MM-DD (before 9999-12-31)") from None
+        if request.if_none_match.contains_weak(etag.strip('"')):
+            response = Response(status=304)
+            g.note = "not_modified"
+        else:
+            response = Response(body, status=200, content_type="application/json")
+        response.headers["ETag"] = etag
+        response.headers["Cache-Control"] = "no-cache, private"
+        return response
+
+    @app.get(f"{API_PREFIX}/offices/<office>/bookings/duplicates")
+    def get_booking_duplicates(office: str):
+        principal = require("counter")
+        check_office_access(principal, office)
+        day = request.args.get("day") or None
+        if day is not None and not SERVICE_DAY_RE.match(day):
+            raise ApiError(400, "malformed", "day must be YYYY-MM-DD")
+        found = bookings.duplicates(db, office, day)
+        g.note = f"duplicates={len(found)}"
+        return jsonify(office=office, day=day, duplicates=found, server_time=utc_now_iso())
 
     @app.get(f"{API_PREFIX}/offices/<office>/quarantine")
     def get_quarantine(office: str):
@@ -218,10 +258,12 @@ def create_app(db: CentralDB, max_batch: int = MAX_BATCH, pull_health=None) -> F
         check_office_access(principal, office)
         if not PREFIX_RE.match(prefix):
             raise ApiError(404, "not_found", "prefix must be 1-8 letters A-Z")
-        ticket = db.call_next(office, prefix, principal.subject)
+        ticket = counter_queue.call_next(db, office, prefix, principal.subject, f"token:{principal.subject}")
         if ticket is None:
             return Response(status=204)
         return jsonify(ticket=ticket, counter=principal.subject, server_time=utc_now_iso())
+
+    counter_api.register(app, db, require, check_office_access, json_object)
 
     @app.get(f"{API_PREFIX}/offices/<office>/ikm")
     def get_ikm(office: str):
@@ -246,4 +288,5 @@ def create_app(db: CentralDB, max_batch: int = MAX_BATCH, pull_health=None) -> F
             return response
         return jsonify(**report.to_dict(), server_time=utc_now_iso())
 
+    register_web(app, db, *(public_limit or ()))
     return app

@@ -21,12 +21,13 @@ from pathlib import Path
 
 from shared.logsetup import setup_logging
 
-from . import __version__, logpull, survey
+from . import __version__, bookings_cli, counter_queue, logpull, staff_cli, survey
 from .auth import ROLES, issue_token
 from .db import CentralDB
 from .protocol import PREFIX_RE, office_problem
 from .quarantine import declared, quarantined_kiosks
 from .server import LIMITS
+from .web import PUBLIC_BURST, PUBLIC_RATE
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NOTHING = 0, 1, 2, 3
 DEFAULT_LISTEN = "127.0.0.1:8471"
@@ -53,6 +54,18 @@ def parse_listen(text: str) -> tuple[str, int]:
     if port > 65535:
         raise argparse.ArgumentTypeError(f"port {port} is out of range 0-65535")
     return host, port
+
+
+def public_number(low, high, kind=float):
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text} is out of range {low:g}-{high:g}")
+        return value
+    return parse
 
 
 def open_db(path: str) -> CentralDB:
@@ -90,6 +103,7 @@ def print_json(obj) -> None:
 def cmd_serve(args) -> int:
     from .app import create_app
     from .server import ServerThread
+    from .web import staff_pages
 
     setup_logging(args.log_level)
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
@@ -101,7 +115,9 @@ def cmd_serve(args) -> int:
     host, port = args.listen
     try:
         puller = logpull.Scheduler(db, args.pull_every) if args.pull_every else None
-        app = create_app(db, pull_health=puller.health if puller else None)
+        app = create_app(db, pull_health=puller.health if puller else None,
+                         public_limit=(args.public_rate, args.public_burst))
+        app.config[staff_pages.SECURE_COOKIES] = args.secure_cookies
         server = ServerThread(app, host, port, threads=args.threads, per_client=args.per_client)
     except OSError as err:
         raise CliError(f"cannot listen on {host}:{port}: {err.strerror or err}", EXIT_FAILED) from None
@@ -192,14 +208,16 @@ def cmd_call_next(args) -> int:
     office = check_office(args.office)
     if not PREFIX_RE.match(args.prefix):
         raise CliError(f"prefix {args.prefix!r} must be 1-8 letters A-Z")
-    ticket = open_db(args.db).call_next(office, args.prefix, check_id(args.counter, "counter"))
+    counter = check_id(args.counter, "counter")
+    ticket = counter_queue.call_next(open_db(args.db), office, args.prefix, counter, staff_cli.cli_actor())
     if ticket is None:
         print(f"no one is waiting for {args.prefix} at {office}", file=sys.stderr)
         return EXIT_NOTHING
     if args.json:
         print_json(ticket)
     else:
-        print(ticket["number"])
+        booked = ticket["central"].get("booking")
+        print(ticket["number"] + (f"  M-Paspor {booked['slot'] or 'UNVERIFIED'}" if booked else ""))
     return EXIT_OK
 
 
@@ -295,7 +313,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--per-client", type=int, choices=range(0, 1025), default=LIMITS["per_client"], metavar="N",
                    help=f"connections one address may hold open (default {LIMITS['per_client']}; 0 = no cap, "
                         "only behind a reverse proxy that limits them itself)")
+    p.add_argument("--public-rate", type=public_number(0.1, 1000.0), default=PUBLIC_RATE, metavar="R",
+                   help=f"requests per second one address may make to the public pages after its burst "
+                        f"(default {PUBLIC_RATE:g}; docs/central.md)")
+    p.add_argument("--public-burst", type=public_number(1, 100_000, int), default=PUBLIC_BURST, metavar="N",
+                   help=f"requests one address may make at once to the public pages (default {PUBLIC_BURST})")
     p.add_argument("--log-level", choices=["debug", "info", "warning", "error"], default="info")
+    p.add_argument("--secure-cookies", action="store_true",
+                   help="mark the staff pages' cookies Secure (behind a reverse proxy that serves https; "
+                        "over https directly they are Secure anyway)")
     p.add_argument("--pull-every", type=logpull.every_seconds, metavar="S",
                    help="also pull the kiosks' ticket logs every S seconds (see `kiosk-central pull`)")
     p.set_defaults(func=cmd_serve)
@@ -373,6 +399,8 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_ikm)
     logpull.register(sub, common, CliError, open_db)
+    bookings_cli.register(sub, common, CliError, open_db)
+    staff_cli.register(sub, common, CliError, open_db)
     return parser
 
 

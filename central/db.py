@@ -19,7 +19,7 @@ from pathlib import Path
 
 from shared.migrations import SchemaTooNew, migrate
 
-from .protocol import event_problem, utc_now_iso
+from .protocol import event_problem, ticket_token, utc_now_iso
 
 AVG_SERVICE_WINDOW = 20
 # Built once: json.dumps with non-default arguments builds a new encoder on every call.
@@ -100,7 +100,12 @@ MIGRATIONS = [
     ALTER TABLE tokens ADD COLUMN refused INTEGER NOT NULL DEFAULT 0;
     UPDATE tokens SET office = (SELECT office_fixed FROM kiosks WHERE kiosk_id = tokens.subject) WHERE role = 'kiosk';
     """,
-    # survey: Survei Kepuasan Masyarakat responses (central/survey.py); the nine scores u1-u9 in
+    # 4: each ticket's page token as the kiosk made it (central/web/ticket.py looks tickets up by it).
+    """
+    ALTER TABLE tickets ADD COLUMN token TEXT;
+    CREATE INDEX tickets_token ON tickets(token);
+    """,
+    # 5: Survei Kepuasan Masyarakat responses (central/survey.py); the nine scores u1-u9 in
     # the regulation's order, one response per ticket and per kiosk event.
     """
     CREATE TABLE survey_responses(
@@ -124,6 +129,118 @@ MIGRATIONS = [
         complaint TEXT
     );
     CREATE INDEX survey_office_day ON survey_responses(office, answered_on);
+    """,
+    # 6: M-Paspor bookings (central/bookings.py): the imported list, only what check-in needs, and
+    # the check-ins the kiosks report, one per event (duplicates of one booking are reported).
+    """
+    CREATE TABLE bookings(
+        code TEXT PRIMARY KEY,
+        office TEXT NOT NULL,
+        day TEXT NOT NULL,
+        service TEXT NOT NULL,
+        slot TEXT NOT NULL,
+        masked_name TEXT,
+        imported_at TEXT NOT NULL
+    );
+    CREATE INDEX bookings_office_day ON bookings(office, day);
+    CREATE TABLE booking_checkins(
+        event_id TEXT PRIMARY KEY,
+        office TEXT,
+        code TEXT NOT NULL,
+        day TEXT NOT NULL,
+        kiosk_id TEXT NOT NULL,
+        ticket_id TEXT NOT NULL,
+        number TEXT NOT NULL,
+        slot TEXT,
+        checked_in_at TEXT NOT NULL,
+        unverified INTEGER NOT NULL,
+        ahead INTEGER NOT NULL DEFAULT 0,
+        received_at TEXT NOT NULL
+    );
+    CREATE INDEX booking_checkins_office_day ON booking_checkins(office, day, code);
+    CREATE INDEX booking_checkins_ticket ON booking_checkins(ticket_id);
+    """,
+    # 7: staff who log in to the counter and report pages (central/staff.py): users with a
+    # scrypt password hash, server-side sessions (the cookie holds a secret, the row its hash),
+    # login failures for throttling, the audit of every state change, the counters per office.
+    """
+    CREATE TABLE staff_users(
+        username TEXT PRIMARY KEY,
+        role TEXT NOT NULL CHECK (role IN ('counter', 'supervisor')),
+        office TEXT NOT NULL,
+        password_hash TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        password_changed_at TEXT NOT NULL,
+        disabled_at TEXT
+    );
+    CREATE TABLE staff_sessions(
+        session_hash TEXT PRIMARY KEY,
+        username TEXT NOT NULL,
+        csrf TEXT NOT NULL,
+        counter TEXT,
+        created_at TEXT NOT NULL,
+        last_seen_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+    );
+    CREATE INDEX staff_sessions_user ON staff_sessions(username);
+    CREATE TABLE staff_login_failures(
+        subject TEXT PRIMARY KEY,
+        failures INTEGER NOT NULL,
+        first_at TEXT NOT NULL,
+        locked_until TEXT
+    );
+    CREATE TABLE staff_audit(
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        office TEXT,
+        action TEXT NOT NULL,
+        target TEXT,
+        detail TEXT
+    );
+    CREATE INDEX staff_audit_office ON staff_audit(office, at);
+    CREATE TABLE office_counters(
+        office TEXT NOT NULL,
+        name TEXT NOT NULL,
+        PRIMARY KEY (office, name)
+    );
+    """,
+    # 8: the counter actions beyond call-next (central/counter_queue.py): the service queue a
+    # transferred ticket waits in now, its first call (waiting time), how it ended (served or
+    # skipped), and every call and recall in order (what a lobby display announces).
+    """
+    ALTER TABLE tickets ADD COLUMN queue_prefix TEXT;
+    ALTER TABLE tickets ADD COLUMN first_called_at TEXT;
+    ALTER TABLE tickets ADD COLUMN outcome TEXT;
+    ALTER TABLE tickets ADD COLUMN recalls INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE counter_calls(
+        id INTEGER PRIMARY KEY,
+        office TEXT NOT NULL,
+        counter TEXT NOT NULL,
+        ticket_id TEXT NOT NULL,
+        number TEXT NOT NULL,
+        action TEXT NOT NULL,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL
+    );
+    CREATE INDEX counter_calls_office ON counter_calls(office, id);
+    """,
+    # 9: commands for a kiosk (central/kiosk_commands.py): lock or unlock, picked up by the
+    # kiosk's agent on its next pull and confirmed by its next heartbeat.
+    """
+    CREATE TABLE kiosk_commands(
+        id INTEGER PRIMARY KEY,
+        kiosk_id TEXT NOT NULL,
+        office TEXT,
+        action TEXT NOT NULL CHECK (action IN ('lock', 'unlock')),
+        reason TEXT NOT NULL DEFAULT '',
+        requested_by TEXT NOT NULL,
+        requested_at TEXT NOT NULL,
+        fetched_at TEXT,
+        applied_at TEXT,
+        confirmed_at TEXT
+    );
+    CREATE INDEX kiosk_commands_kiosk ON kiosk_commands(kiosk_id, id);
     """,
 ]
 
@@ -345,7 +462,7 @@ class CentralDB:
             # quarantined event released later (docs/sync.md) must not roll a ticket back.
             conn.executemany(
                 "INSERT INTO tickets(id, kiosk_id, office, number, service, prefix, seq, priority, service_day, "
-                "issued_at, print_state, event_id, received_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) "
+                "issued_at, print_state, event_id, received_at, token) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
                 "ON CONFLICT(id) DO UPDATE SET print_state = excluded.print_state, event_id = excluded.event_id "
                 "WHERE tickets.kiosk_id = excluded.kiosk_id AND NOT coalesce("
                 "(SELECT seq FROM events WHERE event_id = excluded.event_id) "
@@ -392,7 +509,7 @@ class CentralDB:
                 ticket["id"], kiosk_id, office, ticket["number"], ticket.get("service"),
                 ticket["prefix"], ticket.get("seq"), int(bool(ticket.get("priority"))), ticket["service_day"],
                 ticket.get("issued_at"), ticket.get("print_state"),
-                event["event_id"], now,
+                event["event_id"], now, ticket_token(ticket),
             ))
 
     def events(self, kiosk_id: str | None = None) -> list[dict]:

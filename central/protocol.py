@@ -20,6 +20,8 @@ MAX_INT = 2**63 - 1
 MAX_JSON_DEPTH = 32
 OFFICE_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 PREFIX_RE = re.compile(r"^[A-Z]{1,8}$")
+# A ticket page's token (kiosk/issuer.py: secrets.token_urlsafe(16) is 22 of these characters).
+TICKET_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 TICKET_KIND_PREFIX = "ticket."
 _OPENERS = frozenset(b"[{")
 _NOT_MARKS = bytes(b for b in range(256) if b not in b'"[]{}')
@@ -227,3 +229,9 @@ def office_problem(office) -> str | None:
     if not (isinstance(office, str) and OFFICE_RE.match(office)):
         return "office must be 1-32 characters A-Z, a-z, 0-9, '_' or '-'"
     return None
+
+
+def ticket_token(ticket: dict) -> str | None:
+    """The ticket's page token if it is one (an older kiosk sends none; anything else is not stored)."""
+    token = ticket.get("token")
+    return token if isinstance(token, str) and TICKET_TOKEN_RE.match(token) else None

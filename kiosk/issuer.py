@@ -7,9 +7,11 @@ not issued at all. No network, no printer: printing comes after COMMIT (kiosk.pr
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Callable
 from zoneinfo import ZoneInfo
 
 from . import locale
@@ -17,7 +19,7 @@ from .clock import Clock, clock_trusted
 from .config import KioskConfig, Service
 from .numbering import format_number, next_seq, resolve_service_day, service_day_for
 from .state_keys import LOCK, SERVER_CLOCK, SERVICE_DAY
-from .store import Store, Ticket
+from .store import CheckIn, Store, Ticket
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,11 @@ class Refused(Exception):
     def __init__(self, refusal: Refusal):
         self.refusal = refusal
         super().__init__(str(refusal))
+
+
+def new_ticket_token() -> str:
+    """The key of a ticket's page on the central server: 128 random bits, nothing to guess from."""
+    return secrets.token_urlsafe(16)
 
 
 class Issuer:
@@ -130,9 +137,77 @@ class Issuer:
                     mono_ns=self.clock.monotonic_ns(),
                     boot_id=self.clock.boot_id(),
                     clock_trusted=trusted,
+                    token=new_ticket_token(),
                 )
             )
             self.store.set_last_seq(day, series, seq)
             self.store.set_state(SERVICE_DAY, day)
             self.store.add_event("ticket.issued", ticket, now.isoformat(timespec="milliseconds"))
         return ticket
+
+    # M-Paspor check-in ------------------------------------------------------------------------
+
+    def booked_series(self, service: Service) -> str:
+        series = self.config.bookings.series
+        return service.prefix if series == "service" else series
+
+    def issue_booked(self, decide: Callable[[datetime, date], object], *, now: datetime | None = None
+                     ) -> tuple[Ticket | None, object]:
+        """Check a booking in: in ONE transaction, `decide(now, service_day)` (kiosk.checkin's
+        decision, read inside the write lock so two taps or two processes cannot both see "not yet
+        checked in"), then the ticket, its check-in record and both outbox events (ticket.issued,
+        ticket.checked_in). Returns (ticket, lookup), or (None, lookup) when the lookup does not
+        allow a new number (already checked in, refused). Raises Refused when issuing itself is
+        refused (locked kiosk, exhausted block, a service the catalogue lacks).
+
+        Booked numbers are not counted against a service's walk-in opening hours or quota: the
+        slot was given by M-Paspor; the kiosk lock and the number block still apply."""
+        with self.store.transaction():
+            now = now or self.clock.now()
+            trusted = self.trusted()
+            day_date = self.service_day(now, trusted)
+            day = day_date.isoformat()
+            lookup = decide(now, day_date)
+            if not lookup.may_check_in:
+                return None, lookup
+            service = self.config.catalogue.find(lookup.service or "")
+            if service is None:
+                raise Refused(Refusal("unknown_service", "refusal.unknown_service", {"service": lookup.service or "-"}))
+            if self.locked():
+                raise Refused(Refusal("locked", "refusal.locked"))
+            block = self.config.kiosk.number_block
+            series = self.booked_series(service)
+            seq = next_seq(self.store.last_seq(day, series), block)
+            if seq is None:
+                raise Refused(Refusal("block_exhausted", "refusal.block_exhausted"))
+            at = now.isoformat(timespec="milliseconds")
+            ticket = self.store.insert_ticket(
+                Ticket(
+                    id=str(uuid.uuid4()),
+                    kiosk_id=self.config.kiosk.id,
+                    number=format_number(series, seq, block),
+                    service=service.key,
+                    prefix=series,
+                    seq=seq,
+                    priority=None,
+                    service_day=day,
+                    issued_at=now.astimezone(self.tz).isoformat(timespec="seconds"),
+                    mono_ns=self.clock.monotonic_ns(),
+                    boot_id=self.clock.boot_id(),
+                    clock_trusted=trusted,
+                )
+            )
+            self.store.set_last_seq(day, series, seq)
+            self.store.set_state(SERVICE_DAY, day)
+            checkin = CheckIn(
+                code=lookup.code, day=day, kiosk_id=ticket.kiosk_id, ticket_id=ticket.id, number=ticket.number,
+                checked_in_at=at, slot=lookup.slot.isoformat() if lookup.slot else None,
+                unverified=lookup.outcome == "unverified",
+            )
+            self.store.add_checkin(checkin)
+            self.store.add_event("ticket.issued", ticket, at)
+            self.store.add_event("ticket.checked_in", ticket, at, extra={"checkin": {
+                **checkin.wire(), "office": self.config.kiosk.office_code, "service": service.key,
+                "ahead": self.config.bookings.ahead_of_walk_ins,
+            }})
+        return ticket, lookup

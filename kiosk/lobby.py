@@ -19,12 +19,14 @@ from pathlib import Path
 
 from . import __version__, locale
 from .admin_pin import PinCheck, PinGate
+from .checkin import UNKNOWN, UNVERIFIED, BookingLookup, Window, decide, list_is_fresh, normalise_code
+from .checkin.listing import held_summary
 from .clock import Clock
 from .config import Catalogue, ConfigError, KioskConfig, Service, parse_catalogue
 from .issuer import Issuer, Refusal, Refused
 from .locale import both
 from .printing import REFUSE_STATES, TicketPrinting, queue_estimate
-from .state_keys import AGENT_LAST_ERROR, AGENT_LAST_SYNC, LOCK, PRINTER, QUEUE_STATS
+from .state_keys import AGENT_LAST_ERROR, AGENT_LAST_SYNC, BOOKINGS_LIST, LOCK, PRINTER, QUEUE_STATS
 from .store import PRINT_FAILED, PRINTED, Store
 
 log = logging.getLogger("kiosk.lobby")
@@ -101,6 +103,7 @@ class IssueResult:
     wait_minutes: int | None = None
     served_first: bool = False  # a priority number with no statistics of its own: called first
     refusal: Refusal | None = None  # when not issued: why, rendered through the catalogue
+    booking: BookingLookup | None = None  # check_in_and_print: the booking as decided at issue
 
     @property
     def printed(self) -> bool:
@@ -294,6 +297,119 @@ class Lobby:
         outcome = self.printing.print_requirements(service, self.store, lang)
         key = "requirements.printed" if outcome.delivered else "requirements.failed"
         return PrintReport(outcome.delivered, outcome.state, outcome.reason, key)
+
+    # M-Paspor check-in (kiosk/checkin; docs/architecture.md, "Check-in") -----------------------
+
+    def _service_by_key(self, key: str | None) -> Service | None:
+        return next((s for s in self.config.catalogue.services if s.key == key), None)
+
+    def _unverified_service(self) -> Service | None:
+        cat = self.config.catalogue
+        wanted = self.config.bookings.unverified_service
+        if wanted:
+            return self._service_by_key(wanted)
+        return next((s for s in cat.services if s.mpaspor_required), cat.services[0] if cat.services else None)
+
+    def walk_in_services(self, now: datetime | None = None) -> tuple:
+        """Service keys an applicant without a usable booking may still take a number for now:
+        those that need no booking, and those open to priority groups (who may come without one)."""
+        if self.issuer.locked():
+            return ()
+        cat = self.config.catalogue
+        local = (now or self.clock.now()).astimezone(self.issuer.tz)
+        return tuple(s.key for s in cat.services
+                     if (not s.mpaspor_required or s.priority_allowed) and cat.is_open(s, local))
+
+    def _lookup(self, code: str, now: datetime, day) -> BookingLookup:
+        bookings = self.config.bookings
+        key = normalise_code(code)
+        booking = self.store.booking(key)
+        checkin = self.store.checkin_of(key, day.isoformat())
+        held = self.store.get_state(BOOKINGS_LIST) or {}
+        fresh = list_is_fresh(held.get("fetched_at"), now, bookings.max_age_minutes, day, held.get("days"))
+        service = self._service_by_key(booking.service) if booking else None
+        window = None
+        if service is not None:
+            window = Window(
+                bookings.window_before_minutes if service.checkin_before_minutes is None else service.checkin_before_minutes,
+                bookings.window_after_minutes if service.checkin_after_minutes is None else service.checkin_after_minutes,
+            )
+        names = {s.key: {"id": s.name_id, "en": s.name_en} for s in self.config.catalogue.services}
+        lookup = decide(
+            code, rules=self.config.scanner.rules(), office=self.config.kiosk.office_code,
+            now=now.astimezone(self.issuer.tz), today=day, booking=booking, checkin=checkin, list_fresh=fresh,
+            window=window, max_reprints=bookings.max_reprints, walk_ins=self.walk_in_services(now),
+            service_names=names,
+        )
+        if lookup.outcome == UNVERIFIED:
+            service = self._unverified_service()
+            if not bookings.accept_unverified or service is None:
+                return dataclasses.replace(lookup, outcome=UNKNOWN,
+                                           refusal=Refusal("checkin_cannot_verify", "checkin.cannot_verify"))
+            return dataclasses.replace(lookup, service=service.key)
+        return lookup
+
+    def find_booking(self, code: str, now: datetime | None = None) -> BookingLookup:
+        """What `code` means here and now; reads the store only (no network, no print)."""
+        now = now or self.clock.now()
+        return self._lookup(code, now, self.issuer.service_day(now))
+
+    def check_in_and_print(self, code: str, now: datetime | None = None) -> IssueResult:
+        """Check a booking in and print its number. One local transaction makes the ticket, the
+        check-in and their outbox events; a booking already checked in (here, or on another kiosk
+        whose check-in the agent pulled) gets no second number: the result is not `issued` and
+        carries the existing number (code `checkin_already`), or the refusal."""
+        try:
+            ticket, lookup = self.issuer.issue_booked(lambda at, day: self._lookup(code, at, day), now=now)
+        except Refused as e:
+            r = e.refusal
+            return IssueResult(False, r.code, r.text("id"), r.text("en"), refusal=r)
+        if ticket is None:
+            r = lookup.refusal or Refusal("checkin_unknown", "checkin.unknown")
+            checkin = self.store.checkin_of(lookup.code, self.issuer.service_day(now).isoformat()) \
+                if lookup.ticket_number else None
+            return IssueResult(False, r.code, r.text("id"), r.text("en"), number=lookup.ticket_number,
+                               ticket_id=checkin.ticket_id if checkin else None, service=lookup.service,
+                               refusal=r, booking=lookup)
+        log.info("checked in booking for %s as %s%s", ticket.service, ticket.number,
+                 " (unverified)" if lookup.outcome == UNVERIFIED else "")
+        outcome = self.printing.print_ticket(self.store, ticket)
+        ticket = self.store.ticket(ticket.id) or ticket
+        ahead, minutes, served_first = self.printing.estimate(ticket, self.store.get_state(QUEUE_STATS))
+        mid, men = both("ticket.take" if outcome.delivered else "ticket.print_failed")
+        return IssueResult(
+            True, outcome.print_state, mid, men,
+            number=ticket.number, ticket_id=ticket.id, service=ticket.service, priority=None,
+            print_state=ticket.print_state, printer_state=outcome.state, printer_reason=outcome.reason,
+            people_ahead=ahead, wait_minutes=minutes, served_first=served_first, booking=lookup,
+        )
+
+    def reprint_booking(self, code: str) -> PrintReport:
+        """Print again the number booking `code` got today on this kiosk, at most
+        `bookings.max_reprints` times; each reprint is counted on the ticket and sent to the central
+        server (ticket.reprinted). A number given by another kiosk is not printed here."""
+        key = normalise_code(code)
+        checkin = self.store.checkin_of(key, self.issuer.service_day().isoformat())
+        if checkin is None:
+            return PrintReport(False, "unknown", "no check-in today", "checkin.no_ticket")
+        if not checkin.local:
+            return PrintReport(False, "elsewhere", f"checked in on {checkin.kiosk_id}", "checkin.reprint_elsewhere",
+                               {"number": checkin.number}, checkin.number)
+        ticket = self.store.ticket(checkin.ticket_id)
+        if ticket is None:
+            return PrintReport(False, "unknown", "ticket missing", "checkin.no_ticket")
+        first_print_missing = ticket.print_state != PRINTED
+        if not first_print_missing and ticket.reprints >= self.config.bookings.max_reprints:
+            return PrintReport(False, "limit", "reprint limit reached", "checkin.reprint_limit",
+                               {"number": ticket.number}, ticket.number)
+        outcome = self.printing.print_ticket(self.store, ticket, reprint=not first_print_missing)
+        log.info("booking reprint of %s: %s", ticket.number, outcome.describe())
+        key = "checkin.reprinted" if outcome.delivered else "staff.print_failed"
+        return PrintReport(outcome.delivered, outcome.state, outcome.reason, key, {"number": ticket.number}, ticket.number)
+
+    def bookings_info(self) -> dict:
+        """For staff and `kiosk status`: the held list's age and size, and today's check-ins."""
+        return held_summary(self.store, self.issuer.service_day().isoformat())
 
     # staff ------------------------------------------------------------------------------------
 

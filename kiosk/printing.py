@@ -25,7 +25,7 @@ from printer.status import PRINTED as CONFIRMED
 from .clock import Clock
 from .config import KioskConfig, Service
 from .state_keys import PRINTER, PRINTER_LOGO, QUEUE_STATS
-from .store import PRINT_FAILED, PRINTED, Store, Ticket
+from .store import PRINT_FAILED, PRINTED, CheckIn, Store, Ticket
 
 STATS_FRESH_SECONDS = 600
 REFUSE_STATES = REFUSE
@@ -133,7 +133,8 @@ class TicketPrinting:
         if qr == "none":
             return None
         if qr == "ticket-id":
-            return ticket.id
+            public = self.config.central.public_url.rstrip("/")
+            return f"{public}/t/{ticket.token}" if public and ticket.token else ticket.id
         return qr.format(id=ticket.id, number=ticket.number, kiosk=ticket.kiosk_id, day=ticket.service_day)
 
     def estimate(self, ticket: Ticket, stats: dict | None) -> tuple[int | None, int | None, bool]:
@@ -148,7 +149,17 @@ class TicketPrinting:
         ahead, wait = queue_estimate(stats, service, now) if service else (None, None)
         return ahead, wait, False
 
-    def ticket_content(self, ticket: Ticket, stats: dict | None) -> TicketContent:
+    def booking_lines(self, checkin: CheckIn | None) -> tuple:
+        """What a booked ticket says of its booking: the slot, and UNVERIFIED when no list checked it."""
+        if checkin is None:
+            return ()
+        slot = f" {datetime.fromisoformat(checkin.slot).astimezone(self.tz):%H:%M}" if checkin.slot else ""
+        lines = [f"M-PASPOR{slot}"]
+        if checkin.unverified:
+            lines.append("BELUM TERVERIFIKASI / UNVERIFIED")
+        return tuple(lines)
+
+    def ticket_content(self, ticket: Ticket, stats: dict | None, checkin: CheckIn | None = None) -> TicketContent:
         cat = self.config.catalogue
         service = cat.find(ticket.service)
         name_id = service.name_id if service else ticket.service
@@ -173,6 +184,7 @@ class TicketPrinting:
             ticket_id=ticket.id,
             kiosk_id=ticket.kiosk_id,
             served_first=served_first,
+            booking_lines=self.booking_lines(checkin),
         )
 
     def requirements_content(self, service: Service, lang: str | None = None) -> RequirementsContent:
@@ -252,7 +264,7 @@ class TicketPrinting:
                 "(kiosk printer upload-logo)")
 
     def print_ticket(self, store: Store, ticket: Ticket, *, reprint: bool = False) -> PrintOutcome:
-        content = self.ticket_content(ticket, store.get_state(QUEUE_STATS))
+        content = self.ticket_content(ticket, store.get_state(QUEUE_STATS), store.checkin_by_ticket(ticket.id))
         data = escpos_printer.encode_ticket(content, self.job_model(store))
         outcome = self._print(data)
         now = self.clock.now().isoformat(timespec="milliseconds")

@@ -13,8 +13,11 @@ import secrets
 import signal
 import subprocess
 import sys
+import threading
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import requests
 
@@ -36,6 +39,7 @@ class Launcher:
         self.demo_hours = demo_hours
         self.headless = headless
         self.children: list[tuple[str, subprocess.Popen]] = []
+        self.scanner = None  # the virtual booking scanner (a pty held by this process)
 
     def say(self, message: str) -> None:
         print(f"[kiosk run] {message}", flush=True)
@@ -46,6 +50,9 @@ class Launcher:
         return proc
 
     def stop_all(self) -> None:
+        if self.scanner is not None:
+            self.scanner.stop()
+            self.scanner = None
         for _, proc in reversed(self.children):
             if proc.poll() is None:
                 proc.terminate()
@@ -91,7 +98,24 @@ class Launcher:
         token_file.write_text(token + "\n")
         token_file.chmod(0o600)
         self.say(f"central server on {url} (database {db})")
+        self.add_demo_staff(central, db, office)
         return url
+
+    def add_demo_staff(self, central: list[str], db: Path, office: str) -> None:
+        """Counters 1-3 and a supervisor `demo` for /counter and /reports; its password in a 0600 file."""
+        def cli(*argv, stdin=None):
+            return subprocess.run([*central, *argv, "--db", str(db)], input=stdin, capture_output=True, text=True,
+                                  timeout=30)
+
+        cli("counters", office, "1", "2", "3")
+        password_file = self.run_dir / "staff-demo.password"
+        if '"username": "demo"' not in cli("users", "list", "--json").stdout:
+            password = secrets.token_urlsafe(12)
+            password_file.write_text(password + "\n")
+            password_file.chmod(0o600)
+            cli("users", "add", "demo", "--role", "supervisor", "--office", office, "--password-stdin",
+                stdin=password + "\n")
+        self.staff_password_file = password_file
 
     def start_printer(self) -> Path:
         link = self.var / "printer.tty"
@@ -100,6 +124,56 @@ class Launcher:
         self.wait_until("virtual printer", link.exists, proc)
         self.say(f"virtual printer on {os.path.realpath(link)}; tickets appear as PNG in {previews}/")
         return link
+
+    def start_scanner(self) -> Path:
+        """A virtual serial booking scanner on a pty (kiosk/scanner/virtual.py), held in this process:
+        a line typed into this terminal is scanned, as is one written by another program through
+        `python -m kiosk.scanner.virtual` on its own link."""
+        from .scanner.virtual import VirtualScanner
+
+        self.scanner = VirtualScanner(link=self.var / "scanner.tty", byte_delay=0.001).start()
+        if sys.stdin is not None and sys.stdin.isatty():
+            threading.Thread(target=self._scan_stdin, name="scan-stdin", daemon=True).start()
+            how = "type a booking code here and press Enter to scan it"
+        else:
+            how = "stdin is not a terminal: no typed scans"
+        self.say(f"virtual booking scanner on {os.path.realpath(self.scanner.path)} (link {self.scanner.path}); {how}")
+        return Path(self.scanner.path)
+
+    def _scan_stdin(self) -> None:
+        for line in sys.stdin:
+            code = line.strip()
+            if code and self.scanner is not None:
+                try:
+                    self.scanner.scan(code)
+                except OSError as e:
+                    self.say(f"scanner: {e}")
+
+    def import_demo_bookings(self, base) -> None:
+        """A booking list around the current time, imported into the central server as an office
+        would import its M-Paspor export (the agent pulls it): every check-in answer can be tried."""
+        tz = ZoneInfo(base.kiosk.timezone)
+        now = datetime.now(tz).replace(second=0, microsecond=0)
+        cat = base.catalogue
+        service = next((s.key for s in cat.services if s.mpaspor_required), cat.services[0].key)
+        office = base.kiosk.office_code
+        rows = [  # code, office, slot, what scanning it shows
+            ("MPDEMO01", office, now + timedelta(minutes=10), "on time"),
+            ("MPDEMO02", office, now + timedelta(minutes=20), "on time"),
+            ("MPDEMO03", office, now + timedelta(hours=3), "too early"),
+            ("MPDEMO04", office, now - timedelta(hours=2), "lapsed"),
+            ("MPDEMO05", office, (now + timedelta(days=1)).replace(hour=9, minute=0), "another day"),
+            ("MPDEMO06", "LAIN", now + timedelta(minutes=10), "another office"),
+        ]
+        path = self.run_dir / "demo-bookings.csv"
+        path.write_text("code,office,service,slot,name\n" + "".join(
+            f"{code},{where},{service},{slot:%Y-%m-%d %H:%M},Budi Santoso\n" for code, where, slot, _ in rows))
+        done = subprocess.run([sys.executable, "-m", "central", "bookings", "import", str(path), "--db", str(self.var / "central.db"),
+                               "--timezone", base.kiosk.timezone], capture_output=True, text=True, timeout=60)
+        if done.returncode != 0:
+            raise RuntimeError(f"importing the demo bookings failed: {done.stderr.strip() or done.stdout.strip()}")
+        listed = ", ".join(f"{code} ({what}, {slot:%H:%M})" for code, _, slot, what in rows)
+        self.say(f"demo M-Paspor bookings ({path}): {listed}; any other code is unknown")
 
     def write_catalogue(self, source: Path) -> Path:
         text = source.read_text(encoding="utf-8")
@@ -110,7 +184,7 @@ class Launcher:
         out.write_text(text, encoding="utf-8")
         return out
 
-    def write_config(self, url: str, printer_link: Path) -> Path:
+    def write_config(self, url: str, printer_link: Path, scanner_link: Path | None = None) -> Path:
         base = load_config(self.base_config)
         catalogue = self.write_catalogue(Path(base.kiosk.catalogue))
         log_token = self.run_dir / "log.token"
@@ -123,9 +197,12 @@ class Launcher:
         text = _set(text, "printer", "device", f'"serial:{printer_link}@115200"')
         text = _set(text, "printer", "preview_dir", '""')
         text = _set(text, "central", "url", f'"{url}"')
+        text = _set(text, "central", "public_url", f'"{url}"')
         text = _set(text, "central", "token_file", f'"{self.run_dir / "central.token"}"')
         text = _set(text, "agent", "log_token_file", f'"{log_token}"')
         text = _set(text, "agent", "listen", f'"{self.log_api_listen}"')
+        if scanner_link is not None:
+            text = _set(text, "scanner", "device", f'"serial:{scanner_link}@9600"')
         path = self.run_dir / "kiosk.toml"
         path.write_text("# Written by `kiosk run` from " + str(self.base_config) + "; edits are overwritten.\n" + text)
         load_config(path)
@@ -148,13 +225,16 @@ class Launcher:
         try:
             url = self.start_central(base.kiosk.office_code, base.kiosk.id)
             link = self.start_printer()
-            config = self.write_config(url, link)
+            scanner = self.start_scanner()
+            self.import_demo_bookings(base)
+            config = self.write_config(url, link, scanner)
             if self.demo_hours:
                 self.say("demo: every service is open around the clock here (var/run/services.toml); "
                          "the real hours are in config/services.toml")
             kiosk = [sys.executable, "-m", "kiosk", "--config", str(config)]
             self.spawn("sync agent", [*kiosk, "agent"])
             self.say(f"kiosk configuration: {config}  (try: .venv/bin/kiosk --config {config} status)")
+            self.say_pages(url, base.kiosk.office_code, config)
             if self.headless:
                 self.say("headless: no touchscreen. Issue with: "
                          f".venv/bin/kiosk --config {config} issue A")
@@ -167,6 +247,14 @@ class Launcher:
             return 1
         finally:
             self.stop_all()
+
+    def say_pages(self, url: str, office: str, config: Path) -> None:
+        self.say(f"lobby display (a TV, full screen): {url}/display/{office}")
+        self.say(f"each ticket's page is in its QR; the URLs: .venv/bin/kiosk --config {config} tickets")
+        self.say(f"call the next number: .venv/bin/kiosk-central call-next {office} A --counter 1 "
+                 f"--db {self.var / 'central.db'}")
+        self.say(f"staff pages: {url}/counter and {url}/reports (user demo, password: "
+                 f"cat {getattr(self, 'staff_password_file', 'var/run/staff-demo.password')})")
 
     def supervise(self, main: subprocess.Popen | None) -> int:
         stop = {"now": False}

@@ -11,3 +11,5 @@ AGENT_LAST_SYNC = "agent.last_sync"        # {"at": iso, "delivered": int, "pend
 AGENT_LAST_ERROR = "agent.last_error"      # {"at": iso, "during": "push"|"pull"|"heartbeat", "error": str}
 AGENT_STATUS = "agent.status"              # {"state": "running"|"stopped", "pid": int, "started_at": iso, "alive_at": iso}
 REMOTE_CATALOGUE = "catalogue.remote"      # {"etag", "applied_at", "checked_at", "rejected_etag", "error"} (agent)
+BOOKINGS_LIST = "bookings.list"            # {"office", "etag", "fetched_at", "days", "count", "checked_at", "error"} (agent)
+AGENT_COMMANDS = "agent.commands"          # {"applied": [{"id", "action", "applied_at"}]}: central commands applied (agent)

@@ -23,6 +23,8 @@ class TicketContent:
     # A priority ticket without statistics of its own series: say it is served first rather than
     # quote the regular queue's wait.
     served_first: bool = False
+    # An M-Paspor check-in: "M-PASPOR 09:30" and, checked in without a list, an "UNVERIFIED" line.
+    booking_lines: tuple = ()
 
 
 @dataclass

@@ -118,6 +118,8 @@ def ticket(content: TicketContent, model: PrinterModel) -> Document:
     doc.para(number, Style(align=CENTER, bold=True, width=size, height=size))
     if content.priority_label:
         doc.para(content.priority_label, Style(align=CENTER, bold=True, reverse=True))
+    for line in content.booking_lines:
+        doc.para(line, Style(align=CENTER, bold=True, reverse=True))
     doc.para(local_time(content.issued_at), Style(align=CENTER))
     _queue_lines(doc, content)
     if content.qr_payload:

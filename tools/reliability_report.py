@@ -25,6 +25,10 @@ CAMPAIGNS = [
     ("network", "a simulated office day through the fault proxy (refuse, reset, black hole, delay, dropped or "
                 "cut or malformed replies, 5xx/429, part of a batch), the link flapping every few minutes: "
                 "nothing lost or duplicated, issue latency unchanged, agent memory flat"),
+    ("checkin", "M-Paspor scans over an office day at two kiosks with real agents whose links flap independently: "
+                "no second number for a booking whose check-in the kiosk held, none from one kiosk, every check-in "
+                "on the server exactly once, and the server's duplicate report names exactly the bookings two "
+                "kiosks checked in while they could not see each other"),
     ("quarantine", "a simulated office day with a real `kiosk agent` process and a central server that refuses 1 "
                    "event in 200 for good (a `retry: false` verdict or a 422 for the whole request): every other "
                    "event delivered exactly once and in order, the refused ones quarantined (none lost, none "

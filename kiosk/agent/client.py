@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from pathlib import Path
+from urllib.parse import quote
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -34,6 +35,7 @@ HEALTH = f"{API}/health"
 EVENTS = f"{API}/events"
 HEARTBEAT = f"{API}/heartbeat"
 MAX_REPLY_BYTES = 2 * 1024 * 1024
+MAX_COMMANDS = 20                # commands read per pull (the server lists at most 20)
 MAX_WAITING = 1_000_000          # people waiting for one service: far above any office
 MAX_AVG_SERVICE_S = 86_400.0     # an average service time above a day is a broken server
 # Debian/Raspberry Pi OS first (update-ca-certificates writes it), then Fedora/RHEL's name.
@@ -82,6 +84,13 @@ class PushReply:
 class CatalogueReply:
     status: str  # "changed" | "unchanged" | "absent"
     text: str | None = None
+    etag: str | None = None
+
+
+@dataclass(frozen=True)
+class BookingsReply:
+    status: str  # "changed" | "unchanged" | "absent" (a server without bookings)
+    body: dict | None = None
     etag: str | None = None
 
 
@@ -260,6 +269,20 @@ class CentralClient:
             raise CentralError(PROTOCOL, f"GET {office_path(office, 'catalogue')}: not UTF-8 text") from None
         return CatalogueReply("changed", text=text, etag=etag)
 
+    def get_bookings(self, office: str, day: str, etag: str | None) -> BookingsReply:
+        """The office's M-Paspor list for service day `day` and the next, with the check-ins the
+        other kiosks reported (kiosk/checkin/listing.py checks its fields)."""
+        path = office_path(office, "bookings")
+        headers = {"Accept": "application/json"}
+        if etag:
+            headers["If-None-Match"] = etag
+        response, body = self._request("GET", f"{path}?day={day}", ok=(200, 304, 404), headers=headers)
+        if response.status_code == 304:
+            return BookingsReply("unchanged", etag=response.headers.get("ETag") or etag)
+        if response.status_code == 404:
+            return BookingsReply("absent")
+        return BookingsReply("changed", self._json(body, f"GET {path}"), response.headers.get("ETag"))
+
     def get_queue(self, office: str) -> dict:
         what = f"GET {office_path(office, 'queue')}"
         _, body = self._request("GET", office_path(office, "queue"))
@@ -283,6 +306,29 @@ class CentralClient:
             stats[str(prefix)] = {"waiting": waiting, "avg_service_s": None if avg is None else float(avg)}
         day = reply.get("service_day")
         return {"service_day": day if isinstance(day, str) else None, "services": stats}
+
+    def get_commands(self, kiosk_id: str) -> list[dict]:
+        """The commands queued for this kiosk (lock, unlock), oldest first; [] from a server
+        without the path (404). Each is {"id": int, "action": str, "reason": str, "requested_by": str}."""
+        path = f"{API}/kiosks/{quote(kiosk_id, safe='')}/commands"
+        what = f"GET {path}"
+        response, body = self._request("GET", path, ok=(200, 404))
+        if response.status_code == 404:
+            return []
+        raw = self._json(body, what).get("commands")
+        if not isinstance(raw, list):
+            raise CentralError(PROTOCOL, f"{what}: 'commands' must be a list")
+        commands = []
+        for entry in raw[:MAX_COMMANDS]:
+            cid = entry.get("id") if isinstance(entry, dict) else None
+            if not isinstance(cid, int) or isinstance(cid, bool) or not isinstance(entry.get("action"), str):
+                raise CentralError(PROTOCOL, f"{what}: each command needs an integer id and an action")
+            commands.append({
+                "id": cid, "action": entry["action"][:32],
+                "reason": str(entry.get("reason") or "")[:200],
+                "requested_by": str(entry.get("requested_by") or "central")[:100],
+            })
+        return commands
 
     def post_heartbeat(self, body: dict) -> None:
         self._request("POST", HEARTBEAT, json=body)

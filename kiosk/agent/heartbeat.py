@@ -5,12 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from .. import __version__
+from ..checkin.listing import held_summary
 from ..clock import Clock, clock_trusted
 from ..config import KioskConfig
-from ..state_keys import PRINTER, SERVER_CLOCK
+from ..issuer import Issuer
+from ..state_keys import LOCK, PRINTER, SERVER_CLOCK
 from ..store import Store
 from . import state
 from .backlog import backlog_summary
+from .commands import applied_commands
 from .quarantine import quarantine_summary
 
 PAPER_WARNINGS = ("paper_near_end", "paper_out")
@@ -49,6 +52,12 @@ def heartbeat_body(store: Store, config: KioskConfig, clock: Clock, uptime_s: fl
             "checked_at": server_check.get("checked_at"),
         },
         "catalogue_etag": catalogue.get("etag"),
+        # The lock as the staff see it on the report page; `commands` confirms the central ones applied.
+        "lock": store.get_state(LOCK),
+        "commands": applied_commands(store),
         "last_sync": store.get_state(state.LAST_SYNC),
         "last_error": store.get_state(state.LAST_ERROR),
+        # The M-Paspor list this kiosk holds and today's check-ins (staff see a kiosk checking in
+        # unverified because its list is old).
+        "bookings": held_summary(store, Issuer(config, store, clock).service_day(now).isoformat()),
     }

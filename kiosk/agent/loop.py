@@ -1,4 +1,4 @@
-"""The agent's loop: one thread, three schedules (push, pull, heartbeat), never a crash.
+"""The agent's loop: one thread, four schedules (push, pull, bookings, heartbeat), never a crash.
 
 It sleeps on an Event, so SIGTERM (which sets it) ends the loop within one poll or one request
 timeout. Every store access is a short transaction: the UI issuing a ticket waits at most for one
@@ -26,8 +26,9 @@ from . import state
 from .backlog import backlog_level
 from .backoff import Backoff
 from .client import UNREACHABLE, CentralClient, CentralError, DateSample
+from .commands import pull_commands
 from .heartbeat import heartbeat_body
-from .pull import pull_catalogue, pull_queue, record_clock
+from .pull import pull_bookings, pull_catalogue, pull_queue, record_clock
 from .push import DrainResult, drain
 
 log = logging.getLogger("kiosk.agent")
@@ -60,7 +61,7 @@ class Agent:
         self.crash_backoff = Backoff(central.backoff_initial_seconds, central.backoff_max_seconds, rng)
         self.started = time.monotonic()
         self.started_at = self.clock.now().isoformat(timespec="seconds")
-        self.next_push = self.next_pull = self.next_heartbeat = 0.0
+        self.next_push = self.next_pull = self.next_heartbeat = self.next_bookings = 0.0
         self._recorded_sample: DateSample | None = None
         self._seen_version: int | None = None
         self._watchdog = sdnotify.WatchdogPinger()
@@ -90,7 +91,7 @@ class Agent:
                 except Exception as err:  # the agent must outlive any one bug
                     log.exception("unexpected error in the agent loop")
                     self._pause_after(err, "unexpected error")
-                wait = max(0.0, min(self.next_push, self.next_pull, self.next_heartbeat) - time.monotonic())
+                wait = max(0.0, min(self.next_push, self.next_pull, self.next_heartbeat, self.next_bookings) - time.monotonic())
                 self.stop.wait(min(wait, watchdog.interval or wait))
         finally:
             watchdog.notifier.stopping()
@@ -100,7 +101,7 @@ class Agent:
     def _pause_after(self, err: Exception, what: str) -> None:
         delay = self.crash_backoff.failure()
         log.error("%s: %s; retrying in %.1f s", what, err, delay)
-        self.next_push = self.next_pull = self.next_heartbeat = time.monotonic() + delay
+        self.next_push = self.next_pull = self.next_heartbeat = self.next_bookings = time.monotonic() + delay
 
     def tick(self) -> None:
         now = time.monotonic()
@@ -112,6 +113,10 @@ class Agent:
         if now >= self.next_pull:
             self.pull()
             self.next_pull = time.monotonic() + self.config.central.pull_seconds
+        self._watchdog.tick()
+        if now >= self.next_bookings:
+            self.pull_bookings()
+            self.next_bookings = time.monotonic() + self.config.bookings.pull_seconds
         self._watchdog.tick()
         if now >= self.next_heartbeat:
             self.heartbeat()
@@ -168,8 +173,11 @@ class Agent:
         return result
 
     def pull(self) -> dict:
-        """Catalogue, then queue statistics; the server's Date is recorded whatever happens."""
+        """Catalogue, queue statistics, then commands (lock, unlock); the server's Date is recorded
+        whatever happens. Commands are asked for after a failed pull too, unless the server is
+        unreachable (one timeout per turn is enough)."""
         outcome = {}
+        unreachable = False
         try:
             outcome["catalogue"], catalogue = pull_catalogue(self.store, self.client, self.config, self.clock)
             if catalogue is not None:
@@ -180,9 +188,30 @@ class Agent:
             self._error("pull", err)
             log.warning("pull failed (%s): %s", err.kind, err)
             outcome["pull_error"] = str(err)
+            unreachable = err.kind in UNREACHABLE
         finally:
             self._record_clock()
+        if unreachable:
+            return outcome
+        try:
+            applied = pull_commands(self.store, self.client, self.config.kiosk.id, self.clock)
+            if applied:
+                outcome["commands"] = applied
+                self.next_heartbeat = 0.0  # confirm now, not at the next scheduled heartbeat
+        except CentralError as err:
+            self._error("pull", err)
+            log.warning("command pull failed (%s): %s", err.kind, err)
         return outcome
+
+    def pull_bookings(self) -> str:
+        """The M-Paspor list and the other kiosks' check-ins, on their own, shorter schedule: a
+        booking checked in next door must be seen here before the applicant can walk over."""
+        try:
+            return pull_bookings(self.store, self.client, self.config, self.clock)
+        except CentralError as err:
+            self._error("pull", err)
+            log.warning("booking list pull failed (%s): %s", err.kind, err)
+            return f"failed: {err}"
 
     def heartbeat(self) -> bool:
         body = heartbeat_body(self.store, self.config, self.clock, time.monotonic() - self.started)
@@ -231,6 +260,7 @@ class Agent:
         unreachable = result.error is not None and result.error.kind in UNREACHABLE
         if pull and not unreachable:
             pulls = self.pull()
+            pulls["bookings"] = self.pull_bookings()
             pulls["heartbeat"] = "sent" if self.heartbeat() else "failed"
         stats = self.store.outbox_stats()
         error = str(result.error) if result.error else None

@@ -10,9 +10,11 @@ import logging
 import os
 from pathlib import Path
 
+from ..checkin.listing import ListError, hold_list, parse_list
 from ..clock import SERVER_DRIFT_TOLERANCE_S, Clock
 from ..config import Catalogue, ConfigError, KioskConfig, parse_catalogue
-from ..state_keys import QUEUE_STATS, SERVER_CLOCK
+from ..issuer import Issuer
+from ..state_keys import BOOKINGS_LIST, QUEUE_STATS, SERVER_CLOCK
 from ..store import Store
 from . import state
 from .client import CentralClient, DateSample
@@ -77,6 +79,45 @@ def pull_catalogue(store: Store, client: CentralClient, config: KioskConfig, clo
                                       "rejected_etag": None, "error": None})
     log.info("applied the catalogue from the central server (ETag %s) to %s", reply.etag, target)
     return "applied", catalogue
+
+
+def pull_bookings(store: Store, client: CentralClient, config: KioskConfig, clock: Clock) -> str:
+    """Hold the office's M-Paspor list and the other kiosks' check-ins (docs/sync.md, "Bookings").
+
+    Bookings and check-ins of earlier service days are purged first, network or not. A list that
+    fails its checks is logged and the held one kept (it ages into "unverified"). Returns
+    "changed", "unchanged", "absent" or "rejected"; network errors raise CentralError."""
+    now = clock.now()
+    day = Issuer(config, store, clock).service_day(now).isoformat()
+    known = store.get_state(BOOKINGS_LIST) or {}
+    if known.get("purged_before") != day:
+        with store.transaction():
+            store.purge_bookings(day)
+            known = {**known, "purged_before": day}
+            store.set_state(BOOKINGS_LIST, known)
+    held_days = known.get("days") or []
+    etag = known.get("etag") if held_days[:1] == [day] else None
+    reply = client.get_bookings(config.kiosk.office_code, day, etag)
+    stamp = now.isoformat(timespec="seconds")
+    if reply.status == "absent":
+        return "absent"
+    if reply.status == "unchanged":
+        with store.transaction():
+            store.set_state(BOOKINGS_LIST, {**known, "fetched_at": stamp, "checked_at": stamp, "error": None})
+        return "unchanged"
+    try:
+        booking_list = parse_list(reply.body, config.kiosk.office_code)
+    except ListError as err:
+        log.error("rejected the booking list from the central server (ETag %s), keeping the held one: %s",
+                  reply.etag, err)
+        with store.transaction():
+            store.set_state(BOOKINGS_LIST, {**known, "checked_at": stamp, "error": str(err)[:500]})
+        return "rejected"
+    new = hold_list(store, booking_list, fetched_at=stamp, etag=reply.etag, purge_before=day,
+                    state={"purged_before": day})
+    if new:
+        log.info("booking list: %d bookings, %d new check-ins from other kiosks", len(booking_list.bookings), new)
+    return "changed"
 
 
 def pull_queue(store: Store, client: CentralClient, config: KioskConfig, clock: Clock) -> dict:

@@ -24,7 +24,9 @@ def register(sub) -> None:
     p.set_defaults(func=issue)
 
 
-def ticket_json(ticket) -> dict:
+def ticket_json(ticket, public_url: str = "") -> dict:
+    """`public_url`: central.public_url; with it (and a ticket token) the ticket's page address."""
+    public_url = public_url.rstrip("/")
     return {
         "id": ticket.id,
         "number": ticket.number,
@@ -34,6 +36,7 @@ def ticket_json(ticket) -> dict:
         "issued_at": ticket.issued_at,
         "print_state": ticket.print_state,
         "clock_trusted": ticket.clock_trusted,
+        "page_url": f"{public_url}/t/{ticket.token}" if public_url and ticket.token else None,
     }
 
 
@@ -62,7 +65,7 @@ def issue(ctx: Context, args) -> int:
             if not outcome.delivered:
                 code, reason = EXIT_NOT_PRINTED, outcome.reason or outcome.state
         if args.json:
-            emit_json({**ticket_json(ticket), "print_error": reason or None})
+            emit_json({**ticket_json(ticket, cfg.central.public_url), "print_error": reason or None})
         else:
             print(f"{ticket.number}  {ticket.service}  {ticket.service_day}  {ticket.print_state}")
         if reason:

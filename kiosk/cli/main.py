@@ -10,6 +10,7 @@ from shared.logsetup import setup_logging
 from .. import __version__
 from . import (
     agent_cmd,
+    checkin_cmd,
     config_cmd,
     day_cmd,
     issue_cmd,
@@ -25,7 +26,7 @@ from . import (
 from .common import EXIT_USAGE, Context, run_guarded
 
 COMMANDS = [config_cmd, issue_cmd, print_cmd, tickets_cmd, day_cmd, status_cmd, printer_cmd, run_cmd, agent_cmd, ops_cmd,
-            scanner_cmd, ui_cmd]
+            scanner_cmd, ui_cmd, checkin_cmd]
 
 EPILOG = """exit codes: 0 ok, 1 failure, 2 usage or configuration error,
 3 ticket issued but not printed, 4 ticket refused (reason given), 5 nothing scanned in time"""

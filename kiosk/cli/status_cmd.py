@@ -5,6 +5,7 @@ from __future__ import annotations
 from .. import __version__, state_keys
 from ..agent.backlog import backlog_level, backlog_reasons
 from ..agent.quarantine import quarantine_summary
+from ..checkin.listing import held_summary
 from ..issuer import Issuer
 from .common import Context, emit_json
 
@@ -51,7 +52,9 @@ def collect(ctx: Context) -> dict:
             "database": {"path": str(store.path), "size_bytes": store.size_bytes(), "schema_version": store.schema_version()},
             "central": cfg.central.url or None,
             "agent": store.states("agent."),  # every key the sync agent writes (kiosk/agent/state.py)
+            "bookings": held_summary(store, day),
         }
+
 
 
 def status(ctx: Context, args) -> int:
@@ -63,7 +66,10 @@ def status(ctx: Context, args) -> int:
     out = info["outbox"]
     print(f"Kiosk        {info['kiosk_id']} ({info['office_code']}), version {info['version']}")
     print(f"Config       {info['config']}")
-    print(f"Service day  {info['service_day']}{'  LOCKED by staff' if info['locked'] else ''}")
+    lock = info["lock"] if isinstance(info["lock"], dict) else {}
+    # "central:user:NAME" when a supervisor locked it from the report page (docs/central.md).
+    locked = f"  LOCKED by {lock.get('by') or 'staff'}" + (f" ({lock['reason']})" if lock.get("reason") else "")
+    print(f"Service day  {info['service_day']}{locked if info['locked'] else ''}")
     print(f"Clock        {clock['now']}  {'trusted' if clock['trusted'] else 'NOT trusted (no NTP sync, no recent server check)'}")
     printer = info["printer"] or {}
     print(f"Printer      {printer.get('state', 'unknown')}  {printer.get('detail', '')}".rstrip())
@@ -77,6 +83,10 @@ def status(ctx: Context, args) -> int:
     for reason in out["backlog_reasons"]:
         print(f"  WARNING backlog: {reason}; nothing is dropped, check the network and `kiosk sync now`")
     print_quarantine(info["quarantine"])
+    b = info["bookings"]
+    print(f"Bookings     {b['held']} held (list of {b['fetched_at'] or 'never'}); today {b['checked_in_here']} checked in "
+          f"here ({b['unverified_here']} unverified), {b['checked_in_elsewhere']} at other kiosks"
+          + (f"; list refused: {b['error']}" if b["error"] else ""))
     agent = info["agent"]
     sync, error, run = agent.get("last_sync") or {}, agent.get("last_error") or {}, agent.get("status") or {}
     print(f"Agent        {run.get('state', 'never ran')}; last sync {sync.get('at', 'never')}"

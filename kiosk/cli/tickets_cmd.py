@@ -47,13 +47,19 @@ def tickets(ctx: Context, args) -> int:
     with ctx.open_store() as store:
         day = args.day or Issuer(ctx.config, store).service_day().isoformat()
         rows = store.tickets_on(day)
+        booked = {c.ticket_id: c for c in store.checkins_on(day) if c.local}
     if args.json:
         emit_json([t.to_dict() for t in rows])
         return 0
     print(f"Service day {day}: {len(rows)} tickets")
+    public = ctx.config.central.public_url.rstrip("/")
     for t in rows:
         time = t.issued_at[11:16]
-        print(f"  {t.number:<7} {time}  {t.service:<24} {t.priority or '-':<12} {t.print_state}")
+        c = booked.get(t.id)
+        marks = (f"  M-Paspor {c.slot[11:16] if c.slot else ''}".rstrip() + ("  UNVERIFIED" if c.unverified else "")
+                 if c else "") + (f"  reprinted {t.reprints}x" if t.reprints else "")
+        page = f"  {public}/t/{t.token}" if public and t.token else ""
+        print(f"  {t.number:<7} {time}  {t.service:<24} {t.priority or '-':<12} {t.print_state}{marks}{page}")
     return 0
 
 

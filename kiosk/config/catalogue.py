@@ -125,6 +125,9 @@ class Service:
     priority_quota: int = option(0, integer(0, 9999))
     mpaspor_required: bool = option(False, boolean())
     priority_allowed: bool = option(False, boolean())
+    # M-Paspor check-in window around the slot; unset = kiosk.toml's [bookings] window.
+    checkin_before_minutes: int | None = option(None, integer(0, 720))
+    checkin_after_minutes: int | None = option(None, integer(0, 720))
     documents: tuple = field(default=())
     fees: tuple = field(default=())
     hours: Hours | None = field(default=None)

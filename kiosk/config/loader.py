@@ -16,6 +16,7 @@ from .schema import (
     SECTIONS,
     AdminSection,
     AgentSection,
+    BookingsSection,
     CentralSection,
     KioskSection,
     PrinterSection,
@@ -46,6 +47,7 @@ class KioskConfig:
     warnings: tuple = ()
     scanner: ScannerSection = ScannerSection()
     speech: SpeechSection = SpeechSection()
+    bookings: BookingsSection = BookingsSection()
 
     @property
     def base_dir(self) -> Path:
@@ -129,6 +131,18 @@ def _checked_scanner(col: Collector, base: Path, section):
         path = os.path.normpath(base / Path(dev.path).expanduser())
         section = dataclasses.replace(section, device=f"serial:{path}@{dev.baud}")
     return section
+
+
+def _check_bookings(col: Collector, bookings, catalogue: Catalogue) -> None:
+    """The booked series and the unverified service must fit the catalogue they serve."""
+    if bookings.unverified_service and not any(s.key == bookings.unverified_service for s in catalogue.services):
+        col.add("bookings.unverified_service", f'"{bookings.unverified_service}" is not a service key of the catalogue')
+    if bookings.series != "service":
+        taken = {s.prefix: s.key for s in catalogue.services}
+        if bookings.series in taken:
+            col.add("bookings.series", f'"{bookings.series}" is also the prefix of service "{taken[bookings.series]}"')
+        elif bookings.series == catalogue.priority_prefix:
+            col.add("bookings.series", f'"{bookings.series}" is also the catalogue\'s priority_prefix')
 
 
 def printed_text_warnings(kiosk, printer, catalogue) -> list[str]:
@@ -245,6 +259,8 @@ def config_from_tables(raw: dict, cfg_path: Path) -> KioskConfig:
             col.add("kiosk.catalogue", f'"{cat_path}" cannot be read: {e}')
         except ConfigError as e:
             col.problems.extend(e.problems)
+    if catalogue is not None:
+        _check_bookings(col, sections["bookings"], catalogue)
     col.raise_if_any()
 
     cfg = KioskConfig(
@@ -259,6 +275,7 @@ def config_from_tables(raw: dict, cfg_path: Path) -> KioskConfig:
         catalogue=catalogue,
         scanner=scanner,
         speech=sections["speech"],
+        bookings=sections["bookings"],
     )
     remote = cfg.remote_catalogue_path
     if remote.exists():

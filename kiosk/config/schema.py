@@ -98,6 +98,9 @@ SERVER_MAX_BATCH = 500
 @dataclass(frozen=True)
 class CentralSection:
     url: str = option("", http_url(max_len=512))
+    # The address applicants' phones reach the central server's pages at (often not `url`, which
+    # may be an office-LAN name): the ticket's QR becomes <public_url>/t/<token>.
+    public_url: str = option("", http_url(max_len=512))
     token_file: str = option("", text(max_len=4096))
     ca_bundle: str = option("", text(max_len=4096))
     connect_timeout: float = option(3.05, number(0.1, 60.0))
@@ -176,6 +179,27 @@ class ScannerSection:
         return CodeRules(self.min_length, self.max_length)
 
 
+@dataclass(frozen=True)
+class BookingsSection:
+    # M-Paspor check-in (kiosk/checkin, docs/sync.md). The pulled list is trusted to say "unknown
+    # code" while younger than this; older (or none), a well-formed code is checked in unverified.
+    max_age_minutes: int = option(30, integer(1, 1440))
+    accept_unverified: bool = option(True, boolean())
+    # The service an unverified code is checked in for ("" = the first with mpaspor_required).
+    unverified_service: str = option("", text(max_len=40, pattern=r"[a-z][a-z0-9-]*", hint="must be a service key"))
+    # Check-in window around the slot; a service may set its own (checkin_before/after_minutes).
+    window_before_minutes: int = option(60, integer(0, 720))
+    window_after_minutes: int = option(30, integer(0, 720))
+    # Booked numbers: "service" = the service's own series, or one letter for a series of their own.
+    series: str = option("service", text(max_len=8, pattern=r"service|[A-Z]", hint='must be "service" or one letter A-Z', allow_empty=False))
+    # Ask the central server to call booked numbers before walk-ins of the same series.
+    ahead_of_walk_ins: bool = option(False, boolean())
+    max_reprints: int = option(2, integer(0, 10))
+    # How often the agent pulls the list and the other kiosks' check-ins (shorter than
+    # central.pull_seconds: a booking checked in next door must show here quickly).
+    pull_seconds: float = option(10.0, number(1.0, 3600.0))
+
+
 ESPEAK_VOICE = r"[A-Za-z0-9][A-Za-z0-9_+-]{0,39}"
 
 
@@ -201,4 +225,5 @@ SECTIONS = {
     "admin": AdminSection,
     "scanner": ScannerSection,
     "speech": SpeechSection,
+    "bookings": BookingsSection,
 }

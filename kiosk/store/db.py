@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 from shared.migrations import SchemaTooNew, migrate
 
-from .records import TICKET_COLUMNS, OutboxEvent, OutboxStats, Ticket
+from .records import TICKET_COLUMNS, Booking, CheckIn, OutboxEvent, OutboxStats, Ticket
 from .schema import MIGRATIONS, PENDING, PRINT_FAILED, PRINT_STATES, PRINTED, QUARANTINE_SCHEMA
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -194,10 +194,13 @@ class Store:
         )
 
     def count_issued(self, service_day: str, service: str, *, priority: bool) -> int:
+        """Walk-in numbers of a service on a day (priority or regular): the quotas count these; an
+        M-Paspor check-in's number (its slot was given by the booking system) is not one of them."""
         op = "IS NOT NULL" if priority else "IS NULL"
         return self.conn.execute(
-            f"SELECT count(*) FROM tickets WHERE service_day = ? AND service = ? AND priority {op}",
-            (service_day, service),
+            f"SELECT count(*) FROM tickets WHERE service_day = ? AND service = ? AND priority {op} "
+            "AND id NOT IN (SELECT ticket_id FROM checkins WHERE local = 1 AND day = ?)",
+            (service_day, service, service_day),
         ).fetchone()[0]
 
     # tickets -------------------------------------------------------------------------------
@@ -318,9 +321,11 @@ class Store:
 
     # outbox --------------------------------------------------------------------------------
 
-    def add_event(self, kind: str, ticket: Ticket, created_at: str) -> str:
+    def add_event(self, kind: str, ticket: Ticket, created_at: str, extra: dict | None = None) -> str:
+        """`extra`: more top-level payload keys (a check-in event's "checkin")."""
         event_id = str(uuid.uuid4())
         payload = {
+            **(extra or {}),
             "event_id": event_id,
             "kind": kind,
             "kiosk_id": ticket.kiosk_id,
@@ -484,6 +489,78 @@ class Store:
                 "UPDATE outbox SET quarantined_at = NULL, rejections = 0 WHERE seq = ?", [(e.seq,) for e in chosen]
             )
         return chosen
+
+    # bookings and check-ins (kiosk/checkin; docs/sync.md) ---------------------------------------
+
+    def replace_bookings(self, bookings: Iterable[Booking]) -> int:
+        """The pulled list replaces the one held (call inside a transaction). Returns its size."""
+        self.conn.execute("DELETE FROM bookings")
+        cur = self.conn.executemany(
+            "INSERT INTO bookings (code, office, day, service, slot, masked_name) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (code) DO NOTHING",
+            [(b.code, b.office, b.day, b.service, b.slot, b.masked_name) for b in bookings],
+        )
+        return cur.rowcount
+
+    def booking(self, code: str) -> Booking | None:
+        row = self.conn.execute(
+            "SELECT code, office, day, service, slot, masked_name FROM bookings WHERE code = ?", (code,)
+        ).fetchone()
+        return None if row is None else Booking(*row)
+
+    def count_bookings(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM bookings").fetchone()[0]
+
+    _CHECKIN = ("SELECT c.code, c.day, c.kiosk_id, c.ticket_id, c.number, c.checked_in_at, c.slot, c.unverified, "
+                "c.local, coalesce(t.reprints, 0) FROM checkins c LEFT JOIN tickets t ON t.id = c.ticket_id")
+
+    @staticmethod
+    def _checkin(row) -> CheckIn | None:
+        if row is None:
+            return None
+        code, day, kiosk, ticket, number, at, slot, unverified, local, reprints = row
+        return CheckIn(code, day, kiosk, ticket, number, at, slot, bool(unverified), bool(local), reprints)
+
+    def checkin_of(self, code: str, day: str) -> CheckIn | None:
+        """The check-in of booking `code` on service day `day`: this kiosk's, else the earliest
+        another kiosk made (pulled)."""
+        return self._checkin(self.conn.execute(
+            f"{self._CHECKIN} WHERE c.code = ? AND c.day = ? ORDER BY c.local DESC, c.checked_in_at, c.ticket_id LIMIT 1",
+            (code, day),
+        ).fetchone())
+
+    def checkin_by_ticket(self, ticket_id: str) -> CheckIn | None:
+        return self._checkin(self.conn.execute(f"{self._CHECKIN} WHERE c.ticket_id = ?", (ticket_id,)).fetchone())
+
+    def checkins_on(self, day: str) -> list[CheckIn]:
+        rows = self.conn.execute(f"{self._CHECKIN} WHERE c.day = ? ORDER BY c.checked_in_at, c.ticket_id", (day,))
+        return [self._checkin(r) for r in rows]
+
+    def add_checkin(self, checkin: CheckIn) -> None:
+        """This kiosk's check-in (inside the transaction that issues its ticket). A second local
+        check-in of one booking on one day violates checkins_one_local: sqlite3.IntegrityError."""
+        self.conn.execute(
+            "INSERT INTO checkins (ticket_id, code, day, kiosk_id, number, slot, checked_in_at, unverified, local) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)",
+            (checkin.ticket_id, checkin.code, checkin.day, checkin.kiosk_id, checkin.number, checkin.slot,
+             checkin.checked_in_at, int(checkin.unverified)),
+        )
+
+    def merge_checkins(self, checkins: Iterable[CheckIn]) -> int:
+        """Other kiosks' check-ins pulled from the central server; ones already held (this kiosk's
+        own among them) are left as they are. Returns how many were new."""
+        cur = self.conn.executemany(
+            "INSERT INTO checkins (ticket_id, code, day, kiosk_id, number, slot, checked_in_at, unverified, local) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0) ON CONFLICT (ticket_id) DO NOTHING",
+            [(c.ticket_id, c.code, c.day, c.kiosk_id, c.number, c.slot, c.checked_in_at, int(c.unverified))
+             for c in checkins],
+        )
+        return cur.rowcount
+
+    def purge_bookings(self, before_day: str) -> int:
+        """Forget bookings and check-ins of service days before `before_day` (the tickets stay)."""
+        n = self.conn.execute("DELETE FROM bookings WHERE day < ?", (before_day,)).rowcount
+        return n + self.conn.execute("DELETE FROM checkins WHERE day < ?", (before_day,)).rowcount
 
     # health --------------------------------------------------------------------------------
 

@@ -28,6 +28,9 @@ class Ticket:
     print_error: str | None = None
     printed_at: str | None = None
     reprints: int = 0
+    # The ticket page's key (`<central.public_url>/t/<token>`): random, never derived from the
+    # number; None on tickets issued before schema step 4.
+    token: str | None = None
     cursor: int | None = None
 
     @classmethod
@@ -86,3 +89,41 @@ class OutboxStats:
         if self.oldest_created_at is None:
             return None
         return max(0.0, (now - datetime.fromisoformat(self.oldest_created_at)).total_seconds())
+
+
+@dataclass(frozen=True)
+class Booking:
+    """One row of the office's booking list, as much as check-in needs and no more."""
+
+    code: str
+    office: str
+    day: str                    # the booked service day, YYYY-MM-DD
+    service: str                # catalogue key ("" for another office's code: only its office is known)
+    slot: str                   # ISO-8601 with offset ("" for another office's code)
+    masked_name: str | None = None
+
+    @property
+    def slot_datetime(self) -> datetime | None:
+        return datetime.fromisoformat(self.slot) if self.slot else None
+
+
+@dataclass(frozen=True)
+class CheckIn:
+    """A booking turned into a ticket, here or on another kiosk of the office (pulled)."""
+
+    code: str
+    day: str
+    kiosk_id: str
+    ticket_id: str
+    number: str
+    checked_in_at: str
+    slot: str | None = None      # the booked slot (None: unverified, no list to read it from)
+    unverified: bool = False
+    local: bool = True          # made on this kiosk (its ticket is in this store)
+    reprints: int = 0           # of the local ticket (0 for another kiosk's)
+
+    def wire(self) -> dict:
+        """The check-in as the outbox event and the central server's list carry it."""
+        return {"code": self.code, "day": self.day, "kiosk_id": self.kiosk_id, "ticket_id": self.ticket_id,
+                "number": self.number, "slot": self.slot, "checked_in_at": self.checked_in_at,
+                "unverified": self.unverified}

@@ -89,6 +89,39 @@ MIGRATIONS: list[str] = [
     CREATE INDEX outbox_pending ON outbox (seq) WHERE delivered_at IS NULL;
     CREATE INDEX outbox_quarantined ON outbox (seq) WHERE quarantined_at IS NOT NULL AND delivered_at IS NULL;
     """,
+    # 4: each ticket's unguessable token, the key of its page on the central server (docs/central.md).
+    """
+    ALTER TABLE tickets ADD COLUMN token TEXT;
+    """,
+    # 5: M-Paspor check-in (kiosk/checkin). `bookings` is the office's pulled list, only what
+    # check-in needs (no full name, no document numbers), replaced on each pull and purged after
+    # its day. `checkins` holds this kiosk's check-ins (local = 1, at most one per booking and day:
+    # the index is the last guard against a second number) and the other kiosks' pulled from the
+    # central server (local = 0), so a code checked in next door is not checked in again here.
+    """
+    CREATE TABLE bookings (
+        code        TEXT PRIMARY KEY,
+        office      TEXT NOT NULL,
+        day         TEXT NOT NULL,
+        service     TEXT NOT NULL,
+        slot        TEXT NOT NULL,
+        masked_name TEXT
+    );
+    CREATE INDEX bookings_day ON bookings (day);
+    CREATE TABLE checkins (
+        ticket_id     TEXT PRIMARY KEY,
+        code          TEXT NOT NULL,
+        day           TEXT NOT NULL,
+        kiosk_id      TEXT NOT NULL,
+        number        TEXT NOT NULL,
+        slot          TEXT,
+        checked_in_at TEXT NOT NULL,
+        unverified    INTEGER NOT NULL DEFAULT 0,
+        local         INTEGER NOT NULL
+    );
+    CREATE UNIQUE INDEX checkins_one_local ON checkins (code, day) WHERE local = 1;
+    CREATE INDEX checkins_code ON checkins (code, day, checked_in_at);
+    """,
 ]
 
 # The schema version that added the quarantine's columns.

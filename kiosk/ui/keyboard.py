@@ -34,7 +34,7 @@ CODE_ROWS = [
     [(c, 1) for c in "1234567890"],
     [(c, 1) for c in "ABCDEFGHIJ"],
     [(c, 1) for c in "KLMNOPQRST"],
-    [(c, 1) for c in "UVWXYZ-"] + [(BACKSPACE, 2), (CLEAR, 1)],
+    [(c, 1) for c in "UVWXYZ-"] + [(BACKSPACE, 1.5), (CLEAR, 1.5)],
 ]
 TEXT_ROWS = [
     [(c, 1) for c in "1234567890"] + [(BACKSPACE, 1.5)],
@@ -80,6 +80,8 @@ class OnScreenKeyboard(BoxLayout):
                 button = Factory.KeyButton(size_hint_x=width)
                 button.kb_key = key
                 button.bind(on_release=lambda b: self.press(b.kb_key))
+                if key in CAPTION_KEYS:
+                    button.bind(texture_size=self._fit, width=self._fit)
                 box.add_widget(button)
                 self.keys[key] = button
             if margin:
@@ -90,7 +92,7 @@ class OnScreenKeyboard(BoxLayout):
 
     def _sizes(self, *args):
         a = App.get_running_app()
-        height = self.key_height or a.s * (62 if self.layout == "code" else 50)
+        height = self.key_height or a.s * (58 if self.layout == "code" else 50)
         gap = a.s * 6
         self.spacing = gap
         for box in self.children:
@@ -100,7 +102,7 @@ class OnScreenKeyboard(BoxLayout):
                 if not hasattr(button, "kb_key"):
                     continue
                 button.height = height
-                button.font_size = a.f * (28 if self.layout == "code" else 22)
+                button.font_size = a.f * (18 if button.kb_key in CAPTION_KEYS else 28 if self.layout == "code" else 22)
         self.size_hint_y = None
         self.height = len(self.children) * height + max(0, len(self.children) - 1) * gap
 
@@ -113,9 +115,16 @@ class OnScreenKeyboard(BoxLayout):
         for key, button in self.keys.items():
             button.text = self.caption(key)
             if key in CAPTION_KEYS:
-                button.font_size = App.get_running_app().f * 18
+                button.font_size = App.get_running_app().f * 18  # _fit shrinks it if the word is too wide
             if key == SHIFT:
                 button.bold = self.upper
+
+    @staticmethod
+    def _fit(button, *args):
+        """A word key ("Kosongkan") on a narrow screen: a smaller font rather than a cut-off word."""
+        room = button.width - 8
+        if room > 0 and button.texture_size[0] > room and button.font_size > 9:
+            button.font_size = max(9, button.font_size * room / button.texture_size[0] - 0.5)
 
     # -- typing -------------------------------------------------------------------------------
 

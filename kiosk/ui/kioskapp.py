@@ -30,6 +30,8 @@ from ..printing import TicketPrinting
 from ..sdnotify import Notifier, WatchdogPinger
 from ..speech import Speaker, status_path
 from . import screens  # noqa: F401  (registers the Screen classes with the Factory)
+from .checkin import CheckinFlow
+from .scanning import ScanInput
 from .survey import SCREENS as SURVEY_SCREENS
 from .survey import SurveyFlow
 from .voice import TICKET_S as VOICE_TICKET_S
@@ -40,15 +42,16 @@ log = logging.getLogger("kiosk.ui")
 HERE = Path(__file__).parent
 KV_DIR = HERE / "screens"
 SCREENS = ("home", "closed", "services", "detail", "priority", "printing", "ticket", "message", "pin", "staff",
-           *SURVEY_SCREENS)
+           "checkin", "booking", *SURVEY_SCREENS)
 NO_IDLE = ("home", "closed", "printing")
-APPLICANT = ("services", "detail", "priority", "message", *SURVEY_SCREENS)  # a lock takes the applicant off these at once
+APPLICANT = ("services", "detail", "priority", "message", "checkin", "booking",
+             *SURVEY_SCREENS)  # a lock takes the applicant off these at once
 WARN_IDLE = APPLICANT  # these warn "Still there?" before going home; the ticket screen counts down
 IDLE_WARNING_S = 15  # the warning shows for the last 15 s of ui.idle_seconds
 FAILED_TICKET_S = 60  # a number that did not print stays up this long: the applicant writes it down
 TAP_GUARD_S = 0.7  # taps this soon after a screen change are dropped: a double tap cannot answer unseen
 WATCH_S = 0.25  # how often the worker asks SQLite whether another process wrote (lock, agent)
-PREWARM = ("printing", "services", "detail", "ticket", "message", "priority", "closed")
+PREWARM = ("printing", "services", "detail", "ticket", "message", "priority", "closed", "booking", "checkin")
 STAFF_HOLD_SECONDS = 5.0
 DUP_WINDOW_S = 0.25  # a second "tap" this soon and this close, from another device, is the same tap
 DUP_DISTANCE_PX = 40
@@ -179,6 +182,8 @@ class KioskApp(App):
         self._watching = False
         self._pending_catalogue = None
         self.survey = SurveyFlow(self)
+        self.checkin = CheckinFlow(self)
+        self.scanning: ScanInput | None = None
         # One speech engine for the whole app; its status file is what `kiosk doctor` reads.
         self.speaker = speaker or Speaker(kiosk_config.speech, status_file=status_path(kiosk_config.data_dir))
         self.voice = Voice(self)
@@ -226,6 +231,7 @@ class KioskApp(App):
         self._watcher = Clock.schedule_interval(lambda dt: self.watch(), WATCH_S)
         self.tick(0)
         self._prewarm = list(PREWARM)
+        self.start_scanner()
         Clock.schedule_once(self._prewarm_next, 1.0)
         # systemd: READY once the first frame is up; the watchdog is pinged from the Kivy loop, so
         # a frozen screen stops the pings and systemd restarts the UI.
@@ -264,6 +270,9 @@ class KioskApp(App):
         self._refresh_trigger.cancel()
         self.voice.close()
         Window.unbind(on_request_close=self.on_request_close)
+        if self.scanning is not None:
+            self.scanning.stop()
+            self.scanning = None
         if self.worker is not None:
             self.worker.stop()
             self.worker = None
@@ -540,6 +549,14 @@ class KioskApp(App):
                   body_key="requirements.printed" if report.ok else "requirements.failed",
                   buttons=[("common.back_to_service", lambda *a: self.open_service(key)), ("common.done", self.go_home)])
         self.refresh()
+
+    def start_scanner(self):
+        """The booking scanner of `[scanner]` (kiosk/ui/scanning.py); its codes go to the check-in."""
+        try:
+            self.scanning = ScanInput(self.kiosk_config.scanner, self.checkin.scanned, self.checkin.unreadable,
+                                      self.checkin.typed, on_code_thread=self.checkin.scanned_off_thread).start()
+        except ValueError as e:  # the config loader checks the value; a scanner must never stop the kiosk
+            log.error("booking scanner not started: %s", e)
 
     # -- staff --------------------------------------------------------------------------------
 

@@ -293,10 +293,12 @@ class TicketScreen(KioskScreen):
     result = ObjectProperty(None, allownone=True)
     service = ObjectProperty(None, allownone=True)
     group = ObjectProperty(None, allownone=True)
+    booking = ObjectProperty(None, allownone=True)  # an M-Paspor check-in's BookingLookup (kiosk/ui/checkin.py)
 
-    def prepare(self, result=None, **kwargs):
+    def prepare(self, result=None, booking=None, **kwargs):
         a = app()
         self.result = result
+        self.booking = booking
         self.service = a.kiosk_config.catalogue.find(result.service) if result else None
         self.group = a.kiosk_config.catalogue.priority_group(result.priority) if result and result.priority else None
         return False

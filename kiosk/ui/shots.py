@@ -6,6 +6,7 @@ data (a real snapshot from the worker; a made-up ticket result, so nothing is pr
 
 from __future__ import annotations
 
+from .. import checkin
 from ..issuer import Refusal
 from ..lobby import IssueResult
 from ..locale import both
@@ -76,6 +77,41 @@ def _refused(app):
              buttons=[("common.back", lambda: None), ("common.home", lambda: None)])
 
 
+def _checkin(app):
+    scr = app.show("checkin")
+    scr.keyboard.text = "PSP-2026"
+
+
+def _booking(outcome: str, **fields):
+    """The booking screen answering a made-up lookup (nothing is looked up or printed)."""
+
+    def setup(app):
+        cat = app.kiosk_config.catalogue
+        service = next((s for s in cat.services if s.mpaspor_required), cat.services[0])
+        local = app.kclock.now().astimezone(app.printing.tz)
+        walk_ins = tuple(s.key for s in cat.services if not s.mpaspor_required or s.priority_allowed)
+        values = dict(code="PSP-2026-BLT-000123", service=service.key, slot=local.replace(minute=30),
+                      masked_name="B*** S******", walk_in_services=walk_ins)
+        values.update(fields)
+        if outcome == checkin.UNVERIFIED:
+            values.update(slot=None, masked_name=None)
+        app.checkin.show(checkin.BookingLookup(outcome, **values))
+
+    return setup
+
+
+def _booked_ticket(app):
+    cat = app.kiosk_config.catalogue
+    service = next((s for s in cat.services if s.mpaspor_required), cat.services[0])
+    local = app.kclock.now().astimezone(app.printing.tz)
+    lookup = checkin.BookingLookup(checkin.UNVERIFIED, "PSP-2026-BLT-000123", service=service.key, slot=local.replace(minute=30))
+    mid, men = both("ticket.take")
+    result = IssueResult(True, PRINTED, mid, men, number=service.prefix + "042", ticket_id="x", service=service.key,
+                         print_state=PRINTED, people_ahead=3, wait_minutes=10, booking=lookup)
+    app.show("ticket", result=result, booking=lookup)
+    app.idle_left = app.idle_limit("ticket")
+
+
 def _closed(app):
     app.show("closed")
 
@@ -117,6 +153,16 @@ STATES = [
     ("ticket-print-failed", _result(False)),
     ("refused", _refused),
     ("still-there", _still_there),
+    ("checkin", _checkin),
+    ("booking-found", _booking(checkin.FOUND)),
+    ("booking-already", _booking(checkin.ALREADY_CHECKED_IN, ticket_number="A017", reprints_left=2,
+                                 refusal=Refusal("checkin_already", "checkin.already", {"number": "A017"}))),
+    ("booking-too-early", _booking(checkin.TOO_EARLY, refusal=Refusal("checkin_too_early", "checkin.too_early",
+                                                                       {"time": "13:30", "from": "12:30"}))),
+    ("booking-lapsed", _booking(checkin.LAPSED, refusal=Refusal("checkin_lapsed", "checkin.lapsed",
+                                                                 {"day": "2026-11-25", "time": "09:30"}))),
+    ("booking-unverified", _booking(checkin.UNVERIFIED)),
+    ("ticket-mpaspor-unverified", _booked_ticket),
     ("pin", _pin),
     ("staff", _staff),
     *SURVEY_STATES,

@@ -71,7 +71,7 @@ def test_reference_server_matches_openapi_yaml(tmp_path, scale):
     db.set_catalogue("TEST", CATALOGUE)
 
     def headers_for(case):
-        token = counter if case.path.endswith(("/next", "/quarantine", "/ikm")) else kiosk
+        token = counter if case.path.endswith(("/next", "/quarantine", "/ikm")) or "/counter" in case.path else kiosk
         return {"Authorization": f"Bearer {token}"}
 
     with ServerThread(create_app(db)) as srv:

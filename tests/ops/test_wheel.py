@@ -31,9 +31,12 @@ def installed(tmp_path_factory):
 def test_the_wheel_carries_every_file_the_program_reads():
     names = set(zipfile.ZipFile(kiosk_wheel(host_wheelhouse())).namelist())
     wanted = {"kiosk/ui/kiosk.kv", "kiosk/defaults/kiosk.toml", "kiosk/defaults/services.toml",
-              "kiosk/locale/id/LC_MESSAGES/kiosk.po", "kiosk/locale/en/LC_MESSAGES/kiosk.po",
-              "kiosk/survey/questions.toml"}
+              "kiosk/locale/id/LC_MESSAGES/kiosk.po", "kiosk/locale/en/LC_MESSAGES/kiosk.po"}
     wanted |= {f"kiosk/ui/screens/{name}" for name in SCREENS}
+    # the central server's pages (docs/central.md) and the survey questions both sides ask
+    wanted |= {f"central/{p.relative_to(REPO / 'central')}" for folder in ("templates", "static")
+               for p in (REPO / "central" / folder).rglob("*") if p.is_file()}
+    wanted |= {"shared/survey_questions.toml"}
     assert len(SCREENS) >= 10
     assert wanted - names == set()
     assert not [n for n in names if "__pycache__" in n or n.startswith(("tests/", "build/", "var/"))]

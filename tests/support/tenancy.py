@@ -35,9 +35,32 @@ MATRIX = {
     ("GET", "/api/v1/offices/<office>/ikm"): dict(anonymous=401, revoked=401, kiosk_home=403, kiosk_away=403,
                                                   kiosk_unbound=403, counter_home=200, counter_away=403,
                                                   counter_unbound=200),
+    ("GET", "/api/v1/offices/<office>/bookings"): dict(anonymous=401, revoked=401, kiosk_home=200, kiosk_away=403,
+                                                       kiosk_unbound=200, counter_home=200, counter_away=403,
+                                                       counter_unbound=200),
+    ("GET", "/api/v1/offices/<office>/bookings/duplicates"): dict(
+        anonymous=401, revoked=401, kiosk_home=403, kiosk_away=403, kiosk_unbound=403, counter_home=200,
+        counter_away=403, counter_unbound=200),
     ("POST", "/api/v1/offices/<office>/services/<prefix>/next"): dict(
         anonymous=401, revoked=401, kiosk_home=403, kiosk_away=403, kiosk_unbound=403, counter_home=200,
         counter_away=403, counter_unbound=200),
+    # The matrix's counters serve no ticket when these run (sorted before call-next): 409 is access granted.
+    **{("POST", f"/api/v1/offices/<office>/counter/{action}"): dict(
+        anonymous=401, revoked=401, kiosk_home=403, kiosk_away=403, kiosk_unbound=403, counter_home=409,
+        counter_away=403, counter_unbound=409) for action in ("recall", "skip", "done")},
+    ("POST", "/api/v1/offices/<office>/counter/transfer"): dict(  # 400: the matrix's body names no prefix
+        anonymous=401, revoked=401, kiosk_home=403, kiosk_away=403, kiosk_unbound=403, counter_home=400,
+        counter_away=403, counter_unbound=400),
+    ("GET", "/api/v1/offices/<office>/counter"): dict(
+        anonymous=401, revoked=401, kiosk_home=403, kiosk_away=403, kiosk_unbound=403, counter_home=200,
+        counter_away=403, counter_unbound=200),
+    # Asked about kiosk K-home: only its own token reads its commands.
+    ("GET", "/api/v1/kiosks/<kiosk_id>/commands"): dict(
+        anonymous=401, revoked=401, kiosk_home=200, kiosk_away=403, kiosk_unbound=403, counter_home=403,
+        counter_away=403, counter_unbound=403),
+    # Public (central/web/): no token needed, none changes the answer; an unknown ticket token is 404.
+    ("GET", "/api/v1/offices/<office>/display"): dict.fromkeys(ROLES, 200),
+    ("GET", "/api/v1/public/tickets/<token>"): dict.fromkeys(ROLES, 404),
 }
 
 
@@ -65,7 +88,8 @@ def run_matrix(base_url: str, principals: dict) -> dict:
     """{(method, rule, role): (got, expected)} for every cell; error answers must be JSON."""
     cells = {}
     for (method, rule), expected in sorted(MATRIX.items()):
-        path = rule.replace("<office>", HOME).replace("<prefix>", "A")
+        path = (rule.replace("<office>", HOME).replace("<prefix>", "A").replace("<kiosk_id>", "K-home")
+                .replace("<token>", "x" * 22))
         for role in ROLES:
             token, subject = principals[role]
             body = {"kiosk_id": subject, "office": HOME, "events": []} if method == "POST" else None

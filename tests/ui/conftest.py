@@ -75,8 +75,8 @@ def make_driver(kivy_window, fake_printer, tmp_path):
 
     drivers = []
 
-    def make(*, size=(800, 480), clock=None, ui="", admin="", kiosk="", printer="", catalogue=None):
-        kwargs = {"ui": ui, "admin": admin, "kiosk": kiosk, "printer": printer}
+    def make(*, size=(800, 480), clock=None, ui="", admin="", kiosk="", printer="", catalogue=None, extra=""):
+        kwargs = {"ui": ui, "admin": admin, "kiosk": kiosk, "printer": printer, "extra": extra}
         if catalogue is not None:
             kwargs["catalogue"] = catalogue
         config = load_config(write_ui_config(tmp_path / f"etc{len(drivers)}", **kwargs))

@@ -20,7 +20,7 @@ PIN_HASH = hash_pin(PIN, n=2**10)  # cheap cost for tests; the format is the sam
 
 
 def write_ui_config(folder: Path, *, catalogue: Path = SERVICES, ui: str = "", admin: str = "", kiosk: str = "",
-                    printer: str = "") -> Path:
+                    printer: str = "", extra: str = "") -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "kiosk.toml"
     path.write_text(textwrap.dedent(f"""
@@ -51,7 +51,7 @@ def write_ui_config(folder: Path, *, catalogue: Path = SERVICES, ui: str = "", a
         max_pin_attempts = 5
         lockout_seconds = 300
         {admin}
-    """))
+    """) + textwrap.dedent(extra))
     return path
 
 
@@ -224,6 +224,42 @@ class Driver:
         self.pump(1)
         touch.touch_up()
         self.pump(2)
+
+    # -- keys: a HID keyboard-wedge scanner, or a person at a USB keyboard
+    def key(self, key: str) -> None:
+        """One key press into the live Window's key events, as SDL delivers a US keyboard's: a
+        character (capitals and symbols with shift) or "enter", "tab", "backspace"."""
+        from kiosk.ui.scanning import US_SHIFT
+
+        named = {"enter": 13, "tab": 9, "backspace": 8}
+        unshift = {v: k for k, v in US_SHIFT.items()}
+        if key in named:
+            keycode, mods = named[key], []
+        elif key.isalpha() and key.isupper():
+            keycode, mods = ord(key.lower()), ["shift"]
+        elif key in unshift:
+            keycode, mods = ord(unshift[key]), ["shift"]
+        else:
+            keycode, mods = ord(key), []
+        self.window.dispatch("on_key_down", keycode, 0, chr(keycode) if keycode >= 32 else None, mods)
+        self.window.dispatch("on_key_up", keycode, 0)
+
+    def hid_scan(self, code: str, suffix: str = "enter") -> None:
+        """A keyboard-wedge scan: the code's keys and the suffix in one burst (a scanner sends them
+        a few ms apart; SDL hands them over in one poll), then the loop runs."""
+        for k in [*code, suffix]:
+            self.key(k)
+        self.pump(2)
+
+    def type_slowly(self, keys, gap: float = 0.25) -> None:
+        """A person typing: keys `gap` real seconds apart (the recogniser's timing is real time),
+        the loop pumped in between, and after the last key until the recogniser has let it go."""
+        for k in keys:
+            self.key(k)
+            deadline = time.monotonic() + gap
+            while time.monotonic() < deadline:
+                self.pump(1)
+                time.sleep(0.005)
 
     # -- the printer
     def jobs(self):

@@ -10,7 +10,7 @@ from kiosk.ui.survey import FACE_COLOURS
 from shared.survey_wire import ELEMENTS
 
 TILE = "Sudah dilayani? Beri penilaian"
-# The score tapped for each element, and the word the kiosk shows for it (kiosk/survey/questions.toml).
+# The score tapped for each element, and the word the kiosk shows for it (shared/survey_questions.toml).
 SCORES = [4, 3, 2, 1, 4, 3, 4, 2, 3]
 WORDS = ["Sangat sesuai", "Mudah", "Kurang cepat", "Sangat mahal", "Sangat sesuai", "Mampu",
          "Sangat sopan dan ramah", "Ada tetapi tidak berfungsi", "Baik"]
