@@ -51,6 +51,7 @@ OPTION_OF_KEY = {
     "kiosk.id": "--kiosk-id", "kiosk.office_code": "--office", "kiosk.office_name": "--office-name",
     "kiosk.number_block": "--number-block", "store.path": "--data-dir", "printer.device": "--printer",
     "central.url": "--server", "central.token_file": "--token-file", "agent.listen": "--listen",
+    "ui.rotation": "--rotation",
 }
 
 
@@ -74,6 +75,7 @@ class Request:
     office_name: str | None = None
     data_dir: str | None = None
     listen: str | None = None
+    rotation: int | None = None  # [ui] rotation for the way the display is mounted; kept when None
     pin: str | None = None  # already read and confirmed; only set with --set-pin
     insecure: bool = False  # --insecure: plain http to a public address is allowed
 
@@ -269,6 +271,8 @@ def plan(req: Request, *, hash_pin: Callable[[str], str] | None = None, catalogu
     agent["log_token_file"] = LOG_TOKEN
     if req.listen is not None:
         agent["listen"] = req.listen
+    if req.rotation is not None:
+        data.setdefault("ui", {})["rotation"] = req.rotation
     if req.pin is not None and "--set-pin" not in problems:
         if hash_pin is None:
             from .admin_pin import hash_pin

@@ -253,10 +253,15 @@ fi
 
 # --- 6. systemd units ---------------------------------------------------------------------------
 step "units kiosk-ui.service and kiosk-agent.service, enabled"
+UNITS_NEW=0
 for unit in kiosk-ui.service kiosk-agent.service; do
+    cmp -s "$SOURCE/systemd/$unit" "$R/etc/systemd/system/$unit" 2>/dev/null || UNITS_NEW=1
     install_file "$SOURCE/systemd/$unit" "/etc/systemd/system/$unit" 644
 done
-[ "$LIVE" = 1 ] && do_ systemctl daemon-reload
+# Reloaded only when a unit file changed: a re-run that has nothing to do runs no command at all.
+if [ "$LIVE" = 1 ]; then
+    if [ "$UNITS_NEW" = 1 ]; then do_ systemctl daemon-reload; else ok "units unchanged: no daemon-reload"; fi
+fi
 for unit in kiosk-ui.service kiosk-agent.service; do
     if [ -L "$R/etc/systemd/system/multi-user.target.wants/$unit" ]; then ok "$unit is enabled"
     else do_ systemctl $(root_opt) enable "$unit"; fi

@@ -35,6 +35,8 @@ def register(sub) -> None:
     p.add_argument("--number-block", required=True, metavar="FROM-TO", help="this kiosk's ticket numbers, e.g. 1-499")
     p.add_argument("--data-dir", metavar="DIR", help="where the database lives (default /var/lib/kiosk, or as configured)")
     p.add_argument("--listen", metavar="HOST:PORT", help="log API address (default 127.0.0.1:8470; 0.0.0.0:8470 for pulls over the LAN)")
+    p.add_argument("--rotation", type=int, metavar="DEG",
+                   help="[ui] rotation for the way the display is mounted: 0, 90, 180 or 270 (default: as configured)")
     p.add_argument("--set-pin", action="store_true", help="ask for the staff PIN twice (stdin lines when not a terminal)")
     p.add_argument("--register", action="store_true", help="then introduce the kiosk to the central server (checks TLS and token)")
     p.add_argument("--test-print", action="store_true", help="then print a test page")
@@ -81,7 +83,7 @@ def provision(ctx: Context, args) -> int:
         request = prov.Request(
             config_path=path, kiosk_id=args.kiosk_id, office=args.office, server=args.server,
             token_file=args.token_file, printer=args.printer, number_block=args.number_block,
-            office_name=args.office_name, data_dir=args.data_dir, listen=args.listen, pin=pin,
+            office_name=args.office_name, data_dir=args.data_dir, listen=args.listen, rotation=args.rotation, pin=pin,
             insecure=args.insecure,
         )
         plan = prov.plan(request)

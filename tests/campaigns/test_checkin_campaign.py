@@ -52,6 +52,9 @@ BOOKINGS = """[bookings]
 max_age_minutes = 1440
 pull_seconds = 1.0
 max_reprints = 1
+
+[agent]
+listen = "127.0.0.1:0"
 """
 FAULTS = ("refuse", "reset", "blackhole", "drop_reply", "status", "truncate")
 

@@ -5,41 +5,20 @@ Also: the 32-bit refusal, the udev line kept across re-runs, an install from a r
 
 from __future__ import annotations
 
-import os
-import platform
 import shutil
 import subprocess
 import tarfile
-from pathlib import Path
 
 import pytest
-from installkit import REPO, clean_env, host_wheelhouse, run
+from installkit import REPO, can_chroot, clean_env, host_wheelhouse, image, mounted_image, run
 
 INSTALL = REPO / "systemd" / "install.sh"
-BOOKWORM = 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\nVERSION_CODENAME=bookworm\n'
-DPKG_ARCH = {"x86_64": "amd64", "aarch64": "arm64"}
 VENDOR_LINE = 'ATTR{idVendor}=="0416", ATTR{idProduct}=="5011", GROUP="lp"'
 
 
 def install(*args, env=None, timeout=600) -> subprocess.CompletedProcess:
     return subprocess.run(["bash", str(INSTALL), *map(str, args)], capture_output=True, text=True,
                           timeout=timeout, env=env or clean_env())
-
-
-def image(root: Path, dpkg_arch: str) -> Path:
-    """The files install.sh reads in an image: os-release, accounts, dpkg's own architecture."""
-    etc = root / "etc"
-    etc.mkdir(parents=True)
-    (etc / "os-release").write_text(BOOKWORM)
-    (etc / "passwd").write_text("root:x:0:0:root:/root:/bin/bash\n")
-    (etc / "group").write_text("root:x:0:\nvideo:x:44:\ninput:x:105:\nlp:x:7:\ndialout:x:20:\n")
-    (etc / "shadow").write_text("root:*:19000:0:99999:7:::\n")
-    (etc / "gshadow").write_text("root:*::\nvideo:!::\ninput:!::\nlp:*::\ndialout:*::\n")
-    status = root / "var/lib/dpkg/status"
-    status.parent.mkdir(parents=True)
-    status.write_text(f"Package: base-files\nArchitecture: {dpkg_arch}\n\nPackage: dpkg\nStatus: install ok installed\n"
-                      f"Architecture: {dpkg_arch}\n")
-    return root
 
 
 @pytest.mark.parametrize("how", ["env", "image"])
@@ -66,29 +45,10 @@ def test_a_wheelhouse_for_another_architecture_is_refused(tmp_path):
 @pytest.fixture
 def chroot_image(tmp_path):
     """An image whose /usr is this machine's (read-only bind mount), so its python3 can run."""
-    if os.getuid() != 0 or platform.machine() not in DPKG_ARCH or not Path("/usr/bin/python3").exists():
-        pytest.skip("needs root and a Debian host")
-    root = image(tmp_path / "img", DPKG_ARCH[platform.machine()])
-    mounts = []
-    try:
-        for sub in ("usr", "dev"):
-            (root / sub).mkdir()
-            run(["mount", "--bind", f"/{sub}", root / sub], timeout=30)
-            mounts.append(root / sub)
-        run(["mount", "-o", "remount,bind,ro", root / "usr"], timeout=30)
-        local = tmp_path / "usr-local"  # the image's own /usr/local, where the `kiosk` link goes
-        local.mkdir()
-        run(["mount", "--bind", local, root / "usr/local"], timeout=30)
-        mounts.append(root / "usr/local")
-        for link in ("bin", "lib", "lib64", "sbin"):
-            if Path(f"/{link}").is_symlink():
-                (root / link).symlink_to(os.readlink(f"/{link}"))
-        shutil.copy("/etc/ld.so.cache", root / "etc")
-        (root / "tmp").mkdir(mode=0o1777)
+    if why := can_chroot():
+        pytest.skip(why)
+    with mounted_image(tmp_path / "img", tmp_path / "usr-local") as root:
         yield root
-    finally:
-        for m in reversed(mounts):
-            subprocess.run(["umount", "-l", str(m)], timeout=30)
 
 
 def test_install_from_a_wheelhouse_into_a_root_without_network(chroot_image, tmp_path):

@@ -107,6 +107,16 @@ def test_settings_it_does_not_manage_are_kept(root):
     assert load_config(cfg_path).ui.idle_seconds == 90
 
 
+def test_rotation_sets_the_display_turn_and_is_kept_when_not_given(root):
+    r = run(root, *standard(root, **{"--rotation": "90"}))
+    assert r.returncode == 0, r.stderr
+    assert "ui.rotation = 90" in r.stdout
+    cfg_path = root / "etc/kiosk/kiosk.toml"
+    assert load_config(cfg_path).ui.rotation == 90
+    assert run(root, *standard(root)).stdout.startswith("Nothing to change")
+    assert load_config(cfg_path).ui.rotation == 90
+
+
 def test_a_loosened_secret_mode_is_put_back(root):
     run(root, *standard(root))
     token = root / "etc/kiosk/central.token"
@@ -129,6 +139,7 @@ def test_a_loosened_secret_mode_is_put_back(root):
     ({"--number-block": "0-10000"}, "--number-block: [0, 10000] must lie within 1-9999"),
     ({"--number-block": "1 to 9"}, "--number-block '1 to 9': must be FROM-TO"),
     ({"--listen": "everywhere"}, '--listen: "everywhere" must be HOST:PORT'),
+    ({"--rotation": "45"}, "--rotation: 45 must be one of"),
 ])
 def test_invalid_input_changes_no_file(root, override, message):
     assert run(root, *standard(root)).returncode == 0
