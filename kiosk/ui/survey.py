@@ -308,8 +308,15 @@ class SurveytextScreen(KioskScreen):
         kb = self.keyboard
         kb.key_height = app().s * (KEY_HEIGHT_PORTRAIT if app().portrait else KEY_HEIGHT)
         kb._sizes()
-        for button in kb.keys.values():
+        from .keyboard import CAPTION_KEYS
+
+        for key, button in kb.keys.items():
             button.size_hint_y = 1  # the row's height, whatever KeyButton's kv rule sets
+            if key in CAPTION_KEYS and button.width > 1:
+                button.texture_update()
+                while button.font_size > 8 and button.texture_size[0] > button.width - 2:
+                    button.font_size -= 1  # a worded key on a narrow screen: smaller, on one line
+                    button.texture_update()
 
     def shown_text(self, *deps) -> str:
         a = app()
