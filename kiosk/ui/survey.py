@@ -300,26 +300,23 @@ class SurveytextScreen(KioskScreen):
         return False
 
     def _fit_captions(self, *args):
-        """The worded keys (Delete, Capitals, Space) at their narrowest on this page: wrapped, and
-        smaller when a word is still wider than its key."""
+        """Five rows of keys, the text and the buttons on 480 px: every key at this page's height.
+
+        The keyboard re-lays its rows on a change of app.s but not of key_height (hence _sizes()),
+        and KeyButton's kv rule grows a key whose caption changed (a worded key the keyboard's own
+        _fit shrank): each key takes its row's height instead."""
+        kb = self.keyboard
+        kb.key_height = app().s * (KEY_HEIGHT_PORTRAIT if app().portrait else KEY_HEIGHT)
+        kb._sizes()
         from .keyboard import CAPTION_KEYS
 
-        # five rows, the text and the buttons on 480 px; the keyboard re-lays its rows on a change of
-        # app.s but not of key_height, hence the explicit _sizes()
-        self.keyboard.key_height = app().s * (KEY_HEIGHT_PORTRAIT if app().portrait else KEY_HEIGHT)
-        self.keyboard._sizes()
-        for key, button in self.keyboard.keys.items():
-            if key not in CAPTION_KEYS or button.width <= 1:
-                continue
-            button.text_size = (button.width - 4, None)
-            button.halign = "center"
-            button.texture_update()
-            height = self.keyboard.key_height
-            while button.font_size > 10 and (button.texture_size[0] > button.width - 2
-                                             or button.texture_size[1] > height - 2):
-                button.font_size -= 1
+        for key, button in kb.keys.items():
+            button.size_hint_y = 1  # the row's height, whatever KeyButton's kv rule sets
+            if key in CAPTION_KEYS and button.width > 1:
                 button.texture_update()
-            button.height = height  # KeyButton's kv rule grows a key with its text: kept in its row
+                while button.font_size > 8 and button.texture_size[0] > button.width - 2:
+                    button.font_size -= 1  # a worded key on a narrow screen: smaller, on one line
+                    button.texture_update()
 
     def shown_text(self, *deps) -> str:
         a = app()

@@ -66,6 +66,7 @@ def test_full_response_by_taps_reaches_the_outbox_once(ui):
     ui.tap_text("Lanjut", exact=True)
     assert ui.screen == "surveytext" and ui.has("Ketik saran atau pengaduan Anda di sini")
     type_on_keyboard(ui, "antrean lama")
+    assert ui.current().typed == "antrean lama", (ui.current().typed, ui.texts()[:8])
     assert ui.has("antrean lama") and ui.has("12 dari 500 huruf")
     ui.tap_text("Kirim", exact=True)
     ui.settle()
