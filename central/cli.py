@@ -227,7 +227,7 @@ def cmd_call_next(args) -> int:
 
 
 def cmd_queue(args) -> int:
-    stats = open_db(args.db).queue_stats(check_office(args.office), args.service_day)
+    stats = counter_queue.queue_stats(open_db(args.db), check_office(args.office), args.service_day)
     if args.json:
         print_json(stats)
         return EXIT_OK

@@ -3,9 +3,11 @@
 A ticket waits in its service queue: its own prefix, or the one it was transferred to
 (`tickets.queue_prefix`). Waiting = not called; called = `called_at` set and `done_at` not;
 finished = `done_at` set, with `outcome` served or skipped. A counter serves one ticket at a
-time: calling the next one finishes the current one as served (as `CentralDB.call_next` always
-did). Every call and recall is a row of `counter_calls` (in order: what a lobby display
+time: calling the next one finishes the current one as served. Booked M-Paspor arrivals checked
+in "ahead" are called before the walk-ins of their queue. Every call and recall is a row of `counter_calls` (in order: what a lobby display
 announces) and every action a row of `staff_audit` with who did it, in the same transaction.
+`CentralDB.lock(conn, "queue:OFFICE")` makes two counters' calls serial (PostgreSQL's advisory lock;
+SQLite's one write lock already does).
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from .bookings import booked_marks
 from .db import AVG_SERVICE_WINDOW, CentralDB
 from .protocol import PREFIX_RE, utc_now_iso
 from .staff import audit
-from .txlock import hold
 
 SERVED, SKIPPED = "served", "skipped"
 QUEUE = "coalesce(t.queue_prefix, t.prefix)"
@@ -81,7 +82,7 @@ def call_next(db: CentralDB, office: str, prefix: str, counter: str, actor: str)
     """
     now = utc_now_iso()
     with db.write() as conn:
-        hold(db, conn, "queue:" + office)  # two counters never call the same ticket
+        db.lock(conn, "queue:" + office)  # two counters never call the same ticket
         current = _current(conn, office, counter)
         _finish(conn, office, counter, SERVED, now)
         if current is not None:
@@ -116,6 +117,34 @@ def call_next(db: CentralDB, office: str, prefix: str, counter: str, actor: str)
         return ticket
 
 
+def waiting_ahead(conn, ticket: dict) -> int:
+    """How many waiting tickets `call_next` calls before `ticket` (its columns id, office,
+    service_day, prefix, queue_prefix, priority, issued_at, cursor): the same order, in SQL."""
+    queue = ticket["queue_prefix"] or ticket["prefix"]
+    waiting = (f"t.office = ? AND t.service_day = ? AND {QUEUE} = ? AND t.called_at IS NULL AND t.done_at IS NULL "
+               "AND t.id <> ?")
+    args = [ticket["office"], ticket["service_day"], queue, ticket["id"]]
+    booked_ahead = "EXISTS (SELECT 1 FROM booking_checkins b WHERE b.ticket_id = t.id AND b.ahead = 1)"
+    mine = conn.execute("SELECT slot FROM booking_checkins WHERE ticket_id = ? AND ahead = 1 ORDER BY slot LIMIT 1",
+                        (ticket["id"],)).fetchone()
+    if mine is not None:
+        # among the booked arrivals called ahead: priority, then slot, then arrival
+        before = ("t.priority > ? OR (t.priority = ? AND (coalesce(b.slot, '') < ? "
+                  "OR (coalesce(b.slot, '') = ? AND t.cursor < ?)))")
+        return conn.execute(
+            f"SELECT count(DISTINCT t.id) FROM tickets t JOIN booking_checkins b ON b.ticket_id = t.id AND b.ahead = 1 "
+            f"WHERE {waiting} AND ({before})",
+            (*args, ticket["priority"], ticket["priority"], mine["slot"] or "", mine["slot"] or "", ticket["cursor"]),
+        ).fetchone()[0]
+    before = ("t.priority > ? OR (t.priority = ? AND (coalesce(t.issued_at, '') < ? "
+              "OR (coalesce(t.issued_at, '') = ? AND t.cursor < ?)))")
+    issued = ticket["issued_at"] or ""
+    return conn.execute(
+        f"SELECT count(*) FROM tickets t WHERE {waiting} AND ({booked_ahead} OR {before})",
+        (*args, ticket["priority"], ticket["priority"], issued, issued, ticket["cursor"]),
+    ).fetchone()[0]
+
+
 def _by_id(conn, ticket_id: str):
     return conn.execute(f"SELECT {_COLUMNS} FROM tickets t WHERE t.id = ?", (ticket_id,)).fetchone()
 
@@ -123,7 +152,7 @@ def _by_id(conn, ticket_id: str):
 def _act_on_current(db: CentralDB, office: str, counter: str, actor: str, action: str, change) -> dict:
     now = utc_now_iso()
     with db.write() as conn:
-        hold(db, conn, "queue:" + office)
+        db.lock(conn, "queue:" + office)
         row = _current(conn, office, counter)
         if row is None:
             raise NoCurrentTicket(f"counter {counter} is serving no ticket: call one first")

@@ -642,64 +642,6 @@ class CentralDB:
         row = self.conn().execute("SELECT max(service_day) FROM tickets WHERE office = ?", (office,)).fetchone()
         return row[0]
 
-    def queue_stats(self, office: str, service_day: str | None = None) -> dict:
-        day = service_day or self.current_service_day(office)
-        services: dict[str, dict] = {}
-        if day is None:
-            return {"office": office, "service_day": None, "services": services}
-        conn = self.conn()
-        rows = conn.execute(
-            "SELECT prefix, count(*) AS issued, count(called_at) AS served FROM tickets "
-            "WHERE office = ? AND service_day = ? GROUP BY prefix ORDER BY prefix",
-            (office, day),
-        )
-        for row in rows:
-            durations = [
-                _seconds_between(r["called_at"], r["done_at"])
-                for r in conn.execute(
-                    "SELECT called_at, done_at FROM tickets WHERE office = ? AND service_day = ? AND prefix = ? "
-                    "AND done_at IS NOT NULL ORDER BY done_at DESC LIMIT ?",
-                    (office, day, row["prefix"], AVG_SERVICE_WINDOW),
-                )
-            ]
-            services[row["prefix"]] = {
-                "waiting": row["issued"] - row["served"],
-                "issued": row["issued"],
-                "served": row["served"],
-                "avg_service_s": round(sum(durations) / len(durations), 1) if durations else None,
-            }
-        return {"office": office, "service_day": day, "services": services}
-
-    def call_next(self, office: str, prefix: str, counter: str) -> dict | None:
-        """Finish what `counter` was serving and call the next waiting ticket of `prefix`.
-
-        Priority tickets go first, then issue time; a ticket's service time is from its call
-        to the next call at the same counter.
-        """
-        now = utc_now_iso()
-        with self.write() as conn:
-            self.lock(conn, "queue:" + office)  # two counters never call the same ticket
-            conn.execute(
-                "UPDATE tickets SET done_at = ? WHERE office = ? AND counter = ? AND done_at IS NULL",
-                (now, office, counter),
-            )
-            day = self.current_service_day(office)
-            row = conn.execute(
-                f"{TICKETS} WHERE t.office = ? AND t.service_day = ? AND t.prefix = ? AND t.called_at IS NULL "
-                "ORDER BY t.priority DESC, t.issued_at, t.cursor LIMIT 1",
-                (office, day, prefix),
-            ).fetchone()
-            if row is None:
-                return None
-            conn.execute(
-                "UPDATE tickets SET called_at = ?, counter = ? WHERE cursor = ?", (now, counter, row["cursor"])
-            )
-        ticket = _ticket_dict(row)
-        ticket["central"].update(called_at=now, counter=counter)
-        return ticket
-
-    # catalogues
-
     def set_catalogue(self, office: str, body: bytes) -> str:
         etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
         with self.write() as conn:

@@ -2,8 +2,8 @@
 
 Only the columns a page shows are read, never the ticket's record: the pages expose a ticket's
 number, service and place in the queue and nothing else (not its id, kiosk or issue time).
-The order a ticket's place is counted in is call_next's (central/db.py): priority first, then
-issue time, then arrival.
+A ticket's place is counted in call_next's order (`counter_queue.waiting_ahead`), in the queue it
+waits in now (its own series, or the one a counter transferred it to).
 """
 
 from __future__ import annotations
@@ -12,10 +12,12 @@ import math
 import threading
 import tomllib
 
+from .counter_queue import QUEUE, waiting_ahead
 from .db import AVG_SERVICE_WINDOW, CentralDB, _seconds_between
 
 RECENT_CALLS = 8
-COLUMNS = "cursor, id, office, number, service, prefix, priority, service_day, issued_at, called_at, counter, done_at"
+COLUMNS = ("cursor, id, office, number, service, prefix, queue_prefix, priority, service_day, issued_at, called_at, "
+           "counter, done_at")
 
 
 def ticket_by_token(db: CentralDB, token: str) -> dict | None:
@@ -31,7 +33,8 @@ def ticket_status(db: CentralDB, token: str) -> dict | None:
     ticket = ticket_by_token(db, token)
     if ticket is None:
         return None
-    office, day, prefix = ticket["office"], ticket["service_day"], ticket["prefix"]
+    office, day = ticket["office"], ticket["service_day"]
+    queue = ticket["queue_prefix"] or ticket["prefix"]
     conn = db.conn()
     status, ahead, wait_min = "waiting", None, None
     if ticket["done_at"]:
@@ -41,18 +44,12 @@ def ticket_status(db: CentralDB, token: str) -> dict | None:
     elif day != db.current_service_day(office):
         status = "expired"
     else:
-        ahead = conn.execute(
-            "SELECT count(*) FROM tickets WHERE office = ? AND service_day = ? AND prefix = ? AND called_at IS NULL "
-            "AND (priority > ? OR (priority = ? AND (coalesce(issued_at, '') < ? "
-            "OR (coalesce(issued_at, '') = ? AND cursor < ?))))",
-            (office, day, prefix, ticket["priority"], ticket["priority"], ticket["issued_at"] or "",
-             ticket["issued_at"] or "", ticket["cursor"]),
-        ).fetchone()[0]
-        wait_min = _estimated_wait_min(db, office, day, prefix, ahead)
+        ahead = waiting_ahead(conn, ticket)
+        wait_min = _estimated_wait_min(db, office, day, queue, ahead)
     serving = conn.execute(
-        "SELECT number, counter FROM tickets WHERE office = ? AND service_day = ? AND prefix = ? "
-        "AND called_at IS NOT NULL ORDER BY called_at DESC, cursor DESC LIMIT 1",
-        (office, day, prefix),
+        f"SELECT t.number, t.counter FROM tickets t WHERE t.office = ? AND t.service_day = ? AND {QUEUE} = ? "
+        "AND t.called_at IS NOT NULL ORDER BY t.called_at DESC, t.cursor DESC LIMIT 1",
+        (office, day, queue),
     ).fetchone()
     return {
         "number": ticket["number"],
@@ -67,22 +64,24 @@ def ticket_status(db: CentralDB, token: str) -> dict | None:
     }
 
 
-def _estimated_wait_min(db: CentralDB, office: str, day: str, prefix: str, ahead: int) -> int | None:
-    """People ahead x the recent average service time / the counters calling this series today;
-    None until a ticket of the series has been served (no guess is better than a wrong one)."""
+def _estimated_wait_min(db: CentralDB, office: str, day: str, queue: str, ahead: int) -> int | None:
+    """People ahead x the recent average service time / the counters calling this queue today;
+    None until a ticket of the queue has been served (no guess is better than a wrong one). A
+    skipped ticket (no-show) is no service time."""
     conn = db.conn()
     rows = conn.execute(
-        "SELECT called_at, done_at FROM tickets WHERE office = ? AND service_day = ? AND prefix = ? "
-        "AND done_at IS NOT NULL ORDER BY done_at DESC LIMIT ?",
-        (office, day, prefix, AVG_SERVICE_WINDOW),
+        f"SELECT t.called_at, t.done_at FROM tickets t WHERE t.office = ? AND t.service_day = ? AND {QUEUE} = ? "
+        "AND t.done_at IS NOT NULL AND t.called_at IS NOT NULL AND coalesce(t.outcome, 'served') = 'served' "
+        "ORDER BY t.done_at DESC LIMIT ?",
+        (office, day, queue, AVG_SERVICE_WINDOW),
     ).fetchall()
     if not rows:
         return None
     average = sum(_seconds_between(r["called_at"], r["done_at"]) for r in rows) / len(rows)
     counters = conn.execute(
-        "SELECT count(DISTINCT counter) FROM tickets WHERE office = ? AND service_day = ? AND prefix = ? "
-        "AND counter IS NOT NULL",
-        (office, day, prefix),
+        f"SELECT count(DISTINCT t.counter) FROM tickets t WHERE t.office = ? AND t.service_day = ? AND {QUEUE} = ? "
+        "AND t.counter IS NOT NULL",
+        (office, day, queue),
     ).fetchone()[0]
     return math.ceil(ahead * average / max(1, counters) / 60)
 

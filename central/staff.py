@@ -22,7 +22,6 @@ from datetime import datetime, timedelta, timezone
 
 from .db import CentralDB
 from .protocol import office_problem
-from .txlock import hold
 
 ROLES = ("counter", "supervisor")
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,31}$")
@@ -251,7 +250,7 @@ def _throttled(conn, subject: str, now: datetime) -> int | None:
 
 
 def _note_failure(db: CentralDB, conn, subject: str, limit: int, now: datetime) -> None:
-    hold(db, conn, "login:" + subject)  # parallel guesses each count
+    db.lock(conn, "login:" + subject)  # parallel guesses each count
     row = conn.execute("SELECT failures, first_at FROM staff_login_failures WHERE subject = ?", (subject,)).fetchone()
     if row is None or datetime.fromisoformat(row["first_at"]) < now - timedelta(minutes=WINDOW_MIN):
         failures, first = 1, iso(now)

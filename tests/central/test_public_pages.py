@@ -227,3 +227,24 @@ def test_every_public_page_and_its_errors_carry_the_security_headers(db):
         assert answer.headers["X-Content-Type-Options"] == "nosniff", path
         assert answer.headers["Referrer-Policy"] == "no-referrer", path
         assert "<script>" not in answer.text, path
+
+
+def test_a_tickets_place_is_the_order_the_counters_call_in(server, db, kiosk_token, counter_token):
+    """A booked arrival called ahead of the walk-ins and a ticket transferred from another queue:
+    each waiting ticket's `ahead` is exactly how many tickets the counters call before it."""
+    from central import counter_queue
+
+    from .test_bookings import checkin_event
+
+    issue(server, kiosk_token, [1, 2, 4])
+    booked = checkin_event(3, "MPAHEAD1", ahead=True)
+    booked["ticket"]["token"] = token_of(3)
+    push(server, kiosk_token, [booked])
+    issue(server, kiosk_token, [1], prefix="C")
+    assert counter_queue.call_next(db, OFFICE, "C", "9", "user:test")["number"] == "C001"
+    counter_queue.transfer(db, OFFICE, "9", "A", "user:test")  # C001 waits in A now, by its issue time
+    tokens = {f"A00{n}": token_of(n) for n in (1, 2, 3, 4)} | {"C001": token_of(1, "C")}
+    places = {number: status(server, token).json()["ahead"] for number, token in tokens.items()}
+    assert sorted(places.values()) == list(range(len(tokens)))
+    called = [call(server, counter_token).json()["ticket"]["number"] for _ in tokens]
+    assert called == sorted(places, key=places.get) == ["A003", "A001", "C001", "A002", "A004"]

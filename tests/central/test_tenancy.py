@@ -6,6 +6,7 @@ import re
 import requests
 from support.tenancy import AWAY, HOME, MATRIX, ROLES, make_principals, run_matrix
 
+from central import counter_queue
 from central.app import create_app
 from central.auth import issue_token
 
@@ -57,7 +58,7 @@ def test_a_kiosk_cannot_file_a_ticket_under_another_kiosk_or_office(server, db, 
     r = push(server, c, "KC", [make_event(4, kiosk_id="KC")], office=HOME)
     assert r.status_code == 409 and r.json()["error"] == "office_mismatch"
     assert {t["central"]["office"] for t in db.iter_tickets()} == {AWAY}
-    assert db.queue_stats(HOME)["services"] == {}
+    assert counter_queue.queue_stats(db, HOME)["services"] == {}
 
 
 def test_the_office_comes_from_the_token_not_the_body(server, db, make_event):
@@ -77,7 +78,7 @@ def test_a_counter_bound_to_an_office_calls_only_there(server, db, make_event):
     home_counter = issue_token(db, "counter", "desk-1", office=HOME)
     r = requests.post(f"{server.url}/api/v1/offices/{AWAY}/services/A/next", headers=bearer(home_counter), timeout=5)
     assert r.status_code == 403 and r.json()["error"] == "office_mismatch"
-    assert db.queue_stats(AWAY)["services"]["A"]["waiting"] == 1
+    assert counter_queue.queue_stats(db, AWAY)["services"]["A"]["waiting"] == 1
     away_counter = issue_token(db, "counter", "desk-2", office=AWAY)
     r = requests.post(f"{server.url}/api/v1/offices/{AWAY}/services/A/next", headers=bearer(away_counter), timeout=5)
     assert r.status_code == 200 and r.json()["ticket"]["number"] == "A001"
@@ -104,4 +105,4 @@ def test_every_route_answers_every_role_and_office_as_the_matrix_says(server, db
     assert len(cells) == len(MATRIX) * len(ROLES)
     wrong = {k: v for k, v in cells.items() if v[0] != v[1]}
     assert not wrong, f"(got, expected): {wrong}"
-    assert re.fullmatch(r"A00\d", db.call_next(HOME, "A", "check")["number"])
+    assert re.fullmatch(r"A00\d", counter_queue.call_next(db, HOME, "A", "check", "user:test")["number"])
