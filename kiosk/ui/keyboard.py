@@ -59,7 +59,7 @@ class OnScreenKeyboard(BoxLayout):
         kwargs.setdefault("orientation", "vertical")
         super().__init__(**kwargs)
         self.keys: dict[str, object] = {}
-        self.bind(layout=self._build, upper=self._captions)
+        self.bind(layout=self._build, upper=self._captions, key_height=self._sizes)
         App.get_running_app().bind(lang=self._captions, s=self._sizes, f=self._sizes)
         self._build()
 

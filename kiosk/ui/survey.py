@@ -302,12 +302,10 @@ class SurveytextScreen(KioskScreen):
     def _fit_captions(self, *args):
         """Five rows of keys, the text and the buttons on 480 px: every key at this page's height.
 
-        The keyboard re-lays its rows on a change of app.s but not of key_height (hence _sizes()),
-        and KeyButton's kv rule grows a key whose caption changed (a worded key the keyboard's own
+        KeyButton's kv rule grows a key whose caption changed (a worded key the keyboard's own
         _fit shrank): each key takes its row's height instead."""
         kb = self.keyboard
-        kb.key_height = app().s * (KEY_HEIGHT_PORTRAIT if app().portrait else KEY_HEIGHT)
-        kb._sizes()
+        kb.key_height = app().s * (KEY_HEIGHT_PORTRAIT if app().portrait else KEY_HEIGHT)  # re-lays the rows
         from .keyboard import CAPTION_KEYS
 
         for key, button in kb.keys.items():
