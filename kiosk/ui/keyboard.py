@@ -77,10 +77,9 @@ class OnScreenKeyboard(BoxLayout):
             if margin:
                 box.add_widget(Widget(size_hint_x=margin))
             for key, width in row:
-                button = Factory.KeyButton(size_hint_x=width)
-                # as tall as its row, whatever KeyButton's kv rule makes of a caption's texture: a key
-                # taller than its row would overlap the row above and take its taps
-                button.size_hint_y = 1
+                # as tall as its row (a key taller than its row would overlap the row above and
+                # take its taps); _sizes sets its font, no kv rule re-sets it when app.f changes
+                button = Factory.KeyFace(size_hint_x=width)
                 button.kb_key = key
                 button.bind(on_release=lambda b: self.press(b.kb_key))
                 if key in CAPTION_KEYS:
@@ -104,7 +103,10 @@ class OnScreenKeyboard(BoxLayout):
             for button in box.children:
                 if not hasattr(button, "kb_key"):
                     continue
-                button.font_size = a.f * (18 if button.kb_key in CAPTION_KEYS else 28 if self.layout == "code" else 22)
+                size = a.f * (18 if button.kb_key in CAPTION_KEYS else 28 if self.layout == "code" else 22)
+                # large text on a page that fixed its key height: the caption still fits its key
+                # (a line of text is about 1.4 font sizes tall)
+                button.font_size = min(size, height / 1.4)
         self.size_hint_y = None
         self.height = len(self.children) * height + max(0, len(self.children) - 1) * gap
 

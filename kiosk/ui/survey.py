@@ -300,16 +300,12 @@ class SurveytextScreen(KioskScreen):
         return False
 
     def _fit_captions(self, *args):
-        """Five rows of keys, the text and the buttons on 480 px: every key at this page's height.
-
-        KeyButton's kv rule grows a key whose caption changed (a worded key the keyboard's own
-        _fit shrank): each key takes its row's height instead."""
+        """Five rows of keys, the text and the buttons on 480 px: every key at this page's height."""
         kb = self.keyboard
         kb.key_height = app().s * (KEY_HEIGHT_PORTRAIT if app().portrait else KEY_HEIGHT)  # re-lays the rows
         from .keyboard import CAPTION_KEYS
 
         for key, button in kb.keys.items():
-            button.size_hint_y = 1  # the row's height, whatever KeyButton's kv rule sets
             if key in CAPTION_KEYS and button.width > 1:
                 button.texture_update()
                 while button.font_size > 8 and button.texture_size[0] > button.width - 2:
