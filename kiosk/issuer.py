@@ -123,26 +123,34 @@ class Issuer:
             block = self.config.kiosk.number_block
             series = self.config.catalogue.priority_prefix if priority is not None else service.prefix
             seq = next_seq(self.store.last_seq(day, series), block)
-            ticket = self.store.insert_ticket(
-                Ticket(
-                    id=str(uuid.uuid4()),
-                    kiosk_id=self.config.kiosk.id,
-                    number=format_number(series, seq, block),
-                    service=service.key,
-                    prefix=series,
-                    seq=seq,
-                    priority=priority,
-                    service_day=day,
-                    issued_at=now.astimezone(self.tz).isoformat(timespec="seconds"),
-                    mono_ns=self.clock.monotonic_ns(),
-                    boot_id=self.clock.boot_id(),
-                    clock_trusted=trusted,
-                    token=new_ticket_token(),
-                )
-            )
-            self.store.set_last_seq(day, series, seq)
-            self.store.set_state(SERVICE_DAY, day)
+            ticket = self._insert(service, series, seq, priority, day, now, trusted)
             self.store.add_event("ticket.issued", ticket, now.isoformat(timespec="milliseconds"))
+        return ticket
+
+    def _insert(self, service: Service, series: str, seq: int, priority: str | None, day: str, now: datetime,
+                trusted: bool) -> Ticket:
+        """The ticket row and the series' last number, inside the caller's transaction: walk-in and
+        booked numbers are made alike (each with its page token)."""
+        block = self.config.kiosk.number_block
+        ticket = self.store.insert_ticket(
+            Ticket(
+                id=str(uuid.uuid4()),
+                kiosk_id=self.config.kiosk.id,
+                number=format_number(series, seq, block),
+                service=service.key,
+                prefix=series,
+                seq=seq,
+                priority=priority,
+                service_day=day,
+                issued_at=now.astimezone(self.tz).isoformat(timespec="seconds"),
+                mono_ns=self.clock.monotonic_ns(),
+                boot_id=self.clock.boot_id(),
+                clock_trusted=trusted,
+                token=new_ticket_token(),
+            )
+        )
+        self.store.set_last_seq(day, series, seq)
+        self.store.set_state(SERVICE_DAY, day)
         return ticket
 
     # M-Paspor check-in ------------------------------------------------------------------------
@@ -181,24 +189,7 @@ class Issuer:
             if seq is None:
                 raise Refused(Refusal("block_exhausted", "refusal.block_exhausted"))
             at = now.isoformat(timespec="milliseconds")
-            ticket = self.store.insert_ticket(
-                Ticket(
-                    id=str(uuid.uuid4()),
-                    kiosk_id=self.config.kiosk.id,
-                    number=format_number(series, seq, block),
-                    service=service.key,
-                    prefix=series,
-                    seq=seq,
-                    priority=None,
-                    service_day=day,
-                    issued_at=now.astimezone(self.tz).isoformat(timespec="seconds"),
-                    mono_ns=self.clock.monotonic_ns(),
-                    boot_id=self.clock.boot_id(),
-                    clock_trusted=trusted,
-                )
-            )
-            self.store.set_last_seq(day, series, seq)
-            self.store.set_state(SERVICE_DAY, day)
+            ticket = self._insert(service, series, seq, None, day, now, trusted)
             checkin = CheckIn(
                 code=lookup.code, day=day, kiosk_id=ticket.kiosk_id, ticket_id=ticket.id, number=ticket.number,
                 checked_in_at=at, slot=lookup.slot.isoformat() if lookup.slot else None,

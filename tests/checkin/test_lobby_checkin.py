@@ -36,6 +36,9 @@ def test_on_time_booking_is_found_and_checked_in_once(lobby, fake):
     event = lobby.store.events_for(result.ticket_id)[1].payload
     assert event["checkin"]["code"] == "ONTIME01" and event["checkin"]["number"] == "A001"
     assert event["checkin"]["unverified"] is False and event["checkin"]["office"] == "TEST"
+    # a booked number has its page like a walk-in's (the QR's /t/<token>)
+    token = lobby.store.ticket(result.ticket_id).token
+    assert token and len(token) >= 16 and event["ticket"]["token"] == token
 
     again = lobby.check_in_and_print("ontime01")
     assert not again.issued and again.code == "checkin_already" and again.number == "A001"
