@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from shared.booking_codes import mask_name, normalise_code
+
 from .db import CentralDB
 from .protocol import OFFICE_RE, utc_now_iso
 
@@ -57,18 +59,6 @@ class Row:
     slot: str       # ISO-8601 with offset
     day: str        # the slot's date in its own zone
     masked_name: str | None
-
-
-def normalise_code(raw: str) -> str:
-    """As the kiosk compares codes (kiosk/checkin): no surrounding blanks, case-blind."""
-    return raw.strip().upper()
-
-
-def mask_name(name: str | None) -> str | None:
-    """"Budi Santoso" -> "B*** S******": enough for an applicant to recognise their booking."""
-    if not name or not name.strip():
-        return None
-    return " ".join(w[0] + "*" * (len(w) - 1) for w in name.split())
 
 
 def _parse_slot(value: str, tz: ZoneInfo) -> datetime:

@@ -4,6 +4,8 @@ The Lobby is the way in (`find_booking`, `check_in_and_print`, `reprint_booking`
 "Check-in", is the contract the touchscreen codes against.
 """
 
+from shared.booking_codes import mask_name, normalise_code
+
 from .bookings import (
     ALREADY_CHECKED_IN,
     FOUND,
@@ -22,8 +24,6 @@ from .bookings import (
     Window,
     decide,
     list_is_fresh,
-    mask_name,
-    normalise_code,
 )
 
 __all__ = [

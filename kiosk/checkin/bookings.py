@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from shared.booking_codes import normalise_code
+
 from ..issuer import Refusal
 from ..scanner.codes import CodeRules, Refused, check_code
 from ..store import Booking, CheckIn
@@ -51,18 +53,6 @@ class BookingLookup:
     @property
     def may_check_in(self) -> bool:
         return self.outcome in MAY_CHECK_IN
-
-
-def normalise_code(raw: str) -> str:
-    """Codes are compared without surrounding blanks and case-blind (typed on a keypad or scanned)."""
-    return raw.strip().upper()
-
-
-def mask_name(name: str | None) -> str | None:
-    """Each word's first letter and stars for the rest: "Budi Santoso" -> "B*** S******"."""
-    if not name or not name.strip():
-        return None
-    return " ".join(w[0] + "*" * (len(w) - 1) for w in name.split())
 
 
 def _hhmm(moment: datetime) -> str:

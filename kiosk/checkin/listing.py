@@ -13,9 +13,10 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from shared.booking_codes import normalise_code
+
 from ..state_keys import BOOKINGS_LIST
 from ..store import Booking, CheckIn, Store
-from .bookings import normalise_code
 
 MAX_BOOKINGS = 50_000
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
