@@ -23,6 +23,7 @@ from pathlib import Path
 import requests
 from support.waiting import stop_process, wait_for
 
+from central import counter_queue
 from central.auth import issue_token
 from central.db import CentralDB
 
@@ -176,7 +177,7 @@ def test_counters_on_different_processes_never_call_the_same_ticket(postgres_clu
     def counter(name: str) -> None:
         own = CentralDB(url)  # its own connection, as another server process has
         start.wait()
-        while (ticket := own.call_next(OFFICE, "A", name)) is not None:
+        while (ticket := counter_queue.call_next(own, OFFICE, "A", name, f"token:{name}")) is not None:
             called.append(ticket["id"])
         own.close()
 

@@ -130,9 +130,15 @@ def set_viewport(driver, size: tuple[int, int]) -> None:
 
 
 def text_of(driver, element_id: str) -> str:
+    """The element's text, or "" while the page does not hold it (a form's POST still loading the
+    next page under load): what wait_for polls must not fail on a page between two loads."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.common.by import By
 
-    return driver.find_element(By.ID, element_id).text
+    try:
+        return driver.find_element(By.ID, element_id).text
+    except (NoSuchElementException, StaleElementReferenceException):
+        return ""
 
 
 def shot(driver, name: str) -> None:
