@@ -83,7 +83,7 @@ class OnScreenKeyboard(BoxLayout):
                 button.kb_key = key
                 button.bind(on_release=lambda b: self.press(b.kb_key))
                 if key in CAPTION_KEYS:
-                    button.bind(texture_size=self._fit, width=self._fit)
+                    button.bind(width=self._fit)
                 box.add_widget(button)
                 self.keys[key] = button
             if margin:
@@ -103,10 +103,12 @@ class OnScreenKeyboard(BoxLayout):
             for button in box.children:
                 if not hasattr(button, "kb_key"):
                     continue
-                size = a.f * (18 if button.kb_key in CAPTION_KEYS else 28 if self.layout == "code" else 22)
+                if button.kb_key in CAPTION_KEYS:
+                    self._fit(button)
+                    continue
                 # large text on a page that fixed its key height: the caption still fits its key
                 # (a line of text is about 1.4 font sizes tall)
-                button.font_size = min(size, height / 1.4)
+                button.font_size = min(a.f * (28 if self.layout == "code" else 22), height / 1.4)
         self.size_hint_y = None
         self.height = len(self.children) * height + max(0, len(self.children) - 1) * gap
 
@@ -119,15 +121,21 @@ class OnScreenKeyboard(BoxLayout):
         for key, button in self.keys.items():
             button.text = self.caption(key)
             if key in CAPTION_KEYS:
-                button.font_size = App.get_running_app().f * 18  # _fit shrinks it if the word is too wide
+                self._fit(button)
             if key == SHIFT:
                 button.bold = self.upper
 
-    @staticmethod
-    def _fit(button, *args):
-        """A word key ("Kosongkan") on a narrow screen: a smaller font rather than a cut-off word."""
+    def _fit(self, button, *args):
+        """A word key ("Kosongkan") on a narrow screen: a smaller font rather than a cut-off word;
+        from its full size again whenever the key's width or word changes (never only shrinking)."""
+        a = App.get_running_app()
+        height = self.key_height or a.s * (58 if self.layout == "code" else 50)
+        button.font_size = min(a.f * 18, height / 1.4)
         room = button.width - 8
-        if room > 0 and button.texture_size[0] > room and button.font_size > 9:
+        if room <= 0:
+            return
+        button.texture_update()
+        if button.texture_size[0] > room:
             button.font_size = max(9, button.font_size * room / button.texture_size[0] - 0.5)
 
     # -- typing -------------------------------------------------------------------------------

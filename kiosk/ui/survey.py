@@ -303,14 +303,6 @@ class SurveytextScreen(KioskScreen):
         """Five rows of keys, the text and the buttons on 480 px: every key at this page's height."""
         kb = self.keyboard
         kb.key_height = app().s * (KEY_HEIGHT_PORTRAIT if app().portrait else KEY_HEIGHT)  # re-lays the rows
-        from .keyboard import CAPTION_KEYS
-
-        for key, button in kb.keys.items():
-            if key in CAPTION_KEYS and button.width > 1:
-                button.texture_update()
-                while button.font_size > 8 and button.texture_size[0] > button.width - 2:
-                    button.font_size -= 1  # a worded key on a narrow screen: smaller, on one line
-                    button.texture_update()
 
     def shown_text(self, *deps) -> str:
         a = app()
