@@ -121,6 +121,12 @@ class VirtualScanner:
                 self._plug()
 
 
+def _terminate(*_) -> None:
+    # Out of any sleep, write or pause to the clean exit: a threading.Event set from a signal
+    # handler can deadlock on the lock its own wait() holds in the interrupted main thread.
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m kiosk.scanner.virtual", description="A virtual serial scanner on a pty.")
     ap.add_argument("--link", required=True, help="symlink to the pty, e.g. var/scanner.tty")
@@ -130,23 +136,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--every", type=float, default=1.0, help="seconds between --code scans (default 1)")
     ap.add_argument("--start-delay", type=float, default=0.5, help="seconds before the first scan (default 0.5)")
     args = ap.parse_args(argv)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, _terminate)
     with VirtualScanner(link=args.link, suffix=args.suffix, byte_delay=args.byte_delay) as vs:
         print(vs.path, flush=True)
         try:
             if args.code:
-                stop.wait(args.start_delay)
+                time.sleep(args.start_delay)
                 for code in args.code:
-                    if stop.is_set():
-                        break
                     vs.scan(code)
-                    stop.wait(args.every)
-                stop.wait()
+                    time.sleep(args.every)
             else:
                 for line in sys.stdin:
                     vs.scan(line.rstrip("\r\n"))
-                stop.wait()
+            signal.pause()
         except KeyboardInterrupt:
             pass
     return 0
