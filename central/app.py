@@ -53,6 +53,19 @@ def body_gate(db: CentralDB):
     return allowed
 
 
+def with_etag(body: bytes | str, etag: str, content_type: str, cache_control: str) -> Response:
+    """The body, or 304 when the client's If-None-Match already holds `etag` (what the kiosks'
+    agent pulls: catalogue, bookings)."""
+    if request.if_none_match.contains_weak(etag.strip('"')):
+        response = Response(status=304)
+        g.note = "not_modified"
+    else:
+        response = Response(body, status=200, content_type=content_type)
+    response.headers["ETag"] = etag
+    response.headers["Cache-Control"] = cache_control
+    return response
+
+
 def create_app(db: CentralDB, max_batch: int = MAX_BATCH, pull_health=None, public_limit: tuple | None = None) -> Flask:
     """`pull_health`: the log-pull scheduler's health() when `serve --pull-every` runs one;
     `public_limit`: (requests per second, burst) per client address on the public pages."""
@@ -197,14 +210,7 @@ def create_app(db: CentralDB, max_batch: int = MAX_BATCH, pull_health=None, publ
         catalogue = db.catalogue(office)
         if catalogue is None:
             raise ApiError(404, "no_catalogue", f"no catalogue is installed for office {office!r}")
-        if request.if_none_match.contains_weak(catalogue.etag.strip('"')):
-            response = Response(status=304)
-            g.note = "not_modified"
-        else:
-            response = Response(catalogue.body, status=200, content_type="application/toml; charset=utf-8")
-        response.headers["ETag"] = catalogue.etag
-        response.headers["Cache-Control"] = "no-cache"
-        return response
+        return with_etag(catalogue.body, catalogue.etag, "application/toml; charset=utf-8", "no-cache")
 
     @app.get(f"{API_PREFIX}/offices/<office>/queue")
     def get_queue(office: str):
@@ -227,14 +233,7 @@ def create_app(db: CentralDB, max_batch: int = MAX_BATCH, pull_health=None, publ
             body, etag = bookings.office_list(db, office, day)
         except (ValueError, OverflowError):
             raise ApiError(400, "malformed", "day must be a real date YYYY-MM-DD (before 9999-12-31)") from None
-        if request.if_none_match.contains_weak(etag.strip('"')):
-            response = Response(status=304)
-            g.note = "not_modified"
-        else:
-            response = Response(body, status=200, content_type="application/json")
-        response.headers["ETag"] = etag
-        response.headers["Cache-Control"] = "no-cache, private"
-        return response
+        return with_etag(body, etag, "application/json", "no-cache, private")
 
     @app.get(f"{API_PREFIX}/offices/<office>/bookings/duplicates")
     def get_booking_duplicates(office: str):
