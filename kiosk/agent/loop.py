@@ -2,7 +2,8 @@
 
 It sleeps on an Event, so SIGTERM (which sets it) ends the loop within one poll or one request
 timeout. Every store access is a short transaction: the UI issuing a ticket waits at most for one
-of them, never for the network.
+of them, never for the network, and delivery marks wait in memory for a moment when it does not
+commit at all (marks.py).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from .backoff import Backoff
 from .client import UNREACHABLE, CentralClient, CentralError, DateSample
 from .commands import pull_commands
 from .heartbeat import heartbeat_body
+from .marks import HeldMarks
 from .pull import pull_bookings, pull_catalogue, pull_queue, record_clock
 from .push import DrainResult, drain
 
@@ -63,7 +65,7 @@ class Agent:
         self.started_at = self.clock.now().isoformat(timespec="seconds")
         self.next_push = self.next_pull = self.next_heartbeat = self.next_bookings = 0.0
         self._recorded_sample: DateSample | None = None
-        self._seen_version: int | None = None
+        self.marks = HeldMarks(store)
         self._watchdog = sdnotify.WatchdogPinger()
 
     @property
@@ -91,9 +93,17 @@ class Agent:
                 except Exception as err:  # the agent must outlive any one bug
                     log.exception("unexpected error in the agent loop")
                     self._pause_after(err, "unexpected error")
-                wait = max(0.0, min(self.next_push, self.next_pull, self.next_heartbeat, self.next_bookings) - time.monotonic())
+                due = [self.next_push, self.next_pull, self.next_heartbeat, self.next_bookings]
+                if self.marks.count:
+                    due.append(self.marks.next_look())
+                wait = max(0.0, min(due) - time.monotonic())
                 self.stop.wait(min(wait, watchdog.interval or wait))
         finally:
+            try:
+                self.marks.write(force=True)
+            except sqlite3.Error as err:
+                log.error("could not record %d deliveries before stopping (%s): they are sent again, the server "
+                          "keeps them once", self.marks.count, err)
             watchdog.notifier.stopping()
             self._status("stopped")
             log.info("agent stopped")
@@ -107,6 +117,8 @@ class Agent:
         now = time.monotonic()
         if now >= self.next_push:
             self.next_push = time.monotonic() + self.push_step()
+        if self.marks.due():
+            self.marks.write()
         # Each step may wait out a request timeout against a black-holed server: ping between
         # them so three timeouts in a row do not add up past WatchdogSec.
         self._watchdog.tick()
@@ -127,7 +139,7 @@ class Agent:
         """Push if a batch is due; return seconds until the next look at the outbox."""
         c = self.config.central
         # Read once: this batch is the one the first request sends.
-        pending = self.store.pending_wire(c.batch_size)
+        pending = self.store.pending_wire(c.batch_size, self.marks.cursor)
         if not pending:
             return POLL_S
         if len(pending) < c.batch_size:
@@ -149,20 +161,19 @@ class Agent:
         return POLL_S if result.pending == 0 else 0.0
 
     def _yield_to_ui(self) -> None:
-        version = self.store.data_version()
-        if self._seen_version is not None and version != self._seen_version:
+        if self.marks.ui_committed():
             self.stop.wait(YIELD_S)
-        self._seen_version = version
 
     def _drain(self, deadline: float | None = None, polite: bool = True, first=None) -> DrainResult:
         started = time.monotonic()
         result = drain(self.store, self.client, batch_size=self.config.central.batch_size,
                        quarantine_after=self.config.central.quarantine_after_rejections,
                        should_stop=self.stop.is_set, deadline=deadline, first=first,
-                       between_batches=self._yield_to_ui if polite else lambda: None, **self._who)
+                       between_batches=self._yield_to_ui if polite else lambda: None, marks=self.marks,
+                       **self._who)
         if result.delivered or result.pending == 0:
-            pending = 0 if result.pending == 0 else self.store.outbox_stats().depth
-            self.store.set_state(state.LAST_SYNC, {
+            pending = 0 if result.pending == 0 else self.store.outbox_stats().depth - self.marks.count
+            self.marks.with_state(state.LAST_SYNC, {
                 "at": self.clock.now().isoformat(timespec="seconds"),
                 "delivered": result.delivered,
                 "pending": pending,
@@ -214,6 +225,7 @@ class Agent:
             return f"failed: {err}"
 
     def heartbeat(self) -> bool:
+        self.marks.write(force=True)  # the outbox figures staff see are the database's
         body = heartbeat_body(self.store, self.config, self.clock, time.monotonic() - self.started)
         if body["outbox"]["level"] != "ok":
             log.warning("backlog: %s", "; ".join(body["outbox"]["reasons"]))
@@ -256,6 +268,7 @@ class Agent:
         result = self._drain(polite=False)
         if result.error is not None:
             self._error("push", result.error)
+        self.marks.write(force=True)
         pulls = {}
         unreachable = result.error is not None and result.error.kind in UNREACHABLE
         if pull and not unreachable:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from ..store import Store
 from .client import CentralClient, CentralError, Rejection
+from .marks import HeldMarks
 
 log = logging.getLogger("kiosk.agent.push")
 
@@ -60,10 +61,12 @@ def refuses_content(err: CentralError) -> bool:
 
 
 def push_batch(store: Store, client: CentralClient, *, batch_size: int, kiosk_id: str, office: str,
-               quarantine_after: int, events: list[tuple[str, str]] | None = None) -> BatchResult:
-    """`events`: the batch as Store.pending_wire returned it, when the caller already read it."""
+               quarantine_after: int, events: list[tuple[str, str]] | None = None,
+               marks: HeldMarks | None = None) -> BatchResult:
+    """`events`: the batch as Store.pending_wire returned it, when the caller already read it.
+    `marks`: hold the delivery of a batch accepted whole there instead of writing it now."""
     if events is None:
-        events = store.pending_wire(batch_size)
+        events = store.pending_wire(batch_size, marks.cursor if marks else 0)
     if not events:
         return BatchResult()
     ids = [event_id for event_id, _ in events]
@@ -74,6 +77,8 @@ def push_batch(store: Store, client: CentralClient, *, batch_size: int, kiosk_id
         store.note_attempt(ids, str(err))
         result = BatchResult(sent=len(ids), error=err)
         if refuses_content(err):
+            if marks:
+                marks.write(force=True)  # the hunt and the quarantine read delivery from the database
             if len(ids) == 1:
                 result.quarantined = _refused(store, ids[0], str(err), quarantine_after)
                 if result.quarantined:
@@ -82,7 +87,12 @@ def push_batch(store: Store, client: CentralClient, *, batch_size: int, kiosk_id
                 result.isolate = True
         return result
     accepted = set(reply.accepted).intersection(ids)
-    delivered = store.mark_delivered([i for i in ids if i in accepted])
+    if marks is not None and len(accepted) == len(ids):
+        delivered = marks.hold(ids)
+    else:
+        if marks:
+            marks.write(force=True)
+        delivered = store.mark_delivered([i for i in ids if i in accepted])
     stray = set(reply.accepted) - accepted
     if stray:
         log.warning("server accepted %d event ids this batch did not hold; ignored", len(stray))
@@ -137,7 +147,8 @@ def _note_not_accepted(store: Store, missing: list[str], rejected: list[Rejectio
 
 def drain(store: Store, client: CentralClient, *, batch_size: int, kiosk_id: str, office: str,
           quarantine_after: int, should_stop=lambda: False, deadline: float | None = None,
-          between_batches=lambda: None, first: list[tuple[str, str]] | None = None) -> DrainResult:
+          between_batches=lambda: None, first: list[tuple[str, str]] | None = None,
+          marks: HeldMarks | None = None) -> DrainResult:
     """Push batches until the outbox is empty, an attempt fails, or `deadline` (monotonic) passes.
     `first`: the first batch, already read by the caller (the outbox is not read twice for it).
 
@@ -154,7 +165,8 @@ def drain(store: Store, client: CentralClient, *, batch_size: int, kiosk_id: str
         size = batch_size if window is None else (window + 1) // 2
         batch = push_batch(store, client, batch_size=size, kiosk_id=kiosk_id, office=office,
                            quarantine_after=quarantine_after,
-                           events=first[:size] if first is not None and not result.batches else None)
+                           events=first[:size] if first is not None and not result.batches else None,
+                           marks=marks)
         if batch.sent == 0:
             result.pending = 0
             break

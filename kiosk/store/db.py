@@ -364,17 +364,22 @@ class Store:
         ).fetchall()
         return [OutboxEvent.from_row(r) for r in rows]
 
-    def pending_wire(self, limit: int) -> list[tuple[str, str]]:
-        """(event_id, JSON text of `OutboxEvent.wire()`) for the oldest undelivered events.
+    def pending_wire(self, limit: int, after_seq: int = 0) -> list[tuple[str, str]]:
+        """(event_id, JSON text of `OutboxEvent.wire()`) for the oldest undelivered events after
+        `after_seq` (the agent's cursor past the events it holds delivery marks for).
 
         The agent sends these as they are: SQLite adds `seq` to the stored payload, so a backlog
         drains without decoding and re-encoding every event in Python."""
         rows = self.conn.execute(
             "SELECT event_id, json_set(payload, '$.seq', seq) FROM outbox "
-            "WHERE delivered_at IS NULL AND quarantined_at IS NULL ORDER BY seq LIMIT ?",
-            (limit,),
+            "WHERE delivered_at IS NULL AND quarantined_at IS NULL AND seq > ? ORDER BY seq LIMIT ?",
+            (after_seq, limit),
         ).fetchall()
         return [(r[0], r[1]) for r in rows]
+
+    def seq_of(self, event_id: str) -> int | None:
+        row = self.conn.execute("SELECT seq FROM outbox WHERE event_id = ?", (event_id,)).fetchone()
+        return None if row is None else row[0]
 
     def events_for(self, ticket_id: str) -> list[OutboxEvent]:
         rows = self.conn.execute("SELECT * FROM outbox WHERE ticket_id = ? ORDER BY seq", (ticket_id,))
@@ -386,16 +391,19 @@ class Store:
         ids = list(event_ids)
         marked = 0
         for i in range(0, len(ids), MARK_CHUNK):
-            chunk = ids[i:i + MARK_CHUNK]
             with self.transaction():
-                stamp = at or self.conn.execute("SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now')").fetchone()[0]
-                marks = ", ".join("?" for _ in chunk)
-                marked += self.conn.execute(
-                    f"UPDATE outbox SET delivered_at = ? WHERE delivered_at IS NULL AND event_id IN ({marks})",
-                    (stamp, *chunk),
-                ).rowcount
+                marked += self.stamp_delivered(ids[i:i + MARK_CHUNK], at)
         self.flush_own_writes()
         return marked
+
+    def stamp_delivered(self, event_ids: list[str], at: str | None = None) -> int:
+        """The delivery stamp itself, inside the caller's transaction; `at` defaults to now (UTC)."""
+        stamp = at or self.conn.execute("SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now')").fetchone()[0]
+        marks = ", ".join("?" for _ in event_ids)
+        return self.conn.execute(
+            f"UPDATE outbox SET delivered_at = ? WHERE delivered_at IS NULL AND event_id IN ({marks})",
+            (stamp, *event_ids),
+        ).rowcount
 
     def note_attempt(self, event_ids: Iterable[str], error: str | None) -> None:
         ids = list(event_ids)
