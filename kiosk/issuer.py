@@ -8,7 +8,6 @@ not issued at all. No network, no printer: printing comes after COMMIT (kiosk.pr
 from __future__ import annotations
 
 import secrets
-import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Callable
@@ -17,6 +16,7 @@ from zoneinfo import ZoneInfo
 from . import locale
 from .clock import Clock, clock_trusted
 from .config import KioskConfig, Service
+from .ids import time_ordered_id
 from .numbering import format_number, next_seq, resolve_service_day, service_day_for
 from .state_keys import LOCK, SERVER_CLOCK, SERVICE_DAY
 from .store import CheckIn, Store, Ticket
@@ -134,7 +134,7 @@ class Issuer:
         block = self.config.kiosk.number_block
         ticket = self.store.insert_ticket(
             Ticket(
-                id=str(uuid.uuid4()),
+                id=time_ordered_id(),
                 kiosk_id=self.config.kiosk.id,
                 number=format_number(series, seq, block),
                 service=service.key,

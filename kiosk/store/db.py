@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import uuid
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterable, Iterator
@@ -19,6 +18,7 @@ from urllib.parse import quote
 
 from shared.migrations import SchemaTooNew, migrate
 
+from ..ids import time_ordered_id
 from .records import TICKET_COLUMNS, Booking, CheckIn, OutboxEvent, OutboxStats, Ticket
 from .schema import MIGRATIONS, PENDING, PRINT_FAILED, PRINT_STATES, PRINTED, QUARANTINE_SCHEMA
 
@@ -323,7 +323,7 @@ class Store:
 
     def add_event(self, kind: str, ticket: Ticket, created_at: str, extra: dict | None = None) -> str:
         """`extra`: more top-level payload keys (a check-in event's "checkin")."""
-        event_id = str(uuid.uuid4())
+        event_id = time_ordered_id()
         payload = {
             **(extra or {}),
             "event_id": event_id,
@@ -341,7 +341,7 @@ class Store:
     def add_kiosk_event(self, kind: str, kiosk_id: str, body: dict, created_at: str) -> str:
         """An outbox event about the kiosk itself (no ticket); `body` goes under the key `kind`'s
         last part, e.g. kiosk.day_reset -> {"day_reset": body}."""
-        event_id = str(uuid.uuid4())
+        event_id = time_ordered_id()
         payload = {"event_id": event_id, "kind": kind, "kiosk_id": kiosk_id, "created_at": created_at,
                    kind.rsplit(".", 1)[-1]: body}
         self.conn.execute(
