@@ -106,6 +106,22 @@ class _Shutdown(BaseException):
     during a request, and an event is marked delivered only after its reply was read."""
 
 
+def _lower_cpu_priority(agent) -> None:
+    """Before any thread starts (threads inherit it). SCHED_IDLE rather than a nice value: the
+    scheduler lets a waking task of the normal policy take the core from an idle-policy one at
+    once, where a niced task may finish its slice first (bench/sync.py measured the difference;
+    docs/sync.md)."""
+    if agent.cpu_policy == "idle":
+        try:
+            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+            return
+        except (OSError, AttributeError) as err:
+            log.warning("cannot take the idle CPU policy (%s); lowering the priority by agent.nice = %d instead",
+                        err, agent.nice)
+    if agent.nice:
+        os.nice(agent.nice)
+
+
 def run_agent(ctx: Context, args) -> int:
     setup_logging(args.log_level)
     client = _client(ctx)
@@ -119,8 +135,7 @@ def run_agent(ctx: Context, args) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, on_signal)
     log_api = None
-    if ctx.config.agent.nice:
-        os.nice(ctx.config.agent.nice)
+    _lower_cpu_priority(ctx.config.agent)
     try:
         with ctx.open_store() as store:
             store.relax_durability()

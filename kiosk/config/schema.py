@@ -131,7 +131,10 @@ class AgentSection:
     log_page_max: int = option(1000, integer(1, 10_000))
     log_rate_per_second: float = option(20.0, number(0.1, 10_000.0))
     log_rate_burst: int = option(120, integer(1, 100_000))
-    # The agent lowers its own CPU priority so the touchscreen process always wins the CPU.
+    # The agent lowers its own CPU priority so the touchscreen process always wins the CPU: "idle"
+    # (SCHED_IDLE: it runs on CPU time nothing else wants, and a waking UI takes the core at once)
+    # or "nice" (the normal policy, lowered by `nice`, which is also the fallback).
+    cpu_policy: str = option("idle", choice("idle", "nice"))
     nice: int = option(10, integer(0, 19))
 
 

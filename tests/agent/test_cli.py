@@ -58,7 +58,9 @@ def test_agent_ignores_proxy_env_logs_one_line_per_event_never_the_token_and_sto
     try:
         rig.issue(5)
         rig.wait_drained(timeout=20)
-        assert os.getpriority(os.PRIO_PROCESS, proc.pid) >= 10, "the agent should yield the CPU to the UI"
+        threads = [int(t) for t in os.listdir(f"/proc/{proc.pid}/task")]
+        assert {os.sched_getscheduler(t) for t in threads} == {os.SCHED_IDLE}, \
+            "every thread of the agent should run on CPU time the UI does not want"
         rig.issue(2)
         rig.wait_drained(timeout=20)
         time.sleep(0.3)
@@ -75,6 +77,21 @@ def test_agent_ignores_proxy_env_logs_one_line_per_event_never_the_token_and_sto
     assert any("agent started" in line for line in lines) and "agent stopped" in lines[-1]
     assert len(central_db.events()) == 7
     assert rig.store.get_state("agent.status")["state"] == "stopped"
+
+
+def test_agent_cpu_policy_nice_lowers_its_priority_instead(make_rig, central_db):
+    rig = make_rig('\n[agent]\ncpu_policy = "nice"\nnice = 12')
+    proc = subprocess.Popen([sys.executable, "-m", "kiosk", "--config", str(rig.config_path), "agent"],
+                            stderr=subprocess.DEVNULL, cwd=REPO)
+    try:
+        rig.issue(2)
+        rig.wait_drained(timeout=20)
+        assert os.sched_getscheduler(proc.pid) == os.SCHED_OTHER
+        assert os.getpriority(os.PRIO_PROCESS, proc.pid) == 12
+    finally:
+        proc.kill()
+        proc.wait()
+    assert len(central_db.events()) == 2
 
 
 def test_sigterm_during_a_black_holed_request_stops_at_once(rig, proxy, central_db):
