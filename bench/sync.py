@@ -5,10 +5,12 @@
    interleaved over rounds; events/s each and the median of the per-round ratios.
    Target: batched at least 40x the per-event rate.
 2. Issue latency (Issuer.issue, p95) with `kiosk agent` running as its own process, under
-   `ionice -c3` as systemd/kiosk-agent.service runs it (IOSchedulingClass=idle; its nice is
-   agent.nice, applied by the agent), while the server is up (the agent draining a backlog), down
-   (connection refused) and black-holed (connects, never answers), against an idle baseline (no
-   agent), the cases interleaved in rounds. Target: each p95 within 1.10x of the idle one.
+   `ionice -c3` as systemd/kiosk-agent.service runs it (IOSchedulingClass=idle; its CPU policy is
+   agent.cpu_policy, SCHED_IDLE, applied by the agent), while the server is up (the agent draining
+   a backlog), down (connection refused) and black-holed (connects, never answers), against an idle
+   baseline (no agent), the cases interleaved in rounds. Target: each p95 within 1.10x of the idle
+   one. The server stands in for another machine: it runs under SCHED_IDLE with its database in
+   memory, so its CPU and disk are not charged to the kiosk.
 
 Exit status 1 when a target is missed. `--quick` runs a smaller version.
 """
@@ -42,9 +44,11 @@ from central.app import MAX_BATCH  # noqa: E402
 from kiosk.agent.client import CentralClient  # noqa: E402
 from kiosk.agent.loop import Agent  # noqa: E402
 from kiosk.config import load_config  # noqa: E402
+from kiosk.ids import time_ordered_id  # noqa: E402
 from kiosk.issuer import Issuer  # noqa: E402
 from kiosk.numbering import format_number  # noqa: E402
 from kiosk.store import Store, Ticket  # noqa: E402
+from kiosk.store import db as store_db  # noqa: E402
 
 SHM = "/dev/shm" if os.path.isdir("/dev/shm") else None
 BACKLOG_PREFIXES = "WXYZ"  # backlog tickets never share a number series with the measured issues
@@ -58,16 +62,18 @@ IONICE = ["ionice", "-c", "3"] if shutil.which("ionice") else []
 # through this wrapper, which patches the agent's module constants before `kiosk agent` starts.
 LEVERS = {
     "ionice": "",
+    "idle-cpu-policy": "import os; os.sched_setscheduler = lambda *a: (_ for _ in ()).throw(OSError('lever off'))",
     "nice": "import os; os.nice = lambda n: 0",
     "marks-without-fsync": "db.Store.relax_durability = lambda self: None",
     "own-wal-flush": "db.Store._flush_wal = lambda self: None",
     "small-mark-transactions": "db.MARK_CHUNK = 10**9",
     "ui-pauses": "loop.YIELD_S = 0.0",
+    "held-marks": "marks.HeldMarks.hold = lambda self, ids: self.store.mark_delivered(ids)",
 }
 AGENT = textwrap.dedent("""
     import sys
     from kiosk.store import db
-    from kiosk.agent import loop
+    from kiosk.agent import loop, marks
     {patches}
     from kiosk.cli.main import main
     sys.exit(main(sys.argv[1:]))
@@ -81,13 +87,14 @@ def p95(samples: list[float]) -> float:
 class Central:
     """`kiosk-central serve` in its own process: in production it is another machine."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, prefix: list[str] = ()):
+        """`prefix`: a command that runs the server (`chrt --idle 0`: every thread it starts inherits it)."""
         folder.mkdir(parents=True, exist_ok=True)
         self.db = folder / "central.db"
         self.log = folder / "central.log"
         with open(self.log, "w") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "central", "serve", "--db", str(self.db), "--listen", "127.0.0.1:0",
+                [*prefix, sys.executable, "-m", "central", "serve", "--db", str(self.db), "--listen", "127.0.0.1:0",
                  "--log-level", "warning"],
                 stderr=log, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)},
             )
@@ -141,8 +148,9 @@ class Kiosk:
         written.rename(path)
         return path
 
-    def add_backlog(self, n: int) -> None:
-        """n `ticket.issued` events as the issuer writes them, in one transaction per 1000."""
+    def add_backlog(self, n: int, new_id=time_ordered_id) -> None:
+        """n `ticket.issued` events as the issuer writes them, in one transaction per 1000; ids from
+        `new_id` (the kiosk's own, or uuid4 to measure what time-ordered ids are worth)."""
         issuer = Issuer(self.config, self.store)
         day = issuer.service_day().isoformat()
         now = issuer.clock.now()
@@ -153,13 +161,17 @@ class Kiosk:
                     prefix = BACKLOG_PREFIXES[made % len(BACKLOG_PREFIXES)]
                     seq = (self.store.last_seq(day, prefix) or 0) + 1
                     ticket = self.store.insert_ticket(Ticket(
-                        id=str(uuid.uuid4()), kiosk_id=self.kiosk_id, number=format_number(prefix, seq, BLOCK),
+                        id=new_id(), kiosk_id=self.kiosk_id, number=format_number(prefix, seq, BLOCK),
                         service="pengambilan", prefix=prefix, seq=seq, priority=None, service_day=day,
                         issued_at=now.astimezone(issuer.tz).isoformat(timespec="seconds"),
                         mono_ns=issuer.clock.monotonic_ns(), boot_id=issuer.clock.boot_id(), clock_trusted=True,
                     ))
                     self.store.set_last_seq(day, prefix, seq)
-                    self.store.add_event("ticket.issued", ticket, now.isoformat(timespec="milliseconds"))
+                    event_ids, store_db.time_ordered_id = store_db.time_ordered_id, new_id
+                    try:
+                        self.store.add_event("ticket.issued", ticket, now.isoformat(timespec="milliseconds"))
+                    finally:
+                        store_db.time_ordered_id = event_ids
                     made += 1
         # Fold the backlog's write-ahead log into the database now, so the first measured issue
         # does not pay for a checkpoint of pages this set-up wrote.
@@ -249,19 +261,27 @@ def closed_port() -> int:
     return port
 
 
-def drain_rounds(tmp: Path, central: Central, events: int, per_event: int, rounds: int) -> dict[str, list[float]]:
-    """Events/s of a batched and a per-event drain, alternating which goes first, per round."""
-    rates: dict[str, list[float]] = {"batched": [], "per-event": []}
-    cases = [("batched", MAX_BATCH, events), ("per-event", 1, per_event)]
+def random_id() -> str:
+    return str(uuid.uuid4())
+
+
+def drain_rounds(tmp: Path, central: Central, events: int, per_event: int, rounds: int,
+                 random_ids: bool = False) -> dict[str, list[float]]:
+    """Events/s of a batched and a per-event drain, alternating which goes first, per round; with
+    `random_ids`, a third case: batched, its tickets and events named by uuid4 instead."""
+    cases = [("batched", MAX_BATCH, events, time_ordered_id), ("per-event", 1, per_event, time_ordered_id)]
+    if random_ids:
+        cases.append(("batched, uuid4 ids", MAX_BATCH, events, random_id))
+    rates: dict[str, list[float]] = {name: [] for name, *_ in cases}
     for r in range(rounds):
-        for name, batch, n in (cases if r % 2 == 0 else cases[::-1]):
-            kid = f"bench-{name}-{r}"
+        for name, batch, n, new_id in cases[r % len(cases):] + cases[:r % len(cases)]:
+            kid = f"b{len(rates[name])}-{name.split(',')[0]}{'-v4' if new_id is random_id else ''}-{r}"
             kiosk = Kiosk(tmp / kid, kid, central.url, central.token(kid), f"batch_size = {batch}")
-            kiosk.add_backlog(n)
+            kiosk.add_backlog(n, new_id)
             depth, elapsed = drain_rate(kiosk)
             kiosk.close()
             rates[name].append(depth / elapsed)
-            print(f"  round {r + 1} {name:<10} batch {batch:>3}: {depth:>6} events in {elapsed:6.2f} s = "
+            print(f"  round {r + 1} {name:<18} batch {batch:>3}: {depth:>6} events in {elapsed:6.2f} s = "
                   f"{depth / elapsed:7.0f} events/s", flush=True)
     return rates
 
@@ -270,7 +290,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=10_000, help="batched drain backlog per round (default 10000)")
     parser.add_argument("--per-event", type=int, default=500, help="per-event drain backlog per round (default 500)")
-    parser.add_argument("--drain-rounds", type=int, default=3, help="interleaved drain rounds (default 3)")
+    parser.add_argument("--drain-rounds", type=int, default=5, help="interleaved drain rounds (default 5)")
+    parser.add_argument("--random-ids", action="store_true", help="add a batched case whose ids are uuid4 "
+                                                                   "(what time-ordered ids are worth)")
     parser.add_argument("--samples", type=int, default=800, help="issues per latency case (default 800)")
     parser.add_argument("--interval", type=float, default=0.005, help="seconds between issues (default 0.005)")
     parser.add_argument("--rounds", type=int, default=16, help="latency cases interleaved over this many rounds")
@@ -300,10 +322,14 @@ def main() -> int:
             if not args.skip_drain:
                 print(f"== drain into kiosk-central ({central.url}): {args.events} events batched, {args.per_event} "
                       f"one request each, interleaved over {args.drain_rounds} rounds", flush=True)
-                rates = drain_rounds(tmp, central, args.events, args.per_event, args.drain_rounds)
+                rates = drain_rounds(tmp, central, args.events, args.per_event, args.drain_rounds, args.random_ids)
                 batched, per_event = (statistics.median(rates[k]) for k in ("batched", "per-event"))
                 print(f"batched {batched:.0f} events/s ({args.events} drained in {args.events / batched:.2f} s), "
                       f"per-event {per_event:.0f} events/s (medians)")
+                if args.random_ids:
+                    print(f"batched with uuid4 ids {statistics.median(rates['batched, uuid4 ids']):.0f} events/s: "
+                          f"{median_ratio(rates['batched, uuid4 ids'], rates['per-event']):.2f}x one request per "
+                          f"event, {median_ratio(rates['batched, uuid4 ids'], rates['batched']):.2f}x time-ordered ids")
                 targets.at_least(f"batched drain (batch_size {MAX_BATCH}) events/s",
                                  median_ratio(rates["batched"], rates["per-event"]), DRAIN_RATIO,
                                  baseline="one request per event")
@@ -312,12 +338,11 @@ def main() -> int:
                 return targets.finish()
             # In production the server is another machine. Here a second one stands in for it: its
             # database in memory (/dev/shm) so its fsyncs do not queue on the kiosk's disk, and the
-            # lowest CPU priority so it does not take the CPU from the kiosk processes measured.
+            # idle CPU policy so it does not take the CPU from the kiosk processes measured.
             remote_dir = tempfile.TemporaryDirectory(dir=SHM, prefix="bench-central-")
-            remote = Central(Path(remote_dir.name))
-            os.setpriority(os.PRIO_PROCESS, remote.proc.pid, 19)
+            remote = Central(Path(remote_dir.name), ["chrt", "--idle", "0"])
             print(f"\n== issue latency, {args.samples} issues per case one every {args.interval * 1000:.0f} ms, "
-                  f"kiosk agent in its own process ({' '.join(IONICE) or 'no ionice'}, agent.nice 10"
+                  f"kiosk agent in its own process ({' '.join(IONICE) or 'no ionice'}, agent.cpu_policy idle"
                   f"{'; without ' + ', '.join(sorted(without)) if without else ''}); "
                   f"cases interleaved over {args.rounds} rounds", flush=True)
             kiosk = Kiosk(tmp / "lobby", "bench-lobby", remote.url, remote.token("bench-lobby"),
