@@ -49,6 +49,8 @@ SERVICE_DAY = "2026-11-27"
 
 
 def office_day(kiosk_id: str, office: str, tickets: int) -> list[dict]:
+    """Random (v4) ids, as kiosks before kiosk/ids.py sent them: the fleet's worst case for the
+    server's indexes (today's kiosks send time-ordered ids; bench/sync.py --random-ids compares)."""
     events, seq = [], 0
     for n in range(1, tickets + 1):
         ticket = {"id": str(uuid.uuid4()), "kiosk_id": kiosk_id, "office": office, "number": f"A{n:03d}",

@@ -133,6 +133,10 @@ def child(kind: str, start: float, idle: float, taps: int) -> None:
                 detail.toggle(idx)
 
         def go(dt):
+            wait = TAP_GUARD_S - (app.monotonic() - app.shown_at)
+            if wait > 0:  # the app's own clock (ManualClock here) says the screen is still too new
+                Clock.schedule_once(go, wait + 0.05)
+                return
             button = detail.ids.take
             t0 = time.monotonic()
 
