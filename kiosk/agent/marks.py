@@ -120,4 +120,9 @@ class HeldMarks:
         if not self.batches:
             self.cursor, self.count, self.oldest, self._state = 0, 0, None, {}
         self.store.flush_own_writes()
+        if written and not self.batches and not self.ui_committed():
+            # The marks' pages are in the WAL now; folded back into the database here, while the
+            # lobby is quiet, they do not take the WAL past its checkpoint threshold on a later
+            # applicant's commit (which would then do the checkpoint, fsync included).
+            self.store.checkpoint()
         return written

@@ -134,6 +134,10 @@ class Store:
         finally:
             os.close(fd)
 
+    def checkpoint(self) -> None:
+        """A PASSIVE checkpoint: copies what it can of the WAL into the database, waits for nobody."""
+        self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+
     def data_version(self) -> int:
         """Changes whenever another connection (another process: the UI) commits; a cheap way for
         the agent to notice the kiosk is busy issuing without reading any table."""

@@ -41,7 +41,13 @@ def test_while_the_ui_commits_a_drain_marks_nothing_and_sends_each_event_once(ri
     assert not agent.marks.due(), "the UI committed less than QUIET_S ago"
     time.sleep(marks.QUIET_S)
     assert agent.marks.due()
+    statements = []
+    agent.store.conn.set_trace_callback(statements.append)
     agent.tick()
+    agent.store.conn.set_trace_callback(None)
+    marks_at = [i for i, sql in enumerate(statements) if sql.startswith("UPDATE outbox SET delivered_at")]
+    assert marks_at and "PRAGMA wal_checkpoint(PASSIVE)" in statements[marks_at[-1]:], \
+        "the agent folds its marks back into the database while the lobby is quiet"
     assert delivered_in_db(rig.store) == {e["event_id"] for e in central_db.events("test-kiosk")}
     assert rig.store.outbox_stats().depth == 0 and agent.marks.count == 0 and agent.marks.cursor == 0
     assert rig.store.get_state("agent.last_sync")["delivered"] == 60, "the sync summary lands with the marks"
