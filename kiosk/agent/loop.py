@@ -161,8 +161,12 @@ class Agent:
         return POLL_S if result.pending == 0 else 0.0
 
     def _yield_to_ui(self) -> None:
+        """Between two batches of a drain: pause while the UI commits; write marks held too long
+        (a long drain slice does not hold more than HELD_MAX in memory)."""
         if self.marks.ui_committed():
             self.stop.wait(YIELD_S)
+        if self.marks.overdue():
+            self.marks.write()
 
     def _drain(self, deadline: float | None = None, polite: bool = True, first=None) -> DrainResult:
         started = time.monotonic()

@@ -74,6 +74,17 @@ def test_marks_held_too_long_are_written_though_the_ui_never_pauses(rig, central
     agent.store.close()
 
 
+def test_a_long_drain_writes_its_marks_once_they_pass_held_max(rig, central, central_db, monkeypatch):
+    monkeypatch.setattr(marks, "HELD_MAX", 40)
+    agent = ui_agent(rig)
+    rig.issue(100)  # five batches of 20, the UI busy all along
+    agent._drain()
+    assert len(central_db.events("test-kiosk")) == 100
+    assert len(delivered_in_db(rig.store)) == 80, "written between batches at 40 and 80 held, the last 20 held"
+    assert agent.marks.count == 20
+    agent.store.close()
+
+
 def test_a_clean_stop_records_every_delivery_the_server_confirmed(rig, central, central_db):
     rig.start_agent()
     deadline = time.monotonic() + 1.5
