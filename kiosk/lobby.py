@@ -27,7 +27,7 @@ from .issuer import Issuer, Refusal, Refused
 from .locale import both
 from .printing import REFUSE_STATES, TicketPrinting, queue_estimate
 from .state_keys import AGENT_LAST_ERROR, AGENT_LAST_SYNC, BOOKINGS_LIST, LOCK, PRINTER, QUEUE_STATS
-from .store import PRINT_FAILED, PRINTED, Store
+from .store import PRINT_FAILED, PRINTED, Store, Ticket
 
 log = logging.getLogger("kiosk.lobby")
 
@@ -265,6 +265,10 @@ class Lobby:
         except Refused as e:
             r = e.refusal
             return IssueResult(False, r.code, r.text("id"), r.text("en"), service=service_key, priority=priority, refusal=r)
+        return self._print_issued(ticket)
+
+    def _print_issued(self, ticket: Ticket, booking: BookingLookup | None = None) -> IssueResult:
+        """Print a ticket just issued (walk-in or booked) and say what the applicant holds."""
         outcome = self.printing.print_ticket(self.store, ticket)
         ticket = self.store.ticket(ticket.id) or ticket
         ahead, minutes, served_first = self.printing.estimate(ticket, self.store.get_state(QUEUE_STATS))
@@ -273,7 +277,7 @@ class Lobby:
             True, outcome.print_state, mid, men,
             number=ticket.number, ticket_id=ticket.id, service=ticket.service, priority=ticket.priority,
             print_state=ticket.print_state, printer_state=outcome.state, printer_reason=outcome.reason,
-            people_ahead=ahead, wait_minutes=minutes, served_first=served_first,
+            people_ahead=ahead, wait_minutes=minutes, served_first=served_first, booking=booking,
         )
 
     def recover_interrupted_prints(self) -> list[str]:
@@ -373,16 +377,7 @@ class Lobby:
                                refusal=r, booking=lookup)
         log.info("checked in booking for %s as %s%s", ticket.service, ticket.number,
                  " (unverified)" if lookup.outcome == UNVERIFIED else "")
-        outcome = self.printing.print_ticket(self.store, ticket)
-        ticket = self.store.ticket(ticket.id) or ticket
-        ahead, minutes, served_first = self.printing.estimate(ticket, self.store.get_state(QUEUE_STATS))
-        mid, men = both("ticket.take" if outcome.delivered else "ticket.print_failed")
-        return IssueResult(
-            True, outcome.print_state, mid, men,
-            number=ticket.number, ticket_id=ticket.id, service=ticket.service, priority=None,
-            print_state=ticket.print_state, printer_state=outcome.state, printer_reason=outcome.reason,
-            people_ahead=ahead, wait_minutes=minutes, served_first=served_first, booking=lookup,
-        )
+        return self._print_issued(ticket, lookup)
 
     def reprint_booking(self, code: str) -> PrintReport:
         """Print again the number booking `code` got today on this kiosk, at most
