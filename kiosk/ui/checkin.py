@@ -21,11 +21,10 @@ from datetime import datetime
 
 from kivy.app import App
 from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
-from kivy.uix.widget import Widget
 
 from ..checkin import normalise_code
 from .keyboard import OnScreenKeyboard
-from .screens import KioskScreen, spawn
+from .screens import KioskScreen, fill_buttons, spawn
 
 log = logging.getLogger("kiosk.ui.checkin")
 
@@ -310,15 +309,7 @@ class BookingScreen(KioskScreen):
         else:
             buttons = [("checkin.type_again", flow.open), ("common.done", a.go_home)]
         box = self.ids.buttons
-        box.clear_widgets()
-        for i, entry in enumerate(buttons):
-            if entry is None:
-                box.add_widget(Widget(size_hint_y=None, height=0))
-                continue
-            key, callback, *params = entry
-            b = spawn("KButton", label_key=key, params=params[0] if params else {}, primary=(i == 0))
-            b.bind(on_release=lambda btn, cb=callback: cb())
-            box.add_widget(b)
+        fill_buttons(box, buttons)
         box.cols = 1 if a.portrait else len(buttons)
 
     # -- texts ----------------------------------------------------------------------------------

@@ -31,6 +31,20 @@ def spawn(cls_name: str, **props):
     return widget
 
 
+def fill_buttons(box, buttons) -> None:
+    """A screen's row of answers: each entry (label key, callback[, label params]) or None, an empty
+    slot that keeps the others where a double tap would not land on them; the first is primary."""
+    box.clear_widgets()
+    for i, entry in enumerate(buttons):
+        if entry is None:
+            box.add_widget(Widget(size_hint_y=None, height=0))
+            continue
+        label_key, callback, *params = entry
+        b = spawn("KButton", label_key=label_key, params=params[0] if params else {}, primary=(i == 0))
+        b.bind(on_release=lambda btn, cb=callback: cb())
+        box.add_widget(b)
+
+
 def duration_words(seconds: float | None) -> str:
     """'13 menit' / '13 minutes', not '795 s': staff read it at a glance."""
     a = app()
@@ -349,15 +363,7 @@ class MessageScreen(KioskScreen):
         self.items = list(items)
         self.warning = warning
         box = self.ids.buttons
-        box.clear_widgets()
-        for i, entry in enumerate(buttons):
-            if entry is None:
-                box.add_widget(Widget(size_hint_y=None, height=0))
-                continue
-            label_key, callback = entry
-            b = spawn("KButton", label_key=label_key, primary=(i == 0))
-            b.bind(on_release=lambda btn, cb=callback: cb())
-            box.add_widget(b)
+        fill_buttons(box, buttons)
         box.cols = 1 if app().portrait or len(buttons) > 2 and app().large else max(1, len(buttons))
         lines = self.ids.lines
         lines.clear_widgets()
