@@ -69,8 +69,11 @@ def to_ascii(text: str) -> str:
 
 def unprintable(text: str) -> list[str]:
     """The characters of `text` that print as "?" (no ASCII spelling), in order, each once."""
+    text = str(text)
+    if text.isascii():  # printable as it is, or control characters that are dropped: never "?"
+        return []
     found: list[str] = []
-    for ch in str(text):
+    for ch in text:
         if ch != REPLACEMENT and to_ascii(ch) == REPLACEMENT and ch not in found:
             found.append(ch)
     return found

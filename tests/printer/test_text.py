@@ -1,7 +1,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from printer.text import to_ascii, wrap
+from printer.text import to_ascii, unprintable, wrap
 
 
 def test_accents_are_stripped_not_replaced():
@@ -21,6 +21,12 @@ def test_unprintable_runs_become_one_question_mark():
     assert to_ascii("Halo 😀!") == "Halo ?!"
     assert to_ascii("👨‍👩‍👧 keluarga") == "? keluarga"  # ZWJ sequence: one "?"
     assert to_ascii("نعم yes") == "? yes"
+
+
+def test_unprintable_names_each_character_that_prints_as_a_question_mark_once():
+    assert unprintable("Paspor 日本 baru 日 café “x” Ł") == ["日", "本"]
+    assert unprintable("ASCII only, even with ESC \x1b and tabs\t") == []
+    assert unprintable("Halo 😀 😀") == ["😀"]
 
 
 def test_control_bytes_can_never_become_commands():
