@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 
 from shared.logsetup import setup_logging
 
-from ..agent.quarantine import describe
 from .common import EXIT_FAIL, EXIT_OK, EXIT_USAGE, CommandError, Context, emit_json
 
 if TYPE_CHECKING:
@@ -184,6 +183,8 @@ def sync_now(ctx: Context, args) -> int:
 
 def quarantine_list(ctx: Context, args) -> int:
     with ctx.open_store() as store:
+        from ..agent.quarantine import describe
+
         events = [describe(e) for e in store.quarantined_events()]
     if args.json:
         emit_json({"count": len(events), "events": events})
@@ -201,6 +202,8 @@ def quarantine_list(ctx: Context, args) -> int:
 
 
 def quarantine_retry(ctx: Context, args) -> int:
+    from ..agent.quarantine import describe
+
     if bool(args.ids) == bool(args.all):
         raise CommandError("name the events to retry (ID ...) or give --all, not both", EXIT_USAGE)
     with ctx.open_store() as store:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import sys
 
 from .. import locale
-from ..lobby import open_lobby
 from .common import EXIT_NOT_PRINTED, EXIT_OK, EXIT_REFUSED, Context, emit_json
 
 
@@ -26,6 +25,8 @@ def register(sub) -> None:
 
 
 def checkin(ctx: Context, args) -> int:
+    from ..lobby import open_lobby
+
     lobby = open_lobby(ctx.config)
     try:
         if args.reprint:

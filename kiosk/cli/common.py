@@ -1,14 +1,19 @@
-"""What every kiosk command shares: loading the config once, exit codes, JSON output."""
+"""What every kiosk command shares: loading the config once, exit codes, JSON output.
+
+The command modules import what only their commands use (store, issuer, lobby, agent) inside
+those commands: `kiosk ui` loads all of them, and its first frame must not wait for the others'."""
 
 from __future__ import annotations
 
 import json
 import sys
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..config import ConfigError, KioskConfig, load_config
-from ..store import Store, StoreError
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 EXIT_OK = 0
 EXIT_FAIL = 1
@@ -39,6 +44,8 @@ class Context:
         return self._config
 
     def open_store(self) -> Store:
+        from ..store import Store
+
         return Store(self.config.store.path)
 
 
@@ -60,11 +67,15 @@ def run_guarded(func, ctx: Context, args) -> int:
         return func(ctx, args) or EXIT_OK
     except ConfigError as e:
         return report_config_error(e)
-    except StoreError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return EXIT_FAIL
     except CommandError as e:
         print(f"error: {e}", file=sys.stderr)
         return e.code
     except BrokenPipeError:
         return EXIT_OK
+    except Exception as e:
+        from ..store import StoreError
+
+        if not isinstance(e, StoreError):
+            raise
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_FAIL

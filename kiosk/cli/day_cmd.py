@@ -15,7 +15,6 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 
 from .. import state_keys
-from ..issuer import Issuer
 from .common import EXIT_FAIL, EXIT_OK, EXIT_USAGE, CommandError, Context, emit_json
 from .ops_cmd import who
 
@@ -39,6 +38,8 @@ def register(sub) -> None:
 
 
 def reset(ctx: Context, args) -> int:
+    from ..issuer import Issuer
+
     try:
         target = date.fromisoformat(args.to)
     except ValueError:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 
 from .. import locale
-from ..issuer import Issuer, Refused
 from .common import EXIT_NOT_PRINTED, EXIT_OK, EXIT_REFUSED, Context, emit_json
 
 
@@ -41,6 +40,8 @@ def ticket_json(ticket, public_url: str = "") -> dict:
 
 
 def issue(ctx: Context, args) -> int:
+    from ..issuer import Issuer, Refused
+
     cfg = ctx.config
     with ctx.open_store() as store:
         try:

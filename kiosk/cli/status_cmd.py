@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 from .. import __version__, state_keys
-from ..agent.backlog import backlog_level, backlog_reasons
-from ..agent.quarantine import quarantine_summary
-from ..checkin.listing import held_summary
-from ..issuer import Issuer
 from .common import Context, emit_json
 
 
@@ -17,6 +13,11 @@ def register(sub) -> None:
 
 
 def collect(ctx: Context) -> dict:
+    from ..agent.backlog import backlog_level, backlog_reasons
+    from ..agent.quarantine import quarantine_summary
+    from ..checkin.listing import held_summary
+    from ..issuer import Issuer
+
     cfg = ctx.config
     with ctx.open_store() as store:
         issuer = Issuer(cfg, store)

@@ -5,12 +5,7 @@ from __future__ import annotations
 import csv
 import sys
 
-from ..issuer import Issuer
-from ..logapi.records import log_bytes
-from ..store import Ticket
 from .common import EXIT_USAGE, CommandError, Context, emit_json
-
-EXPORT_FIELDS = list(Ticket.__dataclass_fields__)
 
 
 def register(sub) -> None:
@@ -44,6 +39,8 @@ def _count(option: str):
 
 
 def tickets(ctx: Context, args) -> int:
+    from ..issuer import Issuer
+
     with ctx.open_store() as store:
         day = args.day or Issuer(ctx.config, store).service_day().isoformat()
         rows = store.tickets_on(day)
@@ -68,7 +65,9 @@ def export(ctx: Context, args) -> int:
         raise CommandError("--after and --limit must not be negative", EXIT_USAGE)
     with ctx.open_store() as store:
         if args.format == "csv":
-            writer = csv.DictWriter(sys.stdout, fieldnames=EXPORT_FIELDS)
+            from ..store import Ticket
+
+            writer = csv.DictWriter(sys.stdout, fieldnames=list(Ticket.__dataclass_fields__))
             writer.writeheader()
             for t in store.iter_tickets(after=args.after, limit=args.limit):
                 writer.writerow(t.to_dict())
@@ -76,6 +75,8 @@ def export(ctx: Context, args) -> int:
             # Whole chunks of bytes straight to the file: no per-line write through the text layer.
             sys.stdout.flush()
             out = sys.stdout.buffer
+            from ..logapi.records import log_bytes
+
             for chunk in log_bytes(store, args.after, args.limit):
                 out.write(chunk)
             out.flush()
