@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from shared import survey_wire
 from shared.survey_questions import (  # noqa: F401 - the kiosk's names for them (kiosk/ui/survey.py, tests)
@@ -26,7 +27,8 @@ from shared.survey_questions import (  # noqa: F401 - the kiosk's names for them
 )
 from shared.survey_wire import ELEMENTS, RESPONDENT, SurveyInputError, check_response, clean_complaint
 
-from ..store import Store
+if TYPE_CHECKING:
+    from ..store import Store
 
 KIND = survey_wire.KIND
 MAX_COMPLAINT = survey_wire.MAX_COMPLAINT

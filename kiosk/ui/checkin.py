@@ -22,7 +22,8 @@ from datetime import datetime
 from kivy.app import App
 from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
 
-from ..checkin import normalise_code
+from shared.booking_codes import normalise_code
+
 from .keyboard import OnScreenKeyboard
 from .screens import KioskScreen, fill_buttons, spawn
 
@@ -60,7 +61,7 @@ def as_local(value):
         except ValueError:
             return None
     if isinstance(value, datetime):
-        return value.astimezone(app().printing.tz) if value.tzinfo else value
+        return value.astimezone(app().tz) if value.tzinfo else value
     return None
 
 

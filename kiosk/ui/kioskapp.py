@@ -8,8 +8,11 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from kivy.app import App
 from kivy.clock import Clock
@@ -25,8 +28,6 @@ from kivy.uix.widget import Widget
 from .. import locale
 from ..clock import Clock as KioskClock
 from ..config import KioskConfig
-from ..lobby import open_lobby
-from ..printing import TicketPrinting
 from ..sdnotify import Notifier, WatchdogPinger
 from ..speech import Speaker, status_path
 from . import screens  # noqa: F401  (registers the Screen classes with the Factory)
@@ -37,6 +38,9 @@ from .survey import SurveyFlow
 from .voice import TICKET_S as VOICE_TICKET_S
 from .voice import Voice
 from .worker import Worker
+
+if TYPE_CHECKING:
+    from ..printing import TicketPrinting
 
 log = logging.getLogger("kiosk.ui")
 HERE = Path(__file__).parent
@@ -163,7 +167,9 @@ class KioskApp(App):
         super().__init__(**kwargs)
         self.kiosk_config = kiosk_config
         self.kclock = clock or KioskClock()
-        self.printing = printing or TicketPrinting(kiosk_config, self.kclock)
+        # None until the worker's Lobby opens one (after the first frame; _open_lobby).
+        self.printing = printing
+        self.tz = ZoneInfo(kiosk_config.kiosk.timezone)
         self.monotonic = monotonic or time.monotonic
         self.languages = tuple(kiosk_config.ui.languages)
         self.lang = self.languages[0]
@@ -225,19 +231,40 @@ class KioskApp(App):
         return root
 
     def on_start(self):
-        self.worker = Worker(lambda: open_lobby(self.kiosk_config, self.kclock, self.printing),
-                             lambda fn: Clock.schedule_once(lambda dt: fn(), 0))
+        # systemd: READY once the first frame is on the display (not merely scheduled); the watchdog
+        # is pinged from the Kivy loop, so a frozen screen stops the pings and systemd restarts the UI.
+        self.notifier = Notifier()
+        self.watchdog = WatchdogPinger(self.notifier)
+        first_frame = threading.Event()  # the worker opens the Lobby after it (Worker's `after`)
+        self._first_flip = lambda *args: self._on_first_frame(first_frame)
+        Window.bind(on_flip=self._first_flip)
+        self.worker = Worker(self._open_lobby,
+                             lambda fn: Clock.schedule_once(lambda dt: fn(), 0), after=first_frame)
         self._ticker = Clock.schedule_interval(self.tick, 0.5)
         self._watcher = Clock.schedule_interval(lambda dt: self.watch(), WATCH_S)
         self.tick(0)
         self._prewarm = list(PREWARM)
         self.start_scanner()
         Clock.schedule_once(self._prewarm_next, 1.0)
-        # systemd: READY once the first frame is up; the watchdog is pinged from the Kivy loop, so
-        # a frozen screen stops the pings and systemd restarts the UI.
-        self.notifier = Notifier()
-        self.watchdog = WatchdogPinger(self.notifier)
-        Clock.schedule_once(lambda dt: self.notifier.ready("touchscreen running"), 0)
+
+    def _open_lobby(self):
+        """On the worker thread, once the first frame is up: the Lobby's modules (store, issuer,
+        printing, check-in) load here, so the applicant's first screen does not wait for them."""
+        from ..lobby import open_lobby
+
+        lobby = open_lobby(self.kiosk_config, self.kclock, self.printing)
+        self.printing = lobby.printing
+        return lobby
+
+    def _on_first_frame(self, first_frame: threading.Event):
+        self._unbind_first_flip()
+        first_frame.set()
+        self.notifier.ready("touchscreen running")
+
+    def _unbind_first_flip(self):
+        if getattr(self, "_first_flip", None) is not None:
+            Window.unbind(on_flip=self._first_flip)
+            self._first_flip = None
 
     def _prewarm_next(self, dt):
         """After the first frame, build one screen per frame (kv parse + widgets), so that the
@@ -257,6 +284,7 @@ class KioskApp(App):
         self.shutdown()
 
     def shutdown(self):
+        self._unbind_first_flip()
         if getattr(self, "notifier", None) is not None:
             self.notifier.stopping()
         for name in ("_ticker", "_watcher"):
@@ -277,7 +305,8 @@ class KioskApp(App):
             self.worker.stop()
             self.worker = None
         try:
-            self.printing.close()
+            if self.printing is not None:
+                self.printing.close()
         except Exception:
             log.exception("closing the printer")
 
@@ -406,7 +435,7 @@ class KioskApp(App):
         if getattr(self, "watchdog", None) is not None:
             self.watchdog.tick()
         now = self.monotonic()
-        local = self.kclock.now().astimezone(self.printing.tz)
+        local = self.kclock.now().astimezone(self.tz)
         minute = local.strftime("%Y-%m-%d %H:%M")
         if minute != self._minute:
             self._minute = minute

@@ -1,6 +1,10 @@
 """Screen classes: what each screen does when shown and tapped. Their look is in screens/<name>.kv,
 loaded the first time the screen is shown. Screens ask the App (which asks the worker's Lobby);
-they hold no SQL, no ESC/POS and no I/O."""
+they hold no SQL, no ESC/POS and no I/O.
+
+The Lobby's modules (kiosk.lobby, kiosk.printing and what they import) are imported where a screen
+uses them, not at the top: the worker loads them right after the first frame, which must not wait
+for them (bench/ui.py measures it)."""
 
 from __future__ import annotations
 
@@ -13,14 +17,19 @@ from kivy.uix.screenmanager import Screen
 from kivy.uix.scrollview import ScrollView
 from kivy.uix.widget import Widget
 
-from ..lobby import PRINTER_STATES, PrintReport
 from ..numbering import format_number
-from ..printing import rupiah
 from ..speech import ticket_number_sentence
 
 
 def app():
     return App.get_running_app()
+
+
+def lobby_types():
+    """kiosk.lobby, for its answer types and state names (loaded by the worker after the first frame)."""
+    from .. import lobby
+
+    return lobby
 
 
 def spawn(cls_name: str, **props):
@@ -201,6 +210,8 @@ class DetailScreen(KioskScreen):
         docs.clear_widgets()
         for i, doc in enumerate(self.service.documents):
             docs.add_widget(DocRow(doc=doc, index=i))
+        from ..printing import rupiah
+
         fees = self._parts["fees"]
         fees.clear_widgets()
         for fee in self.service.fees:
@@ -477,9 +488,9 @@ class StaffScreen(KioskScreen):
             if result and not result[-1].ok:
                 self.status += "\n" + self.printer_text(result[-1].state)
             self.failed = []
-        elif isinstance(result, PrintReport):
+        elif isinstance(result, lobby_types().PrintReport):
             self.status = result.text(a.lang)
-            if not result.ok and result.state in PRINTER_STATES:
+            if not result.ok and result.state in lobby_types().PRINTER_STATES:
                 self.status += "\n" + self.printer_text(result.state)
         self.load()
 
@@ -490,7 +501,7 @@ class StaffScreen(KioskScreen):
 
     @staticmethod
     def printer_text(state: str) -> str:
-        return app().t(f"printer.{state if state in PRINTER_STATES else 'unknown'}")
+        return app().t(f"printer.{state if state in lobby_types().PRINTER_STATES else 'unknown'}")
 
     def info_text(self, *deps) -> str:
         i = self.info

@@ -88,7 +88,7 @@ def _booking(outcome: str, **fields):
     def setup(app):
         cat = app.kiosk_config.catalogue
         service = next((s for s in cat.services if s.mpaspor_required), cat.services[0])
-        local = app.kclock.now().astimezone(app.printing.tz)
+        local = app.kclock.now().astimezone(app.tz)
         walk_ins = tuple(s.key for s in cat.services if not s.mpaspor_required or s.priority_allowed)
         values = dict(code="PSP-2026-BLT-000123", service=service.key, slot=local.replace(minute=30),
                       masked_name="B*** S******", walk_in_services=walk_ins)
@@ -103,7 +103,7 @@ def _booking(outcome: str, **fields):
 def _booked_ticket(app):
     cat = app.kiosk_config.catalogue
     service = next((s for s in cat.services if s.mpaspor_required), cat.services[0])
-    local = app.kclock.now().astimezone(app.printing.tz)
+    local = app.kclock.now().astimezone(app.tz)
     lookup = checkin.BookingLookup(checkin.UNVERIFIED, "PSP-2026-BLT-000123", service=service.key, slot=local.replace(minute=30))
     mid, men = both("ticket.take")
     result = IssueResult(True, PRINTED, mid, men, number=service.prefix + "042", ticket_id="x", service=service.key,

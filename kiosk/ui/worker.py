@@ -3,6 +3,10 @@ Kivy thread. It owns one `Lobby` with its own Store (one Store per thread); jobs
 in submission order and their results come back through `post` (Kivy: Clock.schedule_once).
 
 No Kivy import: `post` is injected, so this is unit-testable on its own.
+
+`after` (an Event) holds the opening of the Lobby back until it is set, or `after_within` seconds:
+the touchscreen sets it on its first frame, so opening the database and asking the printer do not
+compete with the first layout for the interpreter. Jobs submitted meanwhile wait in order.
 """
 
 from __future__ import annotations
@@ -16,8 +20,11 @@ log = logging.getLogger("kiosk.ui.worker")
 
 
 class Worker:
-    def __init__(self, factory: Callable[[], Any], post: Callable[[Callable[[], None]], None], name: str = "kiosk-io"):
+    def __init__(self, factory: Callable[[], Any], post: Callable[[Callable[[], None]], None], name: str = "kiosk-io",
+                 *, after: threading.Event | None = None, after_within: float = 2.0):
         self._factory = factory
+        self._after = after
+        self._after_within = after_within
         self._post = post
         self._jobs: queue.Queue = queue.Queue()
         self._busy = threading.Event()
@@ -28,6 +35,8 @@ class Worker:
         self._thread.start()
 
     def _run(self) -> None:
+        if self._after is not None:
+            self._after.wait(self._after_within)
         try:
             self.lobby = self._factory()
         except BaseException as e:  # reported on every job: the UI shows "ask staff"
@@ -81,5 +90,7 @@ class Worker:
         return True
 
     def stop(self, timeout: float = 15.0) -> None:
+        if self._after is not None:
+            self._after.set()  # stopping before the first frame: no need to wait it out
         self._jobs.put(None)
         self._thread.join(timeout)

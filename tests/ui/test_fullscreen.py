@@ -184,8 +184,8 @@ class FullScreenKiosk:
 
     def settled_screenshot(self) -> Image.Image:
         """The screen once the home screen is drawn (a blue button shows) and two screenshots half a
-        second apart agree. READY comes with the first frame, which a loaded machine may not have
-        shown yet; a still, empty screen is not "settled"."""
+        second apart agree. READY comes right after the first frame's buffer swap, which a loaded X
+        server may not have shown yet; a still, empty screen is not "settled"."""
         previous = None
         deadline = time.monotonic() + START_TIMEOUT
         while True:

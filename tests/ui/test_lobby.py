@@ -104,6 +104,34 @@ def test_worker_runs_jobs_off_thread_and_posts_results(lobby):
     w._thread.join(5)
 
 
+def test_worker_opens_its_lobby_only_after_the_first_frame(lobby):
+    """The touchscreen's worker waits for the first frame before opening the Lobby; jobs submitted
+    meanwhile wait in order. Without a frame it opens anyway after `after_within` seconds."""
+    import threading
+    import time
+
+    opened = []
+    first_frame = threading.Event()
+    w = Worker(lambda: opened.append(time.monotonic()) or lobby, lambda fn: fn(), after=first_frame, after_within=30)
+    seen = []
+    w.submit(lambda lb: seen.append("first"))
+    w.submit(lambda lb: seen.append("second"))
+    time.sleep(0.3)
+    assert opened == [] and seen == [] and w.pending() == 2
+    first_frame.set()
+    assert w.wait_idle(5)
+    assert len(opened) == 1 and seen == ["first", "second"]
+    w.stop()
+
+    started = time.monotonic()
+    late = Worker(lambda: opened.append(time.monotonic()) or lobby, lambda fn: fn(), after=threading.Event(),
+                  after_within=0.3)
+    late.submit(lambda lb: seen.append("no frame"))
+    assert late.wait_idle(5)
+    assert seen[-1] == "no frame" and opened[-1] - started >= 0.3
+    late.stop()
+
+
 def test_watch_sees_only_other_connections_writes(lobby):
     from kiosk.store import Store
 
