@@ -94,7 +94,7 @@ class Agent:
                     log.exception("unexpected error in the agent loop")
                     self._pause_after(err, "unexpected error")
                 due = [self.next_push, self.next_pull, self.next_heartbeat, self.next_bookings]
-                if self.marks.count:
+                if self.marks.held:
                     due.append(self.marks.next_look())
                 wait = max(0.0, min(due) - time.monotonic())
                 self.stop.wait(min(wait, watchdog.interval or wait))
@@ -250,7 +250,7 @@ class Agent:
             self._recorded_sample = sample
 
     def _error(self, during: str, err: CentralError) -> None:
-        self.store.set_state(state.LAST_ERROR, {
+        self.marks.with_state(state.LAST_ERROR, {
             "at": self.clock.now().isoformat(timespec="seconds"),
             "during": during,
             "kind": err.kind,

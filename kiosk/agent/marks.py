@@ -13,7 +13,12 @@ The invariant the cursor rests on: every undelivered, unquarantined event at or 
 A batch read after the cursor is every such event up to its last `seq` (a later insert gets a
 higher `seq`), so holding a batch accepted whole keeps it true; anything else (part of a batch
 refused, an event quarantined) writes the held marks first and lets the database speak again.
-docs/sync.md has the figures.
+
+A failed attempt is held the same way (`note_attempt`): while the central server is down or
+black-holed, each push noted its attempt count and error at once, an agent write on every backoff
+step (1, 2, 4... s into an outage, the usual state of a lobby on a bad network). Its count and
+error are diagnostics, written with the next marks or at the next quiet moment; state keys given to
+`with_state` while anything is held go in the same transaction. docs/sync.md has the figures.
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ class HeldMarks:
         self.store = store
         self.monotonic = monotonic
         self.batches: list[tuple[str, list[str]]] = []  # (delivered_at, event ids), oldest first
+        self.attempts: list[tuple[list[str], str]] = []  # failed attempts: (event ids, error)
         self.cursor = 0
         self.count = 0
         self.oldest: float | None = None
@@ -59,42 +65,57 @@ class HeldMarks:
             self._ui_at = self.monotonic()
         return changed
 
+    @property
+    def held(self) -> bool:
+        """Is anything waiting to be written (marks, attempts, state)?"""
+        return bool(self.batches or self.attempts)
+
+    def _started_holding(self) -> None:
+        if self.oldest is None:
+            self.oldest = self.monotonic()
+
     def hold(self, event_ids: list[str]) -> int:
         """A batch the server accepted whole, read after the cursor; nothing is written now."""
         self.cursor = self.store.seq_of(event_ids[-1]) or self.cursor
         self.batches.append((utc_stamp(), list(event_ids)))
         self.count += len(event_ids)
-        if self.oldest is None:
-            self.oldest = self.monotonic()
+        self._started_holding()
         return len(event_ids)
 
+    def note_attempt(self, event_ids: list[str], error: str) -> None:
+        """A failed attempt to send these events (not delivered: the cursor stays); counted later."""
+        self.attempts.append((list(event_ids), error))
+        self._started_holding()
+
     def with_state(self, key: str, value: Any) -> None:
-        """A state key (the last sync's summary) to commit with the next marks, or now if none are held."""
-        if self.count:
+        """A state key (the last sync's summary, the last error) to commit with what is held, or now
+        if nothing is."""
+        if self.held:
             self._state[key] = value
         else:
             self.store.set_state(key, value)
 
     def overdue(self) -> bool:
-        return bool(self.count) and (self.count >= HELD_MAX or self.monotonic() - self.oldest >= HOLD_MAX_S)
+        return self.held and (self.count >= HELD_MAX or self.monotonic() - self.oldest >= HOLD_MAX_S)
 
     def due(self) -> bool:
-        if not self.count:
+        if not self.held:
             return False
         self.ui_committed()
         return self.monotonic() - self._ui_at >= QUIET_S or self.overdue()
 
     def next_look(self) -> float | None:
-        """Monotonic time at which the held marks may become due, or None when none are held."""
-        if not self.count:
+        """Monotonic time at which what is held may become due, or None when nothing is."""
+        if not self.held:
             return None
         return min(self._ui_at + QUIET_S, self.oldest + HOLD_MAX_S)
 
     def write(self, *, force: bool = False) -> int:
-        """Write the held marks, WRITE_CHUNK per transaction, oldest first. Unless forced or
-        overdue, stop between chunks when the UI commits (the rest waits for the next quiet)."""
+        """Write the held marks, WRITE_CHUNK per transaction, oldest first, the attempts and state
+        keys with the last; returns the marks written. Unless forced or overdue, stop between
+        chunks when the UI commits (the rest waits for the next quiet)."""
         written = 0
-        while self.batches:
+        while self.held:
             chunk: list[tuple[str, list[str]]] = []
             size = 0
             while self.batches and size < WRITE_CHUNK:
@@ -112,13 +133,17 @@ class HeldMarks:
                 for stamp, ids in chunk:
                     self.store.stamp_delivered(ids, stamp)
                 if last:
+                    for ids, error in self.attempts:
+                        self.store.count_attempt(ids, error)
                     for key, value in self._state.items():
                         self.store.set_state(key, value)
+            if last:
+                self.attempts, self._state = [], {}
             written += size
             if not last and not force and not self.overdue() and self.ui_committed():
                 break
         if not self.batches:
-            self.cursor, self.count, self.oldest, self._state = 0, 0, None, {}
+            self.cursor, self.count, self.oldest = 0, 0, None
         self.store.flush_own_writes()
         if written and not self.batches and not self.ui_committed():
             # The marks' pages are in the WAL now; folded back into the database here, while the

@@ -74,7 +74,10 @@ def push_batch(store: Store, client: CentralClient, *, batch_size: int, kiosk_id
     try:
         reply = client.post_events([text for _, text in events], kiosk_id=kiosk_id, office=office)
     except CentralError as err:
-        store.note_attempt(ids, str(err))
+        if marks is not None:
+            marks.note_attempt(ids, str(err))
+        else:
+            store.note_attempt(ids, str(err))
         result = BatchResult(sent=len(ids), error=err)
         if refuses_content(err):
             if marks:

@@ -413,13 +413,17 @@ class Store:
         ids = list(event_ids)
         if not ids:
             return
-        marks = ", ".join("?" for _ in ids)
         with self.transaction():
-            self.conn.execute(
-                f"UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE event_id IN ({marks})",
-                (error, *ids),
-            )
+            self.count_attempt(ids, error)
         self.flush_own_writes()
+
+    def count_attempt(self, event_ids: list[str], error: str | None) -> None:
+        """One failed attempt to send these events, inside the caller's transaction."""
+        marks = ", ".join("?" for _ in event_ids)
+        self.conn.execute(
+            f"UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE event_id IN ({marks})",
+            (error, *event_ids),
+        )
 
     def outbox_stats(self) -> OutboxStats:
         undelivered = self.conn.execute("SELECT count(*) FROM outbox WHERE delivered_at IS NULL").fetchone()[0]

@@ -115,3 +115,38 @@ def test_a_refused_event_after_held_ones_writes_them_first(qrig, server, central
     assert agent.sync_once(pull=False).pending == 0
     assert len(central_db.events("test-kiosk")) == 25
     agent.store.close()
+
+
+def test_with_the_server_down_a_failed_push_writes_nothing_until_the_lobby_is_quiet(rig, proxy, central_db):
+    """Connection refused: the attempt count and the last error wait in memory like the marks
+    (each backoff step of an outage used to be two writes meeting the applicants' issues)."""
+    agent = ui_agent(rig)
+    proxy.set_fault("refuse")
+    rig.issue(5)
+    before = rig.store.conn.execute("SELECT sum(attempts) FROM outbox").fetchone()[0]
+    statements = []
+    agent.store.conn.set_trace_callback(statements.append)
+    agent.push_step()
+    assert agent.push_backoff.failures == 1, "the push was tried and failed"
+    agent.store.conn.set_trace_callback(None)
+    writes = [s for s in statements if s.split()[0].upper() in ("INSERT", "UPDATE", "DELETE", "BEGIN")]
+    assert writes == [], "a failed push while the UI commits writes nothing"
+    assert rig.store.conn.execute("SELECT sum(attempts) FROM outbox").fetchone()[0] == before
+    assert rig.store.get_state("agent.last_error") is None
+    assert agent.marks.held and agent.marks.cursor == 0 and agent.marks.count == 0, "nothing delivered"
+
+    assert not agent.marks.due(), "the UI committed less than QUIET_S ago"
+    time.sleep(marks.QUIET_S)
+    assert agent.marks.due()
+    agent.marks.write()
+    rows = [tuple(r) for r in rig.store.conn.execute("SELECT attempts, last_error FROM outbox")]
+    assert len(rows) == 5 and all(a == 1 and "refused" in (e or "").lower() for a, e in rows), rows
+    error = rig.store.get_state("agent.last_error")
+    assert error["during"] == "push" and error["kind"] == "network", error
+    assert not agent.marks.held
+
+    proxy.clear()
+    agent.push_backoff.success()
+    assert agent.sync_once(pull=False).pending == 0
+    assert len(central_db.events("test-kiosk")) == 5
+    agent.store.close()
