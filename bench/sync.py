@@ -57,7 +57,8 @@ DRAIN_RATIO = 40.0
 LATENCY_RATIO = 1.10
 # The agent's IO class as its systemd unit sets it (IOSchedulingClass=idle).
 IONICE = ["ionice", "-c", "3"] if shutil.which("ionice") else []
-# What one lever is worth: `--compare LEVER` adds a case "draining, without LEVER" to the same
+# What one lever is worth: `--compare LEVER` adds a case "draining, without LEVER" (or "server
+# down, without LEVER" for a lever of the down case, LEVER_CASE) to the same
 # interleaved rounds (`--without LEVER` undoes it in every case). The agent runs with it undone
 # through this wrapper, which patches the agent's module constants before `kiosk agent` starts.
 LEVERS = {
@@ -70,7 +71,9 @@ LEVERS = {
     "ui-pauses": "loop.YIELD_S = 0.0",
     "held-marks": "marks.HeldMarks.hold = lambda self, ids: self.store.mark_delivered(ids)",
     "quiet-checkpoint": "db.Store.checkpoint = lambda self: None",
+    "held-attempts": "marks.HeldMarks.note_attempt = lambda self, ids, error: self.store.note_attempt(ids, error)",
 }
+LEVER_CASE = {"held-attempts": "server down"}
 AGENT = textwrap.dedent("""
     import sys
     from kiosk.store import db
@@ -304,7 +307,8 @@ def main() -> int:
                                                                           f"(default {MAX_BATCH})")
     parser.add_argument("--skip-drain", action="store_true", help="only the issue latency part")
     parser.add_argument("--skip-latency", action="store_true", help="only the drain part")
-    parser.add_argument("--compare", default="", help="comma-separated levers: each adds a draining case without it")
+    parser.add_argument("--compare", default="", help="comma-separated levers: each adds a draining (or server "
+                                                       "down) case without it")
     parser.add_argument("--without", default="", help="comma-separated levers the agent runs without, to measure "
                                                        f"them: {', '.join(LEVERS)}")
     parser.add_argument("--quick", action="store_true", help="2,000 + 200 events, 2 drain rounds; 200 issues per case, 4 rounds")
@@ -353,12 +357,16 @@ def main() -> int:
             issuer = Issuer(kiosk.config, kiosk.store)
             issue_samples(issuer, 50, args.interval)  # warm caches before any figure
             hole = black_hole()
+            down = kiosk.write(f"http://127.0.0.1:{closed_port()}", name="down.toml")
             configs = {
-                "server down": (kiosk.write(f"http://127.0.0.1:{closed_port()}", name="down.toml"), without),
+                "server down": (down, without),
                 "black-holed": (kiosk.write(f"http://127.0.0.1:{hole.getsockname()[1]}", name="hole.toml"), without),
                 "server up, draining": (kiosk.path, without),
-                **{f"draining, without {lever}": (kiosk.path, without | {lever}) for lever in compare},
             }
+            lever_paths = {"server down": down, "draining": kiosk.path}
+            for lever in compare:
+                case = LEVER_CASE.get(lever, "draining")
+                configs[f"{case}, without {lever}"] = (lever_paths[case], without | {lever})
             # Interleaved in rounds, so the machine's other load drifting over the run hits every
             # case alike instead of passing for the agent's cost.
             results: dict[str, list[float]] = {"idle (no agent)": [], **{name: [] for name in configs}}
@@ -386,7 +394,7 @@ def main() -> int:
                     finally:
                         stop_agent(agent)
             hole.close()
-            drains = per_round * args.rounds * (1 + len(compare))
+            drains = per_round * args.rounds * sum("draining" in name for name in configs)
             print(f"  (draining: {overlapped} of {drains} issues ran while the agent was draining "
                   f"a backlog of {args.backlog}; only those count)")
             base = p95(results["idle (no agent)"])
