@@ -1,7 +1,7 @@
 """Touchscreen benchmark: first frame and peak RSS against a bare Kivy app (same Xvfb, one run),
 idle CPU on the home screen, and tap-to-feedback latency.
 
-    .venv/bin/python bench/ui.py [--rounds 5] [--idle 30] [--taps 10]
+    .venv/bin/python bench/ui.py [--rounds 9] [--idle 30] [--taps 10]
 
 First frame is what the field starts: `kiosk --config FILE ui`, the command of kiosk-ui.service,
 from exec to its systemd READY=1 (sent when the first frame is on the display), against a bare
@@ -271,7 +271,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--idle", type=float, default=30.0, help="seconds of idle CPU measurement on the home screen")
     ap.add_argument("--taps", type=int, default=10)
-    ap.add_argument("--rounds", type=int, default=5, help="first-frame rounds (a pair each) after one warm-up pair")
+    ap.add_argument("--rounds", type=int, default=9, help="first-frame rounds (a pair each) after one warm-up pair")
     ap.add_argument("--child")
     ap.add_argument("--start", type=float)
     args = ap.parse_args()
