@@ -67,7 +67,7 @@ class HeldMarks:
 
     @property
     def held(self) -> bool:
-        """Is anything waiting to be written (marks, attempts, state)?"""
+        """Is anything waiting to be written? Marks or attempts; state keys only ride with them."""
         return bool(self.batches or self.attempts)
 
     def _started_holding(self) -> None:
