@@ -26,6 +26,8 @@ OFFICE = "BLITAR"
 KIOSK = "blitar-lobby-1"
 PHONE = (360, 740)
 TV = (1920, 1080)
+# An element's text as WebElement.text gives it: what is rendered, table cells joined by a space.
+VISIBLE_TEXT = r"function (e) { return e.innerText.replace(/[ \t\u00a0]+/g, ' ').trim(); }"
 CATALOGUE = (Path(__file__).resolve().parents[3] / "config" / "services.toml").read_bytes()
 
 if not (os.access(CHROMIUM, os.X_OK) and os.access(CHROMEDRIVER, os.X_OK)):
@@ -106,7 +108,7 @@ def central(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def browser():
+def chromium():
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -123,6 +125,14 @@ def browser():
     driver.quit()
 
 
+@pytest.fixture
+def browser(chromium):
+    """The module's Chromium without the cookies an earlier test left (a staff session that test
+    did not get to log out of would turn the next test's login page into a redirect)."""
+    chromium.execute_cdp_cmd("Network.clearBrowserCookies", {})
+    return chromium
+
+
 def set_viewport(driver, size: tuple[int, int]) -> None:
     """The page's own viewport at `size` (the window's frame is not the page's)."""
     driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
@@ -130,15 +140,42 @@ def set_viewport(driver, size: tuple[int, int]) -> None:
 
 
 def text_of(driver, element_id: str) -> str:
-    """The element's text, or "" while the page does not hold it (a form's POST still loading the
-    next page under load): what wait_for polls must not fail on a page between two loads."""
+    """The element's visible text, or "" while the page does not hold it. Found and read in one
+    script: a page being replaced (a form's POST loading the next page, counter.js swapping a part
+    in) must not go between finding the element and reading it, which fails the read instead of
+    letting wait_for poll again."""
+    from selenium.common.exceptions import InvalidSessionIdException, WebDriverException
+
+    try:
+        return driver.execute_script(
+            f"var e = document.getElementById(arguments[0]); return e ? ({VISIBLE_TEXT})(e) : '';", element_id) or ""
+    except InvalidSessionIdException:
+        raise
+    except WebDriverException:  # the document went while the script ran: the next poll reads the new one
+        return ""
+
+
+def texts_of(driver, selector: str) -> list[str]:
+    """The visible texts of every element `selector` matches, read in one script like text_of (the
+    display's script rewrites its rows every poll)."""
+    return driver.execute_script(
+        f"return Array.from(document.querySelectorAll(arguments[0]), {VISIBLE_TEXT});",
+        selector)
+
+
+def click(driver, element_id: str) -> None:
+    """Click the element, finding it again if counter.js swapped its part of the page in between."""
     from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.common.by import By
 
-    try:
-        return driver.find_element(By.ID, element_id).text
-    except (NoSuchElementException, StaleElementReferenceException):
-        return ""
+    def once() -> bool:
+        try:
+            driver.find_element(By.ID, element_id).click()
+            return True
+        except (NoSuchElementException, StaleElementReferenceException):
+            return False
+
+    wait_for(f"#{element_id} to be clicked", once, 10, 0.1)
 
 
 def shot(driver, name: str) -> None:

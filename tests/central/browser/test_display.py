@@ -6,7 +6,7 @@ import time
 from selenium.webdriver.common.by import By
 from support.waiting import wait_for
 
-from .conftest import OFFICE, TV, set_viewport, shot, text_of
+from .conftest import OFFICE, TV, set_viewport, shot, text_of, texts_of
 
 CALL_SHOWS_WITHIN_S = 2.0
 
@@ -39,7 +39,7 @@ def test_a_call_shows_within_two_seconds_and_is_announced(central, browser):
     loket1 = central.counter("1")
     assert central.call_next(loket1, "B") == "B001"
     wait_for("B001", lambda: text_of(browser, "latest-number") == "B001", CALL_SHOWS_WITHIN_S + 1, 0.05)
-    rows = [r.text for r in browser.find_elements(By.CSS_SELECTOR, "#counters tr")]
+    rows = texts_of(browser, "#counters tr")
     assert rows == ["B001 Loket 1", "A001 Loket 3"]
     wait_for("B001 spoken", lambda: fetched(browser, "/display/audio/B001/1.wav"), 15, 0.1)
     size = browser.execute_script("return [document.documentElement.scrollWidth, document.documentElement.scrollHeight]")

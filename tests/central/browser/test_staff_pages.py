@@ -5,7 +5,6 @@ it and the kiosk's confirmation shown."""
 import uuid
 
 import requests
-from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 from support.waiting import wait_for
@@ -13,24 +12,11 @@ from support.waiting import wait_for
 from central import kiosk_commands, staff, survey
 from central.ikm import ELEMENTS
 
-from .conftest import KIOSK, OFFICE, TV, set_viewport, shot, text_of
+from .conftest import KIOSK, OFFICE, TV, click, set_viewport, shot, text_of, texts_of
 
 PASSWORD = "loket password 1"
 COUNTER_SCREEN = (1280, 800)
 REPORT_DAY = "2026-11-20"
-
-
-def shown(browser, element_id: str) -> str:
-    """The element's text, or "" while the next page is not there yet."""
-    try:
-        found = browser.find_elements(By.ID, element_id)
-        return found[0].text if found else ""
-    except StaleElementReferenceException:  # the page went while we read it
-        return ""
-
-
-def click(browser, element_id: str) -> None:
-    browser.find_element(By.ID, element_id).click()
 
 
 def log_in(browser, central, user: str) -> None:
@@ -38,7 +24,7 @@ def log_in(browser, central, user: str) -> None:
     browser.find_element(By.ID, "username").send_keys(user)
     browser.find_element(By.ID, "password").send_keys(PASSWORD)
     click(browser, "login")
-    wait_for("the logged-in page", lambda: user in shown(browser, "user"), 10, 0.1)
+    wait_for("the logged-in page", lambda: user in text_of(browser, "user"), 10, 0.1)
 
 
 def ticket(central, number: str, issued: str, day: str = "2026-11-27") -> None:
@@ -72,34 +58,34 @@ def test_the_counter_flow_by_clicks(central, browser):
     assert "/staff/login" in browser.current_url
     log_in(browser, central, "rina")
     click(browser, "sit-2")
-    wait_for("counter 2", lambda: shown(browser, "seat") == "Loket 2", 10, 0.1)
+    wait_for("counter 2", lambda: text_of(browser, "seat") == "Loket 2", 10, 0.1)
     assert text_of(browser, "waiting-A") == "2 menunggu" and text_of(browser, "waiting-G") == "0 menunggu"
     ticket(central, "G001", "08:05")  # a kiosk issues while the page is open: it takes the count in by itself
-    wait_for("the page's own refresh", lambda: shown(browser, "waiting-G") == "1 menunggu", 15, 0.2)
+    wait_for("the page's own refresh", lambda: text_of(browser, "waiting-G") == "1 menunggu", 15, 0.2)
 
     click(browser, "next-A")
-    wait_for("A001 called", lambda: shown(browser, "current-number") == "A001", 10, 0.1)
+    wait_for("A001 called", lambda: text_of(browser, "current-number") == "A001", 10, 0.1)
     assert outcome(central, "A001")["counter"] == "2"
     click(browser, "recall")
-    wait_for("the recall", lambda: "dipanggil ulang 1x" in shown(browser, "serving"), 10, 0.1)
+    wait_for("the recall", lambda: "dipanggil ulang 1x" in text_of(browser, "serving"), 10, 0.1)
     assert outcome(central, "A001")["recalls"] == 1
     shot(browser, "central-counter.png")
 
     Select(browser.find_element(By.ID, "transfer-queue")).select_by_value("B")
     click(browser, "transfer")
-    wait_for("the counter free again", lambda: shown(browser, "idle"), 10, 0.1)
+    wait_for("the counter free again", lambda: text_of(browser, "idle"), 10, 0.1)
     assert outcome(central, "A001")["queue"] == "B" and text_of(browser, "waiting-B") == "2 menunggu"
 
     click(browser, "next-B")  # A001 was issued before B001: it is first in B's queue
-    wait_for("A001 called at B", lambda: shown(browser, "current-number") == "A001", 10, 0.1)
+    wait_for("A001 called at B", lambda: text_of(browser, "current-number") == "A001", 10, 0.1)
     click(browser, "skip")
-    wait_for("the skip", lambda: shown(browser, "idle"), 10, 0.1)
+    wait_for("the skip", lambda: text_of(browser, "idle"), 10, 0.1)
     click(browser, "next-A")
-    wait_for("A002 called", lambda: shown(browser, "current-number") == "A002", 10, 0.1)
+    wait_for("A002 called", lambda: text_of(browser, "current-number") == "A002", 10, 0.1)
     click(browser, "done")
-    wait_for("done", lambda: shown(browser, "idle"), 10, 0.1)
+    wait_for("done", lambda: text_of(browser, "idle"), 10, 0.1)
     click(browser, "next-A")
-    wait_for("nobody waiting", lambda: "Tidak ada yang menunggu" in shown(browser, "message"), 10, 0.1)
+    wait_for("nobody waiting", lambda: "Tidak ada yang menunggu" in text_of(browser, "message"), 10, 0.1)
 
     assert outcome(central, "A001")["outcome"] == "skipped" and outcome(central, "A002")["outcome"] == "served"
     assert outcome(central, "B001")["counter"] is None
@@ -142,7 +128,7 @@ def test_the_report_page_at_1920x1080_and_a_kiosk_locked_from_it(central, browse
     assert text_of(browser, "hourly-total") == "8"
     # A010 waited 18 and was served 11 min, A011 20 and 17, A012 25 and 11; A013 waits.
     assert text_of(browser, "times-A").split() == ["A", "4", "1", "3", "0", "21.0", "20.0", "25.0", "13.0", "11.0", "17.0"]
-    hour_10 = [r.text for r in browser.find_elements(By.CSS_SELECTOR, "#hourly-table tbody tr") if r.text.startswith("10:00")]
+    hour_10 = [row for row in texts_of(browser, "#hourly-table tbody tr") if row.startswith("10:00")]
     assert hour_10 == ["10:00 1 1 1 3"]  # A013, B011, G011 (A, B, G columns, then the total)
     # G010: waited 5, served 3 min; G011: waited 5, served 1 min.
     assert text_of(browser, "times-G").split() == ["G", "2", "0", "2", "0", "5.0", "5.0", "5.0", "2.0", "2.0", "3.0"]
@@ -153,7 +139,7 @@ def test_the_report_page_at_1920x1080_and_a_kiosk_locked_from_it(central, browse
 
     browser.find_element(By.CSS_SELECTOR, f"#kiosk-{KIOSK} input[name=reason]").send_keys("kertas habis")
     click(browser, f"lock-{KIOSK}")
-    wait_for("the command queued", lambda: "menunggu kios" in shown(browser, f"kiosk-{KIOSK}"), 10, 0.1)
+    wait_for("the command queued", lambda: "menunggu kios" in text_of(browser, f"kiosk-{KIOSK}"), 10, 0.1)
     # The kiosk's agent, as it speaks: pull the command, apply it, confirm in the heartbeat.
     pulled = requests.get(f"{central.url}/api/v1/kiosks/{KIOSK}/commands", headers=kiosk_auth, timeout=5).json()
     command = pulled["commands"][0]
