@@ -58,9 +58,9 @@ LATENCY_RATIO = 1.10
 # The agent's IO class as its systemd unit sets it (IOSchedulingClass=idle).
 IONICE = ["ionice", "-c", "3"] if shutil.which("ionice") else []
 # What one lever is worth: `--compare LEVER` adds a case "draining, without LEVER" (or "server
-# down, without LEVER" for a lever of the down case, LEVER_CASE) to the same
-# interleaved rounds (`--without LEVER` undoes it in every case). The agent runs with it undone
-# through this wrapper, which patches the agent's module constants before `kiosk agent` starts.
+# down, without LEVER" for a lever of the down case, LEVER_CASE) to the same interleaved rounds
+# (`--without LEVER` undoes it in every case). The agent runs with it undone through this
+# wrapper, which patches the agent's module constants before `kiosk agent` starts.
 LEVERS = {
     "ionice": "",
     "idle-cpu-policy": "import os; os.sched_setscheduler = lambda *a: (_ for _ in ()).throw(OSError('lever off'))",

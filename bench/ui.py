@@ -105,23 +105,24 @@ def first_frame_rounds(display: str, rounds: int) -> tuple[list[float], list[flo
     sys.path.insert(0, str(REPO / "tests" / "ui"))
     from driver import SERVICES, write_ui_config
 
-    tmp = Path(tempfile.mkdtemp(prefix="bench-ui-ready-"))
-    # The shipped catalogue (its size is part of the start), open every day and hour: the first
-    # frame is the home screen whenever the bench runs.
-    always_open = tmp / "services.toml"
-    always_open.write_text(re.sub(r"^(mon|tue|wed|thu|fri|sat|sun) = .*$", r'\1 = ["00:00-23:59"]',
-                                  SERVICES.read_text(), flags=re.MULTILINE))
-    config = write_ui_config(tmp / "etc", catalogue=always_open)
-    env = {**os.environ, "DISPLAY": display, "KIVY_HOME": str(tmp / "kivy"), "KIVY_NO_ARGS": "1"}
-    bare_argv = [sys.executable, __file__, "--child", "bare-ready"]
-    kiosk_argv = [sys.executable, "-m", "kiosk", "--config", str(config), "ui"]
-    bare, kiosk = [], []
-    for i in range(rounds + 1):
-        pair = [(bare_argv, bare), (kiosk_argv, kiosk)]
-        for argv, into in (pair if i % 2 == 0 else pair[::-1]):
-            seconds = time_to_ready(argv, env, tmp)
-            if i:  # round 0 warms the page cache for both
-                into.append(seconds)
+    with tempfile.TemporaryDirectory(prefix="bench-ui-ready-") as folder:
+        tmp = Path(folder)
+        # The shipped catalogue (its size is part of the start), open every day and hour: the first
+        # frame is the home screen whenever the bench runs.
+        always_open = tmp / "services.toml"
+        always_open.write_text(re.sub(r"^(mon|tue|wed|thu|fri|sat|sun) = .*$", r'\1 = ["00:00-23:59"]',
+                                      SERVICES.read_text(), flags=re.MULTILINE))
+        config = write_ui_config(tmp / "etc", catalogue=always_open)
+        env = {**os.environ, "DISPLAY": display, "KIVY_HOME": str(tmp / "kivy"), "KIVY_NO_ARGS": "1"}
+        bare_argv = [sys.executable, __file__, "--child", "bare-ready"]
+        kiosk_argv = [sys.executable, "-m", "kiosk", "--config", str(config), "ui"]
+        bare, kiosk = [], []
+        for i in range(rounds + 1):
+            pair = [(bare_argv, bare), (kiosk_argv, kiosk)]
+            for argv, into in (pair if i % 2 == 0 else pair[::-1]):
+                seconds = time_to_ready(argv, env, tmp)
+                if i:  # round 0 warms the page cache for both
+                    into.append(seconds)
     return bare, kiosk
 
 
